@@ -1,0 +1,327 @@
+"""In-memory fakes for every port: the doubles that unit tests and the demo use.
+
+They honour the same contracts as the real adapters (tests/contract runs one suite over both).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+
+from attrs import define, field
+
+from booking_core import (
+    LIVE_STATUSES,
+    AvailabilityProviderError,
+    AvailabilitySourceName,
+    Booking,
+    BookingEvent,
+    BookingStatus,
+    CandidateSlots,
+    CheckoutRequest,
+    CheckoutSession,
+    ConcurrentUpdate,
+    InvalidSignature,
+    Money,
+    PaymentEvent,
+    PaymentEventKind,
+    PaymentProviderError,
+    Practitioner,
+    Refund,
+    SlotUnavailable,
+    TimeRange,
+    Trigger,
+)
+
+
+@define
+class ManualClock:
+    """A clock that moves only when told: expiry tests are exact and instant."""
+
+    current: datetime = datetime(2030, 1, 7, 8, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, delta: timedelta) -> None:
+        self.current += delta
+
+    def set(self, instant: datetime) -> None:
+        self.current = instant
+
+
+@define
+class SequentialIds:
+    """Readable, predictable ids for tests; tokens still differ per booking."""
+
+    _counter: itertools.count[int] = field(factory=lambda: itertools.count(1))
+
+    def new_booking_id(self) -> str:
+        return f"bk{next(self._counter):06d}"
+
+    def cancel_token(self, booking_id: str) -> str:
+        return hashlib.sha256(b"test-cancel:" + booking_id.encode()).hexdigest()
+
+
+@define
+class MemoryDirectory:
+    _practitioners: dict[str, Practitioner] = field(factory=dict)
+
+    @classmethod
+    def of(cls, practitioners: Iterable[Practitioner]) -> MemoryDirectory:
+        return cls({p.id: p for p in practitioners})
+
+    async def get(self, practitioner_id: str) -> Practitioner | None:
+        return self._practitioners.get(practitioner_id)
+
+    async def list(self) -> Sequence[Practitioner]:
+        return sorted(self._practitioners.values(), key=lambda p: p.id)
+
+    async def upsert(self, practitioner: Practitioner) -> None:
+        self._practitioners[practitioner.id] = practitioner
+
+
+@define
+class MemoryBookingStore:
+    """A lock around plain dicts makes add-if-free atomic (across threads too)."""
+
+    _bookings: dict[str, Booking] = field(factory=dict)
+    _history: dict[str, list[BookingEvent]] = field(factory=dict)
+    _processed: dict[str, datetime] = field(factory=dict)
+    _lock: threading.Lock = field(factory=threading.Lock)
+
+    async def add_if_free(self, booking: Booking, event: BookingEvent) -> None:
+        with self._lock:
+            self._claim(booking, event.at)
+            self._bookings[booking.id] = booking
+            self._history[booking.id] = [event]
+
+    async def save(self, before: Booking, after: Booking, event: BookingEvent | None) -> None:
+        with self._lock:
+            current = self._bookings.get(before.id)
+            if current is None or current.version != before.version:
+                raise ConcurrentUpdate(f"booking {before.id} changed meanwhile")
+            if after.status in LIVE_STATUSES and current.status not in LIVE_STATUSES:
+                self._claim(after, after.updated_at)
+            self._bookings[after.id] = after
+            if event is not None:
+                self._history[after.id].append(event)
+
+    def _claim(self, booking: Booking, now: datetime) -> None:
+        """Raise SlotUnavailable if a live booking is in the way; release lapsed holds that are."""
+        in_the_way = [
+            other
+            for other in self._bookings.values()
+            if other.practitioner_id == booking.practitioner_id
+            and other.id != booking.id
+            and other.status in LIVE_STATUSES
+            and other.occupied.overlaps(booking.occupied)
+        ]
+        if any(other.is_live(now) for other in in_the_way):
+            raise SlotUnavailable("This time is not available any more. Please choose another slot.")
+        for lapsed in in_the_way:
+            released, event = lapsed.apply(Trigger.HOLD_RELEASED, at=now, reason="hold lapsed")
+            self._bookings[lapsed.id] = released
+            if event is not None:
+                self._history[lapsed.id].append(event)
+
+    async def get(self, booking_id: str) -> Booking | None:
+        return self._bookings.get(booking_id)
+
+    async def find_by_idempotency_key(self, practitioner_id: str, key: str) -> Booking | None:
+        for booking in self._bookings.values():
+            if booking.practitioner_id == practitioner_id and booking.idempotency_key == key:
+                return booking
+        return None
+
+    async def busy(self, practitioner_id: str, window: TimeRange, now: datetime) -> Sequence[TimeRange]:
+        return sorted(
+            b.occupied
+            for b in self._bookings.values()
+            if b.practitioner_id == practitioner_id and b.is_live(now) and b.occupied.overlaps(window)
+        )
+
+    async def lapsed_holds(self, now: datetime, limit: int = 100) -> Sequence[Booking]:
+        lapsed = [
+            b
+            for b in self._bookings.values()
+            if b.status is BookingStatus.PENDING_PAYMENT and b.hold_expires_at <= now
+        ]
+        return sorted(lapsed, key=lambda b: b.hold_expires_at)[:limit]
+
+    async def refunds_due(self, limit: int = 100) -> Sequence[Booking]:
+        due = [b for b in self._bookings.values() if b.refund_owed is not None and b.refund_id is None]
+        return sorted(due, key=lambda b: b.updated_at)[:limit]
+
+    async def history(self, booking_id: str) -> Sequence[BookingEvent]:
+        return list(self._history.get(booking_id, ()))
+
+    async def is_payment_event_processed(self, event_id: str) -> bool:
+        return event_id in self._processed
+
+    async def mark_payment_event_processed(self, event_id: str, at: datetime) -> None:
+        self._processed.setdefault(event_id, at)
+
+    def all_bookings(self) -> list[Booking]:
+        """Test inspection: every booking ever stored."""
+        return list(self._bookings.values())
+
+
+@define
+class StaticSlotsSource:
+    """An availability source that offers exactly the slots it was given (a stand-in for a calendar)."""
+
+    slots: dict[str, list[TimeRange]] = field(factory=dict)
+    failing: bool = False
+    source: AvailabilitySourceName = AvailabilitySourceName.CALCOM
+    calls: int = 0
+
+    async def candidate_slots(
+        self, practitioner: Practitioner, window: TimeRange, *, fresh: bool = False
+    ) -> CandidateSlots:
+        self.calls += 1
+        if self.failing:
+            raise AvailabilityProviderError(
+                "The calendar service is not answering. Please try again shortly."
+            )
+        offered = [s for s in self.slots.get(practitioner.id, ()) if window.start <= s.start < window.end]
+        return CandidateSlots(tuple(sorted(offered)), self.source)
+
+
+@define
+class FakeCheckout:
+    id: str
+    booking_id: str
+    amount: Money
+    expires_at: datetime
+    idempotency_key: str
+    status: str = "open"  # open | complete | expired, as Stripe says
+    paid: bool = False
+    payment_intent_id: str | None = None
+
+
+@define
+class FakePaymentGateway:
+    """Checkout sessions in a dict. Test helpers pay, expire or fail them and sign the resulting events."""
+
+    secret: bytes = b"whsec_fake_memory"
+    failing: bool = False
+    sessions: dict[str, FakeCheckout] = field(factory=dict)
+    refunds: dict[str, Refund] = field(factory=dict)  # by idempotency key
+    _counter: itertools.count[int] = field(factory=lambda: itertools.count(1))
+
+    def _fail_if_asked(self) -> None:
+        if self.failing:
+            raise PaymentProviderError("The payment provider is not answering. Please try again shortly.")
+
+    async def start_checkout(self, request: CheckoutRequest) -> CheckoutSession:
+        self._fail_if_asked()
+        for session in self.sessions.values():
+            if session.idempotency_key == request.idempotency_key:
+                return CheckoutSession(session.id, f"https://pay.invalid/{session.id}")
+        session_id = f"cs_fake_{next(self._counter)}"
+        self.sessions[session_id] = FakeCheckout(
+            session_id, request.booking_id, request.amount, request.expires_at, request.idempotency_key
+        )
+        return CheckoutSession(session_id, f"https://pay.invalid/{session_id}")
+
+    async def expire_checkout(self, session_id: str) -> None:
+        self._fail_if_asked()
+        session = self.sessions[session_id]
+        if session.status == "open":
+            session.status = "expired"
+
+    async def refund(self, payment_intent_id: str, amount: Money, idempotency_key: str) -> Refund:
+        self._fail_if_asked()
+        if idempotency_key not in self.refunds:
+            self.refunds[idempotency_key] = Refund(f"re_fake_{next(self._counter)}", amount)
+        return self.refunds[idempotency_key]
+
+    async def checkout_status(self, session_id: str) -> PaymentEvent:
+        self._fail_if_asked()
+        session = self.sessions[session_id]
+        kind = {
+            "complete": PaymentEventKind.CHECKOUT_COMPLETED,
+            "expired": PaymentEventKind.CHECKOUT_EXPIRED,
+        }.get(session.status, PaymentEventKind.OTHER)
+        return self._event(session, kind, event_id=f"status_{session_id}_{session.status}")
+
+    def verify_webhook(self, payload: bytes, headers: Mapping[str, str]) -> PaymentEvent:
+        expected = hmac.new(self.secret, payload, hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(expected, headers.get("x-fake-signature", "")):
+            raise InvalidSignature("The webhook signature does not match.")
+        data = json.loads(payload)
+        amount = data.get("amount")
+        return PaymentEvent(
+            id=data["id"],
+            kind=PaymentEventKind(data["kind"]),
+            booking_id=data.get("booking_id"),
+            checkout_session_id=data.get("checkout_session_id"),
+            payment_intent_id=data.get("payment_intent_id"),
+            paid=data.get("paid", False),
+            amount=Money(amount["amount"], amount["currency"]) if amount else None,
+            refund_id=data.get("refund_id"),
+        )
+
+    # -- test helpers: what the client (or the provider) does ---------------------------------
+
+    def pay(self, session_id: str, *, amount: Money | None = None) -> PaymentEvent:
+        session = self.sessions[session_id]
+        session.status, session.paid = "complete", True
+        session.payment_intent_id = f"pi_fake_{session_id}"
+        if amount is not None:
+            session.amount = amount
+        return self._event(session, PaymentEventKind.CHECKOUT_COMPLETED)
+
+    def expire(self, session_id: str) -> PaymentEvent:
+        session = self.sessions[session_id]
+        if session.status == "open":
+            session.status = "expired"
+        return self._event(session, PaymentEventKind.CHECKOUT_EXPIRED)
+
+    def _event(
+        self, session: FakeCheckout, kind: PaymentEventKind, event_id: str | None = None
+    ) -> PaymentEvent:
+        return PaymentEvent(
+            id=event_id or f"evt_fake_{next(self._counter)}",
+            kind=kind,
+            booking_id=session.booking_id,
+            checkout_session_id=session.id,
+            payment_intent_id=session.payment_intent_id,
+            paid=session.paid,
+            amount=session.amount if session.paid else None,
+        )
+
+    def sign(self, event: PaymentEvent) -> tuple[bytes, dict[str, str]]:
+        """The webhook request that would deliver `event`."""
+        body = {
+            "id": event.id,
+            "kind": event.kind.value,
+            "booking_id": event.booking_id,
+            "checkout_session_id": event.checkout_session_id,
+            "payment_intent_id": event.payment_intent_id,
+            "paid": event.paid,
+            "amount": {"amount": event.amount.amount, "currency": event.amount.currency}
+            if event.amount
+            else None,
+            "refund_id": event.refund_id,
+        }
+        payload = json.dumps(body).encode()
+        return payload, {"x-fake-signature": hmac.new(self.secret, payload, hashlib.sha256).hexdigest()}
+
+
+@define
+class RecordingNotifier:
+    """Remembers every change it was told of."""
+
+    changes: list[tuple[Booking, BookingEvent]] = field(factory=list)
+
+    async def booking_changed(
+        self, booking: Booking, event: BookingEvent, practitioner: Practitioner
+    ) -> None:
+        self.changes.append((booking, event))

@@ -1,0 +1,29 @@
+"""The production clock and id generator."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import UTC, datetime
+
+from attrs import frozen
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@frozen
+class SecureIds:
+    """Booking ids carry 128 random bits; cancel tokens are an HMAC of the id under a server secret,
+    so an idempotent retry can return the same token while only its hash is stored."""
+
+    secret: bytes
+
+    def new_booking_id(self) -> str:
+        return secrets.token_urlsafe(16)
+
+    def cancel_token(self, booking_id: str) -> str:
+        return hmac.new(self.secret, b"cancel:" + booking_id.encode(), hashlib.sha256).hexdigest()

@@ -1,0 +1,118 @@
+"""booking_core: the pure domain of the booking engine. No I/O; the outside world comes in through ports."""
+
+from booking_core.availability import (
+    Availability,
+    AvailabilitySourceName,
+    CandidateSlots,
+    ScheduleSource,
+    bookable_window,
+    free_slots,
+)
+from booking_core.booking import (
+    LIVE_STATUSES,
+    TRANSITIONS,
+    Booking,
+    BookingEvent,
+    BookingStatus,
+    Trigger,
+    hash_token,
+)
+from booking_core.client import ClientDetails
+from booking_core.errors import (
+    AvailabilityProviderError,
+    BookingError,
+    ConcurrentUpdate,
+    IdempotencyKeyReused,
+    IllegalTransition,
+    InvalidCancelToken,
+    InvalidInput,
+    InvalidSignature,
+    NotFound,
+    PaymentProviderError,
+    ProviderError,
+    SlotUnavailable,
+)
+from booking_core.money import Money
+from booking_core.offer import CancellationPolicy, Offer, Practitioner
+from booking_core.payment import (
+    CheckoutRequest,
+    CheckoutSession,
+    PaymentEvent,
+    PaymentEventKind,
+    Refund,
+)
+from booking_core.ports import (
+    AvailabilitySource,
+    BookingStore,
+    Clock,
+    IdGenerator,
+    Notifier,
+    PaymentGateway,
+    PractitionerDirectory,
+)
+from booking_core.schedule import DateOverride, LocalHours, WeeklySchedule, slot_grid, zone
+from booking_core.services import (
+    BookingHold,
+    BookingRequest,
+    BookingService,
+    PaymentOutcome,
+    ReconcileReport,
+)
+from booking_core.timerange import TimeRange, merge
+
+__all__ = [
+    "LIVE_STATUSES",
+    "TRANSITIONS",
+    "Availability",
+    "AvailabilityProviderError",
+    "AvailabilitySource",
+    "AvailabilitySourceName",
+    "Booking",
+    "BookingError",
+    "BookingEvent",
+    "BookingHold",
+    "BookingRequest",
+    "BookingService",
+    "BookingStatus",
+    "BookingStore",
+    "CancellationPolicy",
+    "CandidateSlots",
+    "CheckoutRequest",
+    "CheckoutSession",
+    "ClientDetails",
+    "Clock",
+    "ConcurrentUpdate",
+    "DateOverride",
+    "IdGenerator",
+    "IdempotencyKeyReused",
+    "IllegalTransition",
+    "InvalidCancelToken",
+    "InvalidInput",
+    "InvalidSignature",
+    "LocalHours",
+    "Money",
+    "NotFound",
+    "Notifier",
+    "Offer",
+    "PaymentEvent",
+    "PaymentEventKind",
+    "PaymentGateway",
+    "PaymentOutcome",
+    "PaymentProviderError",
+    "Practitioner",
+    "PractitionerDirectory",
+    "ProviderError",
+    "ReconcileReport",
+    "Refund",
+    "ScheduleSource",
+    "SlotUnavailable",
+    "TimeRange",
+    "Trigger",
+    "WeeklySchedule",
+    "bookable_window",
+    "free_slots",
+    "hash_token",
+    "merge",
+    "slot_grid",
+    "zone",
+]

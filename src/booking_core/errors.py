@@ -1,0 +1,77 @@
+"""Domain errors: each says what went wrong in the domain's words and carries a stable code."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+class BookingError(Exception):
+    """Base of every error the core raises on purpose; `code` is stable, `message` is for people."""
+
+    code = "booking_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class NotFound(BookingError):
+    code = "not_found"
+
+
+class InvalidInput(BookingError):
+    """One or more fields are wrong; `fields` maps each field name to what is wrong with it."""
+
+    code = "invalid_input"
+
+    def __init__(self, fields: Mapping[str, str], message: str = "Some fields are invalid.") -> None:
+        super().__init__(message)
+        self.fields = dict(fields)
+
+
+class SlotUnavailable(BookingError):
+    code = "slot_unavailable"
+
+
+class IllegalTransition(BookingError):
+    code = "illegal_transition"
+
+
+class InvalidCancelToken(BookingError):
+    code = "invalid_cancel_token"
+
+
+class IdempotencyKeyReused(BookingError):
+    code = "idempotency_key_reused"
+
+
+class ConcurrentUpdate(BookingError):
+    """The booking changed between read and write; the caller reloads and retries."""
+
+    code = "concurrent_update"
+
+
+class InvalidSignature(BookingError):
+    code = "invalid_signature"
+
+
+class ProviderError(BookingError):
+    """An outside system (payments, calendar) failed; `retryable` says whether trying later may help."""
+
+    code = "provider_unavailable"
+    provider = "provider"
+
+    def __init__(self, message: str, *, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class PaymentProviderError(ProviderError):
+    provider = "payments"
+
+
+class AvailabilityProviderError(ProviderError):
+    provider = "calendar"

@@ -1,0 +1,56 @@
+"""What the core needs to know of payments, whoever the provider is."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from attrs import frozen
+
+from booking_core.money import Money
+
+
+@frozen
+class CheckoutRequest:
+    booking_id: str
+    product_name: str  # what the client sees on the payment page, e.g. "Dr. Jane Doe, Mon 3 Mar 09:00"
+    amount: Money
+    customer_email: str
+    expires_at: datetime
+    idempotency_key: str
+
+
+@frozen
+class CheckoutSession:
+    id: str
+    url: str
+
+
+class PaymentEventKind(StrEnum):
+    CHECKOUT_COMPLETED = "checkout_completed"  # confirms only if `paid`
+    ASYNC_PAYMENT_SUCCEEDED = "async_payment_succeeded"
+    ASYNC_PAYMENT_FAILED = "async_payment_failed"
+    CHECKOUT_EXPIRED = "checkout_expired"
+    REFUNDED = "refunded"
+    OTHER = "other"  # verified, but of no concern to bookings
+
+
+@frozen
+class PaymentEvent:
+    """A verified notice from the payment provider, reduced to what bookings need."""
+
+    id: str
+    kind: PaymentEventKind
+    booking_id: str | None = None
+    checkout_session_id: str | None = None
+    payment_intent_id: str | None = None
+    paid: bool = False
+    amount: Money | None = None
+    refund_id: str | None = None
+    refunded: Money | None = None
+
+
+@frozen
+class Refund:
+    id: str
+    amount: Money

@@ -1,0 +1,120 @@
+"""The ports: what the core needs from the outside world, as Protocols (fakes need not inherit)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from booking_core.availability import CandidateSlots
+from booking_core.booking import Booking, BookingEvent
+from booking_core.money import Money
+from booking_core.offer import Practitioner
+from booking_core.payment import CheckoutRequest, CheckoutSession, PaymentEvent, Refund
+from booking_core.timerange import TimeRange
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current instant, timezone-aware."""
+        ...
+
+
+class IdGenerator(Protocol):
+    def new_booking_id(self) -> str:
+        """An unguessable id (at least 128 random bits), URL-safe."""
+        ...
+
+    def cancel_token(self, booking_id: str) -> str:
+        """The client's secret for cancelling `booking_id`. The same id always gives the same
+        token (a keyed hash), so an idempotent retry can hand it out again; only its hash is stored."""
+        ...
+
+
+class PractitionerDirectory(Protocol):
+    async def get(self, practitioner_id: str) -> Practitioner | None: ...
+
+    async def list(self) -> Sequence[Practitioner]: ...
+
+    async def upsert(self, practitioner: Practitioner) -> None: ...
+
+
+class BookingStore(Protocol):
+    """Where bookings live. Implementations guarantee, atomically and across processes, that no two
+    live bookings of one practitioner have overlapping `occupied` spans."""
+
+    async def add_if_free(self, booking: Booking, event: BookingEvent) -> None:
+        """Insert a new live booking unless a live booking's occupied span overlaps its own:
+        then raise SlotUnavailable. Pending bookings whose hold lapsed by `event.at` do not count;
+        the store releases those it finds in the way (status expired, with a history event)."""
+        ...
+
+    async def save(self, before: Booking, after: Booking, event: BookingEvent | None) -> None:
+        """Replace `before` with `after` if the stored version still equals `before.version`, else
+        raise ConcurrentUpdate. A change that makes a booking live again (a late payment) is
+        checked like add_if_free and raises SlotUnavailable. `event` goes to the history."""
+        ...
+
+    async def get(self, booking_id: str) -> Booking | None: ...
+
+    async def find_by_idempotency_key(self, practitioner_id: str, key: str) -> Booking | None: ...
+
+    async def busy(self, practitioner_id: str, window: TimeRange, now: datetime) -> Sequence[TimeRange]:
+        """Occupied spans of live bookings (at `now`) that overlap `window`."""
+        ...
+
+    async def lapsed_holds(self, now: datetime, limit: int = 100) -> Sequence[Booking]:
+        """Pending bookings whose hold lapsed by `now`, oldest first."""
+        ...
+
+    async def refunds_due(self, limit: int = 100) -> Sequence[Booking]:
+        """Bookings that owe a refund (`refund_owed`) not yet issued (`refund_id` is None), oldest first."""
+        ...
+
+    async def history(self, booking_id: str) -> Sequence[BookingEvent]:
+        """Every event of the booking, in order."""
+        ...
+
+    async def is_payment_event_processed(self, event_id: str) -> bool: ...
+
+    async def mark_payment_event_processed(self, event_id: str, at: datetime) -> None:
+        """Record the event id; recording it twice is harmless."""
+        ...
+
+
+class AvailabilitySource(Protocol):
+    async def candidate_slots(
+        self, practitioner: Practitioner, window: TimeRange, *, fresh: bool = False
+    ) -> CandidateSlots:
+        """Slots on offer starting within `window`, before bookings held here are taken out.
+        `fresh=True` bypasses caches (used right before holding a slot). Raises
+        AvailabilityProviderError when the source cannot answer."""
+        ...
+
+
+class PaymentGateway(Protocol):
+    async def start_checkout(self, request: CheckoutRequest) -> CheckoutSession:
+        """Raises PaymentProviderError with a message a client can read."""
+        ...
+
+    async def expire_checkout(self, session_id: str) -> None:
+        """Close an open checkout so it can no longer be paid; closing a closed one is harmless."""
+        ...
+
+    async def refund(self, payment_intent_id: str, amount: Money, idempotency_key: str) -> Refund: ...
+
+    async def checkout_status(self, session_id: str) -> PaymentEvent:
+        """What the provider says of a checkout now, as a synthetic event (for reconciliation)."""
+        ...
+
+    def verify_webhook(self, payload: bytes, headers: Mapping[str, str]) -> PaymentEvent:
+        """The verified event in a webhook request; raises InvalidSignature."""
+        ...
+
+
+class Notifier(Protocol):
+    async def booking_changed(
+        self, booking: Booking, event: BookingEvent, practitioner: Practitioner
+    ) -> None:
+        """Tell whoever should know (client, practitioner, subscribers) that a booking changed."""
+        ...

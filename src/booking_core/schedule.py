@@ -1,0 +1,180 @@
+"""Weekly opening hours in the practitioner's IANA time zone, with date overrides.
+
+DST lives here: the slot grid is laid in local wall-clock time, so a 09:00-17:00 day stays
+09:00-17:00 local on both sides of a change. A local time that does not exist (the spring gap)
+is skipped; an ambiguous one (the autumn repeat) is resolved once, to its first occurrence.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Mapping
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from attrs import field, frozen
+
+from booking_core.timerange import TimeRange
+
+MINUTES_PER_DAY = 24 * 60
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def zone(name: str) -> ZoneInfo:
+    """The IANA zone `name`, or ValueError naming it (never a bare lookup error)."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{name!r} is not an IANA time zone") from None
+
+
+def _check_zone(_instance: object, _attribute: object, value: str) -> None:
+    zone(value)
+
+
+@frozen(order=True)
+class LocalHours:
+    """Opening hours within one local day, as minutes since midnight: `[start, end)`, end up to 24:00."""
+
+    start_minute: int
+    end_minute: int
+
+    def __attrs_post_init__(self) -> None:
+        if not 0 <= self.start_minute < self.end_minute <= MINUTES_PER_DAY:
+            raise ValueError(f"hours {self} must satisfy 00:00 <= start < end <= 24:00")
+
+    @classmethod
+    def parse(cls, text: str) -> LocalHours:
+        """`LocalHours.parse("09:00-17:30")`."""
+        try:
+            start, end = (part.strip() for part in text.split("-"))
+            return cls(_minutes(start), _minutes(end))
+        except ValueError:
+            raise ValueError(f"{text!r} is not of the form HH:MM-HH:MM") from None
+
+    def __str__(self) -> str:
+        return f"{_hhmm(self.start_minute)}-{_hhmm(self.end_minute)}"
+
+
+def _minutes(text: str) -> int:
+    hours, minutes = text.split(":")
+    if len(minutes) != 2 or not hours.isdigit() or not minutes.isdigit():
+        raise ValueError(text)
+    value = int(hours) * 60 + int(minutes)
+    if int(minutes) >= 60 or value > MINUTES_PER_DAY:
+        raise ValueError(text)
+    return value
+
+
+def _hhmm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _hours_tuple(value: object) -> tuple[LocalHours, ...]:
+    hours = tuple(sorted(value))  # type: ignore[call-overload]
+    for earlier, later in itertools.pairwise(hours):
+        if later.start_minute < earlier.end_minute:
+            raise ValueError(f"hours {earlier} and {later} overlap")
+    return hours
+
+
+@frozen
+class DateOverride:
+    """Hours for one calendar date that replace the weekly hours; no hours means closed."""
+
+    day: date
+    hours: tuple[LocalHours, ...] = field(default=(), converter=_hours_tuple)
+
+
+def _week(value: object) -> tuple[tuple[LocalHours, ...], ...]:
+    if isinstance(value, Mapping):
+        unknown = set(value) - set(WEEKDAYS)
+        if unknown:
+            raise ValueError(f"unknown weekday(s) {sorted(unknown)}; use {', '.join(WEEKDAYS)}")
+        return tuple(_hours_tuple(value.get(day, ())) for day in WEEKDAYS)
+    week = tuple(_hours_tuple(day) for day in value)  # type: ignore[attr-defined]
+    if len(week) != 7:
+        raise ValueError("a week has 7 days, Monday first")
+    return week
+
+
+def _overrides(value: object) -> tuple[DateOverride, ...]:
+    overrides = tuple(sorted(value, key=lambda o: o.day))  # type: ignore[call-overload]
+    days = [o.day for o in overrides]
+    if len(set(days)) != len(days):
+        raise ValueError("at most one override per date")
+    return overrides
+
+
+@frozen
+class WeeklySchedule:
+    """`week[0]` is Monday's hours. From a mapping: `WeeklySchedule("Europe/Berlin", {"mon": [...]})`."""
+
+    timezone: str = field(validator=_check_zone)
+    week: tuple[tuple[LocalHours, ...], ...] = field(converter=_week)
+    overrides: tuple[DateOverride, ...] = field(default=(), converter=_overrides)
+
+    def hours_on(self, day: date) -> tuple[LocalHours, ...]:
+        for override in self.overrides:
+            if override.day == day:
+                return override.hours
+        return self.week[day.weekday()]
+
+    def slot_starts(
+        self, first_day: date, last_day: date, step: timedelta
+    ) -> Iterator[tuple[datetime, datetime]]:
+        """Yield `(slot start, end of its opening hours)` in UTC, in order, for local days in range.
+
+        Starts are laid every `step` from the start of each opening-hours block, in wall-clock time.
+        """
+        tz = zone(self.timezone)
+        step_minutes = max(1, int(step.total_seconds() // 60))
+        day = first_day
+        while day <= last_day:
+            for hours in self.hours_on(day):
+                block_end = local_instant(day, hours.end_minute, tz)
+                for minute in range(hours.start_minute, hours.end_minute, step_minutes):
+                    if not exists(day, minute, tz):
+                        continue
+                    yield local_instant(day, minute, tz), block_end
+            day += timedelta(days=1)
+
+
+def _naive(day: date, minute: int) -> datetime:
+    return datetime.combine(day, time()) + timedelta(minutes=minute)
+
+
+def exists(day: date, minute: int, tz: ZoneInfo) -> bool:
+    """False for wall-clock times skipped by a DST change."""
+    naive = _naive(day, minute)
+    round_trip = naive.replace(tzinfo=tz).astimezone(UTC).astimezone(tz).replace(tzinfo=None)
+    return round_trip == naive
+
+
+def local_instant(day: date, minute: int, tz: ZoneInfo) -> datetime:
+    """The UTC instant of a local wall time: the first occurrence if ambiguous, and for a time
+    inside a DST gap the moment the gap ends (the first instant that exists after it)."""
+    naive = _naive(day, minute)
+    instant = naive.replace(tzinfo=tz, fold=0).astimezone(UTC)
+    if exists(day, minute, tz):
+        return instant
+    # In a gap fold=0 applies the offset from before the change, which lands after the gap:
+    # the gap ends at the first instant whose local time is past the requested one.
+    after = naive.replace(tzinfo=tz, fold=1).astimezone(UTC)
+    return min(instant, after)
+
+
+def slot_grid(
+    schedule: WeeklySchedule, window: TimeRange, length: timedelta, step: timedelta
+) -> list[TimeRange]:
+    """Candidate slots of `length` inside the schedule's opening hours that start within `window`."""
+    tz = zone(schedule.timezone)
+    first_day = window.start.astimezone(tz).date() - timedelta(days=1)
+    last_day = window.end.astimezone(tz).date()
+    slots = []
+    for start, block_end in schedule.slot_starts(first_day, last_day, step):
+        if start < window.start or start >= window.end:
+            continue
+        if start + length <= block_end:
+            slots.append(TimeRange.of(start, length))
+    return sorted(set(slots))

@@ -1,0 +1,479 @@
+"""The use cases. Each takes its ports from the service and returns domain objects or outcomes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from attrs import define, frozen
+
+from booking_core.availability import (
+    Availability,
+    AvailabilitySourceName,
+    bookable_window,
+    free_slots,
+)
+from booking_core.booking import Booking, BookingEvent, BookingStatus, Trigger
+from booking_core.client import ClientDetails
+from booking_core.errors import (
+    ConcurrentUpdate,
+    IdempotencyKeyReused,
+    IllegalTransition,
+    InvalidCancelToken,
+    InvalidInput,
+    NotFound,
+    PaymentProviderError,
+    SlotUnavailable,
+)
+from booking_core.offer import Practitioner
+from booking_core.payment import CheckoutRequest, PaymentEvent, PaymentEventKind
+from booking_core.ports import (
+    AvailabilitySource,
+    BookingStore,
+    Clock,
+    IdGenerator,
+    Notifier,
+    PaymentGateway,
+    PractitionerDirectory,
+)
+from booking_core.schedule import zone
+from booking_core.timerange import TimeRange
+
+log = logging.getLogger(__name__)
+
+MAX_AVAILABILITY_WINDOW = timedelta(days=62)
+_SAVE_ATTEMPTS = 5
+
+Step = Callable[[Booking], tuple[Booking, BookingEvent | None]]
+
+
+class PaymentOutcome(StrEnum):
+    CONFIRMED = "confirmed"
+    AWAITING_PAYMENT = "awaiting_payment"  # checkout completed, money not yet in (async methods)
+    RELEASED = "released"
+    REFUND_REQUESTED = "refund_requested"
+    REFUND_RECORDED = "refund_recorded"
+    DUPLICATE = "duplicate"
+    IGNORED = "ignored"
+
+
+@frozen
+class BookingRequest:
+    practitioner_id: str
+    start: datetime
+    name: str
+    email: str
+    phone: str
+    timezone: str | None = None  # the client's, for messages; defaults to the practitioner's
+    idempotency_key: str | None = None
+
+
+@frozen
+class BookingHold:
+    """A new (or idempotently replayed) booking, with what only its creator may know."""
+
+    booking: Booking
+    cancel_token: str
+
+
+@frozen
+class ReconcileReport:
+    holds_checked: int
+    confirmed: int
+    released: int
+    refunds_issued: int
+
+
+@define
+class BookingService:
+    directory: PractitionerDirectory
+    store: BookingStore
+    availability: AvailabilitySource
+    payments: PaymentGateway
+    notifier: Notifier
+    clock: Clock
+    ids: IdGenerator
+
+    # -- reading -------------------------------------------------------------------------------
+
+    async def practitioner(self, practitioner_id: str) -> Practitioner:
+        practitioner = await self.directory.get(practitioner_id)
+        if practitioner is None:
+            raise NotFound(f"There is no practitioner {practitioner_id!r}.")
+        return practitioner
+
+    async def booking(self, booking_id: str) -> Booking:
+        booking = await self.store.get(booking_id)
+        if booking is None:
+            raise NotFound("There is no such booking.")
+        return booking
+
+    async def list_availability(self, practitioner_id: str, window: TimeRange) -> Availability:
+        if window.duration > MAX_AVAILABILITY_WINDOW:
+            raise InvalidInput({"end": f"A range may span at most {MAX_AVAILABILITY_WINDOW.days} days."})
+        practitioner = await self.practitioner(practitioner_id)
+        slots, source = await self._free_slots(practitioner, window, fresh=False)
+        return Availability(practitioner_id, window, tuple(slots), source)
+
+    async def _free_slots(
+        self, practitioner: Practitioner, window: TimeRange, *, fresh: bool
+    ) -> tuple[list[TimeRange], AvailabilitySourceName]:
+        now = self.clock.now()
+        offer = practitioner.offer
+        allowed = bookable_window(offer, window, now)
+        if allowed is None:
+            default = (
+                AvailabilitySourceName.CALCOM
+                if practitioner.calcom_event_type_id
+                else AvailabilitySourceName.SCHEDULE
+            )
+            return [], default
+        candidates = await self.availability.candidate_slots(practitioner, allowed, fresh=fresh)
+        if not candidates.slots:
+            return [], candidates.source
+        reach = TimeRange(
+            min(offer.occupied(s).start for s in candidates.slots),
+            max(offer.occupied(s).end for s in candidates.slots),
+        )
+        busy = await self.store.busy(practitioner.id, reach, now)
+        return free_slots(candidates.slots, busy, offer, allowed, now), candidates.source
+
+    # -- booking ---------------------------------------------------------------------------------
+
+    async def request_booking(self, request: BookingRequest) -> BookingHold:
+        """Validate, check the slot is offered and free, hold it, start checkout."""
+        practitioner = await self.practitioner(request.practitioner_id)
+        client, client_timezone = _validate(request, practitioner)
+        if request.idempotency_key:
+            existing = await self.store.find_by_idempotency_key(practitioner.id, request.idempotency_key)
+            if existing is not None:
+                return self._replay(existing, request)
+        offer = practitioner.offer
+        slot = TimeRange.of(request.start, offer.session_length)
+        free, _source = await self._free_slots(practitioner, slot, fresh=True)
+        if slot not in free:
+            raise SlotUnavailable("This time is not available any more. Please choose another slot.")
+
+        now = self.clock.now()
+        booking_id = self.ids.new_booking_id()
+        booking, event = Booking.hold(
+            booking_id=booking_id,
+            practitioner_id=practitioner.id,
+            slot=slot,
+            occupied=offer.occupied(slot),
+            client=client,
+            client_timezone=client_timezone,
+            price=offer.price,
+            hold_expires_at=now + offer.hold_duration,
+            cancel_token=self.ids.cancel_token(booking_id),
+            now=now,
+            idempotency_key=request.idempotency_key,
+        )
+        try:
+            await self.store.add_if_free(booking, event)
+        except SlotUnavailable:
+            if request.idempotency_key:  # a concurrent twin of this very request won the slot
+                twin = await self.store.find_by_idempotency_key(practitioner.id, request.idempotency_key)
+                if twin is not None:
+                    return self._replay(twin, request)
+            raise
+
+        try:
+            session = await self.payments.start_checkout(
+                CheckoutRequest(
+                    booking_id=booking.id,
+                    product_name=_product_name(practitioner, slot),
+                    amount=booking.price,
+                    customer_email=client.email,
+                    expires_at=booking.hold_expires_at,
+                    idempotency_key=f"checkout-{booking.id}",
+                )
+            )
+        except PaymentProviderError:
+            await self._change(
+                booking,
+                lambda b: b.apply(
+                    Trigger.HOLD_RELEASED, at=self.clock.now(), reason="checkout could not start"
+                ),
+            )
+            raise
+        booking = await self._change(
+            booking,
+            lambda b: (
+                b.with_details(self.clock.now(), checkout_session_id=session.id, checkout_url=session.url),
+                None,
+            ),
+        )
+        return BookingHold(booking, self.ids.cancel_token(booking.id))
+
+    def _replay(self, existing: Booking, request: BookingRequest) -> BookingHold:
+        if existing.slot.start != request.start or existing.practitioner_id != request.practitioner_id:
+            raise IdempotencyKeyReused("This Idempotency-Key was used for a different booking request.")
+        return BookingHold(existing, self.ids.cancel_token(existing.id))
+
+    # -- payments --------------------------------------------------------------------------------
+
+    async def apply_payment_event(self, event: PaymentEvent) -> PaymentOutcome:
+        """Idempotent and order-tolerant: any delivery order of one checkout's events ends the same."""
+        if await self.store.is_payment_event_processed(event.id):
+            return PaymentOutcome.DUPLICATE
+        outcome = await self._apply_payment(event)
+        # Recorded after applying: a crash in between means a redelivery, which is a no-op anyway.
+        await self.store.mark_payment_event_processed(event.id, self.clock.now())
+        return outcome
+
+    async def _apply_payment(self, event: PaymentEvent) -> PaymentOutcome:
+        if event.kind is PaymentEventKind.OTHER or event.booking_id is None:
+            return PaymentOutcome.IGNORED
+        booking = await self.store.get(event.booking_id)
+        if booking is None:
+            log.warning("payment event %s names unknown booking", event.id)
+            return PaymentOutcome.IGNORED
+        match event.kind:
+            case PaymentEventKind.CHECKOUT_COMPLETED if not event.paid:
+                return PaymentOutcome.AWAITING_PAYMENT
+            case PaymentEventKind.CHECKOUT_COMPLETED | PaymentEventKind.ASYNC_PAYMENT_SUCCEEDED:
+                return await self._payment_received(booking, event)
+            case PaymentEventKind.ASYNC_PAYMENT_FAILED | PaymentEventKind.CHECKOUT_EXPIRED:
+                return await self._release(booking, f"payment {event.kind.replace('_', ' ')}")
+            case PaymentEventKind.REFUNDED:
+                return await self._refund_recorded(booking, event)
+        return PaymentOutcome.IGNORED
+
+    async def _payment_received(self, booking: Booking, event: PaymentEvent) -> PaymentOutcome:
+        paid = event.amount if event.amount is not None else booking.price
+        references: dict[str, object] = {
+            "amount_paid": paid,
+            "payment_intent_id": event.payment_intent_id or booking.payment_intent_id,
+            "checkout_session_id": booking.checkout_session_id or event.checkout_session_id,
+        }
+        if paid != booking.price:
+            log.warning("booking %s paid %s, expected %s: refunding", booking.id, paid, booking.price)
+            return await self._refund_late_payment(
+                booking, references, "paid amount does not match the price"
+            )
+        if booking.status is BookingStatus.CANCELLED and booking.amount_paid is None:
+            return await self._refund_late_payment(booking, references, "paid after the client cancelled")
+        if booking.status not in (BookingStatus.PENDING_PAYMENT, BookingStatus.EXPIRED):
+            return (
+                PaymentOutcome.IGNORED
+                if booking.status is not BookingStatus.CONFIRMED
+                else PaymentOutcome.DUPLICATE
+            )
+        reason = (
+            "payment received"
+            if booking.status is BookingStatus.PENDING_PAYMENT
+            else "late payment, slot still free"
+        )
+        try:
+            await self._change(
+                booking,
+                lambda b: b.apply(
+                    Trigger.PAYMENT_CONFIRMED, at=self.clock.now(), reason=reason, **references
+                ),
+            )
+        except SlotUnavailable:
+            return await self._refund_late_payment(booking, references, "late payment, slot taken meanwhile")
+        except IllegalTransition:
+            return PaymentOutcome.IGNORED  # it moved on meanwhile (e.g. refund due); nothing to confirm
+        return PaymentOutcome.CONFIRMED
+
+    async def _refund_late_payment(
+        self, booking: Booking, references: Mapping[str, object], reason: str
+    ) -> PaymentOutcome:
+        booking = await self._change(booking, lambda b: _release_step(b, self.clock.now(), reason))
+        try:
+            booking = await self._change(
+                booking,
+                lambda b: b.apply(
+                    Trigger.LATE_PAYMENT_REFUND_DUE,
+                    at=self.clock.now(),
+                    reason=reason,
+                    refund_owed=references["amount_paid"],
+                    **references,
+                ),
+            )
+        except IllegalTransition:
+            return PaymentOutcome.IGNORED  # e.g. a confirmed booking: its money is where it belongs
+        await self._issue_refund(booking)
+        return PaymentOutcome.REFUND_REQUESTED
+
+    async def _release(self, booking: Booking, reason: str) -> PaymentOutcome:
+        if booking.status is not BookingStatus.PENDING_PAYMENT:
+            return PaymentOutcome.IGNORED  # e.g. an expiry delivered after the payment
+        await self._change(booking, lambda b: _release_step(b, self.clock.now(), reason))
+        return PaymentOutcome.RELEASED
+
+    async def _refund_recorded(self, booking: Booking, event: PaymentEvent) -> PaymentOutcome:
+        if booking.refund_id is not None or event.refund_id is None:
+            return (
+                PaymentOutcome.DUPLICATE if booking.refund_id == event.refund_id else PaymentOutcome.IGNORED
+            )
+        if booking.status not in (BookingStatus.REFUND_DUE, BookingStatus.CANCELLED):
+            return PaymentOutcome.IGNORED  # refunded outside this system; the booking stands
+        amount = event.refunded or booking.refund_owed
+        await self._change(
+            booking,
+            lambda b: b.apply(
+                Trigger.REFUND_ISSUED,
+                at=self.clock.now(),
+                reason="refund reported by the payment provider",
+                refund_id=event.refund_id,
+                amount_refunded=amount,
+            ),
+        )
+        return PaymentOutcome.REFUND_RECORDED
+
+    async def _issue_refund(self, booking: Booking) -> Booking:
+        """Send the refund a booking owes; a provider failure leaves it owed for `settle_refunds`."""
+        if booking.refund_owed is None or booking.refund_id is not None or booking.payment_intent_id is None:
+            return booking
+        try:
+            refund = await self.payments.refund(
+                booking.payment_intent_id, booking.refund_owed, f"refund-{booking.id}"
+            )
+        except PaymentProviderError:
+            log.warning("refund for booking %s failed; it stays owed and will be retried", booking.id)
+            return booking
+        return await self._change(
+            booking,
+            lambda b: (
+                b.apply(
+                    Trigger.REFUND_ISSUED,
+                    at=self.clock.now(),
+                    reason="refund issued",
+                    refund_id=refund.id,
+                    amount_refunded=refund.amount,
+                )
+                if b.refund_id is None
+                else (b, None)
+            ),
+        )
+
+    # -- cancelling ------------------------------------------------------------------------------
+
+    async def cancel_booking(self, booking_id: str, cancel_token: str) -> Booking:
+        booking = await self.booking(booking_id)
+        if not booking.cancel_token_matches(cancel_token):
+            raise InvalidCancelToken("This cancel link is not valid for this booking.")
+        if booking.status is BookingStatus.CANCELLED:
+            return booking
+        now = self.clock.now()
+        if booking.status is BookingStatus.CONFIRMED and now >= booking.slot.start:
+            raise IllegalTransition("A session that has started can no longer be cancelled.")
+        practitioner = await self.practitioner(booking.practitioner_id)
+
+        def step(b: Booking) -> tuple[Booking, BookingEvent | None]:
+            owed = None
+            if b.amount_paid is not None:
+                owed = practitioner.offer.cancellation.refund_for(b.amount_paid, b.slot.start - now)
+            return b.apply(
+                Trigger.CANCELLED,
+                at=self.clock.now(),
+                reason="cancelled by the client",
+                refund_owed=owed if owed and owed.amount else None,
+            )
+
+        cancelled = await self._change(booking, step)
+        if booking.status is BookingStatus.PENDING_PAYMENT and booking.checkout_session_id:
+            await self._expire_checkout_quietly(booking.checkout_session_id)
+        return await self._issue_refund(cancelled)
+
+    async def _expire_checkout_quietly(self, session_id: str) -> None:
+        try:
+            await self.payments.expire_checkout(session_id)
+        except PaymentProviderError:
+            # Should it still be paid, the payment arrives for a released booking and is refunded.
+            log.warning("could not expire checkout session; a late payment would be refunded")
+
+    # -- housekeeping ----------------------------------------------------------------------------
+
+    async def release_lapsed_holds(self) -> ReconcileReport:
+        """Ask the provider about every hold past its expiry and apply the answer: a lost webhook
+        confirms or refunds, an unpaid checkout is expired and its hold released."""
+        holds = await self.store.lapsed_holds(self.clock.now())
+        confirmed = released = 0
+        for hold in holds:
+            outcome = await self._settle_lapsed(hold)
+            confirmed += outcome is PaymentOutcome.CONFIRMED
+            released += outcome is PaymentOutcome.RELEASED
+        return ReconcileReport(len(holds), confirmed, released, 0)
+
+    async def _settle_lapsed(self, hold: Booking) -> PaymentOutcome:
+        if hold.checkout_session_id:
+            try:
+                status = await self.payments.checkout_status(hold.checkout_session_id)
+            except PaymentProviderError:
+                log.warning("could not ask the payment provider about booking %s; releasing it", hold.id)
+            else:
+                if status.paid:
+                    return await self._payment_received(hold, status)
+                await self._expire_checkout_quietly(hold.checkout_session_id)
+        return await self._release(hold, "hold lapsed")
+
+    async def settle_refunds(self) -> int:
+        issued = 0
+        for booking in await self.store.refunds_due():
+            issued += (await self._issue_refund(booking)).refund_id is not None
+        return issued
+
+    async def reconcile(self) -> ReconcileReport:
+        holds = await self.release_lapsed_holds()
+        refunds = await self.settle_refunds()
+        return ReconcileReport(holds.holds_checked, holds.confirmed, holds.released, refunds)
+
+    # -- the one way bookings change -------------------------------------------------------------
+
+    async def _change(self, booking: Booking, step: Step) -> Booking:
+        """Apply `step` and save; on a concurrent change reload and apply it again."""
+        for _ in range(_SAVE_ATTEMPTS):
+            after, event = step(booking)
+            if after is booking:
+                return booking
+            try:
+                await self.store.save(booking, after, event)
+            except ConcurrentUpdate:
+                booking = await self.booking(booking.id)
+                continue
+            if event is not None:
+                await self._notify(after, event)
+            return after
+        raise ConcurrentUpdate("The booking is changing too often; please try again.")
+
+    async def _notify(self, booking: Booking, event: BookingEvent) -> None:
+        try:
+            practitioner = await self.practitioner(booking.practitioner_id)
+            await self.notifier.booking_changed(booking, event, practitioner)
+        except Exception:  # a notification must never undo a committed booking change
+            log.exception("notifying about booking %s (%s) failed", booking.id, event.trigger)
+
+
+def _release_step(booking: Booking, at: datetime, reason: str) -> tuple[Booking, BookingEvent | None]:
+    if booking.status is not BookingStatus.PENDING_PAYMENT:
+        return booking, None
+    return booking.apply(Trigger.HOLD_RELEASED, at=at, reason=reason)
+
+
+def _validate(request: BookingRequest, practitioner: Practitioner) -> tuple[ClientDetails, str]:
+    problems: dict[str, str] = {}
+    try:
+        client = ClientDetails.create(request.name, request.email, request.phone)
+    except InvalidInput as error:
+        problems.update(error.fields)
+    timezone = request.timezone or practitioner.timezone
+    try:
+        zone(timezone)
+    except ValueError as error:
+        problems["timezone"] = str(error)
+    if request.start.tzinfo is None:
+        problems["start"] = "The start time needs a UTC offset, e.g. 2026-03-02T09:00:00+01:00."
+    if problems:
+        raise InvalidInput(problems)
+    return client, timezone
+
+
+def _product_name(practitioner: Practitioner, slot: TimeRange) -> str:
+    local = slot.start.astimezone(zone(practitioner.timezone))
+    return f"{practitioner.name}, {local:%a %d %b %Y %H:%M} ({practitioner.timezone})"

@@ -1,0 +1,1 @@
+"""The web service: composition root, JSON API, booking pages, webhooks, CLI."""
