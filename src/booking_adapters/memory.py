@@ -26,8 +26,10 @@ from booking_core import (
     CheckoutRequest,
     CheckoutSession,
     ConcurrentUpdate,
+    DeliveryFailure,
     InvalidSignature,
     Money,
+    OutboxItem,
     PaymentEvent,
     PaymentEventKind,
     PaymentProviderError,
@@ -87,19 +89,31 @@ class MemoryDirectory:
 
 
 @define
+class _Delivery:
+    attempts: int = 0
+    delivered: bool = False
+    next_attempt_at: datetime | None = None  # None with attempts > 0: given up
+    leased_until: datetime | None = None
+    last_error: str = ""
+
+
+@define
 class MemoryBookingStore:
-    """A lock around plain dicts makes add-if-free atomic (across threads too)."""
+    """A lock around plain dicts makes add-if-free atomic (across threads too). It is also the
+    outbox: the history is one ordered log that channels consume."""
 
     _bookings: dict[str, Booking] = field(factory=dict)
-    _history: dict[str, list[BookingEvent]] = field(factory=dict)
+    _log: list[BookingEvent] = field(factory=list)  # seq = index + 1
     _processed: dict[str, datetime] = field(factory=dict)
+    _channel_start: dict[str, int] = field(factory=dict)
+    _deliveries: dict[tuple[str, int], _Delivery] = field(factory=dict)
     _lock: threading.Lock = field(factory=threading.Lock)
 
     async def add_if_free(self, booking: Booking, event: BookingEvent) -> None:
         with self._lock:
             self._claim(booking, event.at)
             self._bookings[booking.id] = booking
-            self._history[booking.id] = [event]
+            self._log.append(event)
 
     async def save(self, before: Booking, after: Booking, event: BookingEvent | None) -> None:
         with self._lock:
@@ -110,7 +124,7 @@ class MemoryBookingStore:
                 self._claim(after, after.updated_at)
             self._bookings[after.id] = after
             if event is not None:
-                self._history[after.id].append(event)
+                self._log.append(event)
 
     def _claim(self, booking: Booking, now: datetime) -> None:
         """Raise SlotUnavailable if a live booking is in the way; release lapsed holds that are."""
@@ -128,7 +142,7 @@ class MemoryBookingStore:
             released, event = lapsed.apply(Trigger.HOLD_RELEASED, at=now, reason="hold lapsed")
             self._bookings[lapsed.id] = released
             if event is not None:
-                self._history[lapsed.id].append(event)
+                self._log.append(event)
 
     async def get(self, booking_id: str) -> Booking | None:
         return self._bookings.get(booking_id)
@@ -159,13 +173,57 @@ class MemoryBookingStore:
         return sorted(due, key=lambda b: b.updated_at)[:limit]
 
     async def history(self, booking_id: str) -> Sequence[BookingEvent]:
-        return list(self._history.get(booking_id, ()))
+        return [event for event in self._log if event.booking_id == booking_id]
 
     async def is_payment_event_processed(self, event_id: str) -> bool:
         return event_id in self._processed
 
     async def mark_payment_event_processed(self, event_id: str, at: datetime) -> None:
         self._processed.setdefault(event_id, at)
+
+    # -- Outbox ---------------------------------------------------------------------------------
+
+    async def claim(
+        self, channel: str, now: datetime, *, limit: int = 50, lease_seconds: int = 60
+    ) -> Sequence[OutboxItem]:
+        with self._lock:
+            start = self._channel_start.setdefault(channel, len(self._log))
+            items = []
+            for seq in range(start + 1, len(self._log) + 1):
+                delivery = self._deliveries.setdefault((channel, seq), _Delivery())
+                if delivery.delivered or (delivery.attempts and delivery.next_attempt_at is None):
+                    continue
+                if delivery.next_attempt_at and delivery.next_attempt_at > now:
+                    continue
+                if delivery.leased_until and delivery.leased_until > now:
+                    continue
+                delivery.leased_until = now + timedelta(seconds=lease_seconds)
+                items.append(OutboxItem(seq, self._log[seq - 1], delivery.attempts))
+                if len(items) == limit:
+                    break
+            return items
+
+    async def mark_delivered(self, channel: str, seq: int, at: datetime) -> None:
+        with self._lock:
+            delivery = self._deliveries.setdefault((channel, seq), _Delivery())
+            delivery.delivered, delivery.leased_until, delivery.last_error = True, None, ""
+
+    async def mark_failed(
+        self, channel: str, seq: int, at: datetime, error: str, retry_at: datetime | None
+    ) -> None:
+        with self._lock:
+            delivery = self._deliveries.setdefault((channel, seq), _Delivery())
+            delivery.attempts += 1
+            delivery.next_attempt_at, delivery.leased_until, delivery.last_error = retry_at, None, error
+
+    async def failures(self, channel: str | None = None) -> Sequence[DeliveryFailure]:
+        return [
+            DeliveryFailure(
+                ch, seq, self._log[seq - 1].booking_id, d.attempts, d.last_error, d.next_attempt_at
+            )
+            for (ch, seq), d in sorted(self._deliveries.items())
+            if d.attempts and not d.delivered and channel in (None, ch)
+        ]
 
     def all_bookings(self) -> list[Booking]:
         """Test inspection: every booking ever stored."""

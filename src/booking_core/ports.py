@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
+from attrs import frozen
+
 from booking_core.availability import CandidateSlots
 from booking_core.booking import Booking, BookingEvent
 from booking_core.money import Money
@@ -79,6 +81,53 @@ class BookingStore(Protocol):
 
     async def mark_payment_event_processed(self, event_id: str, at: datetime) -> None:
         """Record the event id; recording it twice is harmless."""
+        ...
+
+
+@frozen
+class OutboxItem:
+    """A history event waiting to be delivered on one channel (e-mail, webhooks, Cal.com, ...)."""
+
+    seq: int  # the event's position in the history; increases with every event
+    event: BookingEvent
+    attempts: int  # failed attempts so far on this channel
+
+
+@frozen
+class DeliveryFailure:
+    channel: str
+    seq: int
+    booking_id: str
+    attempts: int
+    last_error: str
+    next_attempt_at: datetime | None  # None: given up
+
+
+class Outbox(Protocol):
+    """The booking history doubles as a transactional outbox: every event the store records in the
+    transaction of its change is delivered, per channel, at least once and in order of `seq`.
+
+    Several workers (processes) may claim at once; a claim leases items so that they are not handed
+    out twice while a delivery is under way. Receivers deduplicate by the event's identity."""
+
+    async def claim(
+        self, channel: str, now: datetime, *, limit: int = 50, lease_seconds: int = 60
+    ) -> Sequence[OutboxItem]:
+        """Due items of `channel` (never delivered, not given up, next attempt <= now, not leased),
+        oldest first, leased until now + lease. A channel seen for the first time starts after the
+        events already in the history, so adding a channel does not replay the past."""
+        ...
+
+    async def mark_delivered(self, channel: str, seq: int, at: datetime) -> None: ...
+
+    async def mark_failed(
+        self, channel: str, seq: int, at: datetime, error: str, retry_at: datetime | None
+    ) -> None:
+        """Record a failed attempt; `retry_at=None` gives up (stays visible in `failures`)."""
+        ...
+
+    async def failures(self, channel: str | None = None) -> Sequence[DeliveryFailure]:
+        """Items whose last attempt failed (retrying or given up)."""
         ...
 
 
