@@ -53,6 +53,7 @@ from booking_core.ports import (
     PaymentGateway,
     PractitionerDirectory,
 )
+from booking_core.relay import Channel, OutboxRelay, RelayReport, RetryPolicy
 from booking_core.schedule import DateOverride, LocalHours, WeeklySchedule, slot_grid, zone
 from booking_core.services import (
     BookingHold,
@@ -80,6 +81,7 @@ __all__ = [
     "BookingStore",
     "CancellationPolicy",
     "CandidateSlots",
+    "Channel",
     "CheckoutRequest",
     "CheckoutSession",
     "ClientDetails",
@@ -100,6 +102,7 @@ __all__ = [
     "Offer",
     "Outbox",
     "OutboxItem",
+    "OutboxRelay",
     "PaymentEvent",
     "PaymentEventKind",
     "PaymentGateway",
@@ -110,6 +113,8 @@ __all__ = [
     "ProviderError",
     "ReconcileReport",
     "Refund",
+    "RelayReport",
+    "RetryPolicy",
     "ScheduleSource",
     "SlotUnavailable",
     "TimeRange",

@@ -381,6 +381,22 @@ class BookingService:
             await self._expire_checkout_quietly(booking.checkout_session_id)
         return await self._issue_refund(cancelled)
 
+    async def cancel_for_practitioner(self, booking_id: str, reason: str) -> Booking:
+        """Cancel on the practitioner's side (e.g. their calendar took the slot): the client gets
+        every cent back, whatever the cancellation policy says."""
+        booking = await self.booking(booking_id)
+        if booking.status is BookingStatus.CANCELLED:
+            return booking
+        cancelled = await self._change(
+            booking,
+            lambda b: b.apply(
+                Trigger.CANCELLED, at=self.clock.now(), reason=reason, refund_owed=b.amount_paid
+            ),
+        )
+        if booking.status is BookingStatus.PENDING_PAYMENT and booking.checkout_session_id:
+            await self._expire_checkout_quietly(booking.checkout_session_id)
+        return await self._issue_refund(cancelled)
+
     async def _expire_checkout_quietly(self, session_id: str) -> None:
         try:
             await self.payments.expire_checkout(session_id)
