@@ -91,6 +91,7 @@ class Practitioner:
     offer: Offer
     schedule: WeeklySchedule
     calcom_event_type_id: int | None = None
+    email: str | None = None  # where the practitioner hears of bookings; None: not notified by e-mail
 
     @property
     def timezone(self) -> str:
