@@ -47,10 +47,10 @@ class LocalHours:
     def parse(cls, text: str) -> LocalHours:
         """`LocalHours.parse("09:00-17:30")`."""
         try:
-            start, end = (part.strip() for part in text.split("-"))
-            return cls(_minutes(start), _minutes(end))
+            start, end = (_minutes(part.strip()) for part in text.split("-"))
         except ValueError:
             raise ValueError(f"{text!r} is not of the form HH:MM-HH:MM") from None
+        return cls(start, end)
 
     def __str__(self) -> str:
         return f"{_hhmm(self.start_minute)}-{_hhmm(self.end_minute)}"
