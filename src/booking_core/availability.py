@@ -61,7 +61,7 @@ def free_slots(
     blocked = merge(busy)  # disjoint and sorted, so the first one ending after a start decides
     free: list[TimeRange] = []
     j = 0
-    for slot in sorted(candidates):
+    for slot in sorted(set(candidates)):
         if not allowed.start <= slot.start < allowed.end:
             continue
         occupied = offer.occupied(slot)
