@@ -1,0 +1,27 @@
+"""Cal.com API v2: availability (cached, degrading gracefully) and the write-back of bookings.
+
+The composition root opens one `Calcom` per process with `open_calcom(settings)`, uses
+`.source(ScheduleSource())` as the BookingService's availability and `.channel(service)` as an
+OutboxRelay channel, and calls `aclose()` at shutdown. See docs/calcom.md.
+"""
+
+from booking_adapters.calcom.adapter import Calcom, open_calcom
+from booking_adapters.calcom.client import CalcomAttendee, CalcomClient, CalcomNotFound, CalcomSlotTaken
+from booking_adapters.calcom.settings import CalcomSettings, SlotTakenPolicy, UnreachablePolicy
+from booking_adapters.calcom.source import CalcomSource
+from booking_adapters.calcom.writeback import CHANNEL_NAME, CalcomWriteback
+
+__all__ = [
+    "CHANNEL_NAME",
+    "Calcom",
+    "CalcomAttendee",
+    "CalcomClient",
+    "CalcomNotFound",
+    "CalcomSettings",
+    "CalcomSlotTaken",
+    "CalcomSource",
+    "CalcomWriteback",
+    "SlotTakenPolicy",
+    "UnreachablePolicy",
+    "open_calcom",
+]

@@ -1,0 +1,143 @@
+"""Availability from Cal.com, cached and coalesced, degrading to stale data or the schedule.
+
+A burst of visitors costs Cal.com one request per (event type, range): answers live for a short
+TTL and concurrent misses await the one call in flight. Ranges are widened to whole UTC days so
+that windows cut at "now + notice" (different on every request) still share a cache entry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from attrs import define, field, frozen
+
+from booking_adapters.calcom.client import CalcomClient
+from booking_adapters.calcom.metrics import AVAILABILITY_DEGRADED
+from booking_adapters.calcom.settings import CalcomSettings, UnreachablePolicy
+from booking_core import (
+    AvailabilityProviderError,
+    AvailabilitySource,
+    AvailabilitySourceName,
+    CandidateSlots,
+    Practitioner,
+    TimeRange,
+)
+
+log = logging.getLogger(__name__)
+
+_MAX_CACHED_RANGES = 2048  # enough for every practitioner's next weeks; bounds memory all the same
+
+_Key = tuple[int, TimeRange]
+
+
+@frozen
+class _Answer:
+    fetched_at: float  # monotonic seconds
+    starts: tuple[datetime, ...]
+
+
+@define
+class CalcomSource:
+    """The AvailabilitySource for everyone: Cal.com for practitioners who name an event type,
+    `schedule` for the others and as the last resort."""
+
+    client: CalcomClient
+    schedule: AvailabilitySource
+    settings: CalcomSettings
+    monotonic: Callable[[], float] = time.monotonic
+    _answers: OrderedDict[_Key, _Answer] = field(factory=OrderedDict, init=False)
+    _in_flight: dict[_Key, asyncio.Task[tuple[datetime, ...]]] = field(factory=dict, init=False)
+
+    async def candidate_slots(
+        self, practitioner: Practitioner, window: TimeRange, *, fresh: bool = False
+    ) -> CandidateSlots:
+        event_type_id = practitioner.calcom_event_type_id
+        if event_type_id is None:
+            return await self.schedule.candidate_slots(practitioner, window, fresh=fresh)
+        key = (event_type_id, _whole_days(window))
+        try:
+            if fresh:
+                starts = await self._fetch(key, practitioner.timezone)
+            else:
+                starts = await self._cached_or_coalesced(key, practitioner.timezone)
+        except AvailabilityProviderError as error:
+            if fresh and self.settings.unreachable is UnreachablePolicy.REFUSE:
+                log.warning(
+                    "Cal.com could not re-check a slot of practitioner %s (event type %d): %s",
+                    practitioner.id,
+                    event_type_id,
+                    error,
+                )
+                raise AvailabilityProviderError(
+                    "The calendar cannot confirm this time right now. Please try again in a moment."
+                ) from error
+            return await self._degraded(practitioner, window, key, error)
+        slots = _slots_within(starts, window, practitioner.offer.session_length)
+        return CandidateSlots(slots, AvailabilitySourceName.CALCOM)
+
+    async def _cached_or_coalesced(self, key: _Key, time_zone: str) -> tuple[datetime, ...]:
+        answer = self._answers.get(key)
+        if answer is not None and self.monotonic() - answer.fetched_at < self.settings.cache_ttl_seconds:
+            return answer.starts
+        task = self._in_flight.get(key)
+        if task is None:
+            task = asyncio.ensure_future(self._fetch(key, time_zone))
+            self._in_flight[key] = task
+            task.add_done_callback(lambda done: self._settled(key, done))
+        # shield: one visitor giving up must not cancel the call the others await
+        return await asyncio.shield(task)
+
+    def _settled(self, key: _Key, task: asyncio.Task[tuple[datetime, ...]]) -> None:
+        if self._in_flight.get(key) is task:
+            del self._in_flight[key]
+        if not task.cancelled():
+            task.exception()  # retrieved here too, in case every waiter gave up
+
+    async def _fetch(self, key: _Key, time_zone: str) -> tuple[datetime, ...]:
+        event_type_id, days = key
+        starts = tuple(await self.client.slot_starts(event_type_id, days, time_zone))
+        self._answers[key] = _Answer(self.monotonic(), starts)
+        self._answers.move_to_end(key)
+        while len(self._answers) > _MAX_CACHED_RANGES:
+            self._answers.popitem(last=False)
+        return starts
+
+    async def _degraded(
+        self, practitioner: Practitioner, window: TimeRange, key: _Key, error: AvailabilityProviderError
+    ) -> CandidateSlots:
+        last_good = self._answers.get(key)
+        if last_good is not None:
+            source = AvailabilitySourceName.CALCOM_STALE
+            slots = _slots_within(last_good.starts, window, practitioner.offer.session_length)
+        else:
+            source = AvailabilitySourceName.SCHEDULE_FALLBACK
+            slots = (await self.schedule.candidate_slots(practitioner, window)).slots
+        AVAILABILITY_DEGRADED.labels(source.value).inc()
+        log.warning(
+            "Cal.com failed for practitioner %s (event type %d): %s; answering from %s",
+            practitioner.id,
+            key[0],
+            error,
+            source.value,
+        )
+        return CandidateSlots(slots, source)
+
+
+def _whole_days(window: TimeRange) -> TimeRange:
+    start = window.start.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    end = window.end.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    if end < window.end:
+        end += timedelta(days=1)
+    return TimeRange(start, end)
+
+
+def _slots_within(
+    starts: tuple[datetime, ...], window: TimeRange, length: timedelta
+) -> tuple[TimeRange, ...]:
+    """Our slots have the offer's length: Cal.com's event type decides only where they start."""
+    return tuple(TimeRange.of(start, length) for start in starts if window.start <= start < window.end)
