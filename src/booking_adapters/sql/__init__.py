@@ -1,0 +1,24 @@
+"""SQL adapters: PostgreSQL (production) and SQLite (the embedded default), one schema, one guarantee:
+no two live bookings of a practitioner overlap, enforced by the database itself.
+
+    upgrade(url)                      apply migrations (`booking db upgrade`)
+    db = await open_database(url)     db.store (BookingStore + Outbox), db.directory, db.ping(), ...
+"""
+
+from booking_adapters.sql.database import Database, open_database
+from booking_adapters.sql.directory import SqlDirectory
+from booking_adapters.sql.migrate import UPGRADE_COMMAND, SchemaBehind, head_revisions, upgrade
+from booking_adapters.sql.store import SqlBookingStore
+from booking_adapters.sql.url import database_url
+
+__all__ = [
+    "UPGRADE_COMMAND",
+    "Database",
+    "SchemaBehind",
+    "SqlBookingStore",
+    "SqlDirectory",
+    "database_url",
+    "head_revisions",
+    "open_database",
+    "upgrade",
+]

@@ -1,0 +1,182 @@
+"""The schema as SQLAlchemy Core tables. Alembic migrations create it; this module describes it for
+queries (and for the test that checks migrations and tables agree).
+
+Nothing is ever deleted: a released slot is a status change, and the history only grows.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+from booking_core import LIVE_STATUSES, BookingStatus
+
+LIVE_STATUS_SQL = ", ".join(f"'{status.value}'" for status in sorted(LIVE_STATUSES))
+ALL_STATUS_SQL = ", ".join(f"'{status.value}'" for status in BookingStatus)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out. PostgreSQL stores timestamptz; SQLite stores
+    fixed-width UTC text, so that comparing two values as text (as the SQLite triggers do) compares
+    the instants."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value.isoformat()} cannot be stored")
+        utc = value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+Json = JSON().with_variant(JSONB(), "postgresql")
+metadata = MetaData(
+    naming_convention={
+        "pk": "pk_%(table_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    }
+)
+
+
+def _money(name: str, *, nullable: bool = True) -> list[Column[Any]]:
+    """A Money value as two columns: integer minor units and the ISO currency."""
+    return [
+        Column(f"{name}_amount", BigInteger, nullable=nullable),
+        Column(f"{name}_currency", String(3), nullable=nullable),
+    ]
+
+
+practitioners = Table(
+    "practitioners",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("offer", Json, nullable=False),
+    Column("schedule", Json, nullable=False),
+    Column("calcom_event_type_id", BigInteger),
+)
+
+# No foreign key to practitioners: the store accepts bookings of any practitioner id, like its port.
+bookings = Table(
+    "bookings",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("practitioner_id", String(64), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("slot_start", UtcDateTime, nullable=False),
+    Column("slot_end", UtcDateTime, nullable=False),
+    Column("occupied_start", UtcDateTime, nullable=False),
+    Column("occupied_end", UtcDateTime, nullable=False),
+    Column("hold_expires_at", UtcDateTime, nullable=False),
+    Column("client_name", String(200), nullable=False),
+    Column("client_email", String(320), nullable=False),
+    Column("client_phone", String(32), nullable=False),
+    Column("client_timezone", String(64), nullable=False),
+    *_money("price", nullable=False),
+    Column("cancel_token_hash", String(64), nullable=False),
+    Column("idempotency_key", String(255)),
+    Column("checkout_session_id", String(255)),
+    Column("checkout_url", Text),
+    Column("payment_intent_id", String(255)),
+    *_money("amount_paid"),
+    *_money("refund_owed"),
+    Column("refund_id", String(255)),
+    *_money("amount_refunded"),
+    Column("calendar_uid", String(255)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("practitioner_id", "idempotency_key"),
+    CheckConstraint(f"status IN ({ALL_STATUS_SQL})", name="status"),
+    CheckConstraint("occupied_start < occupied_end", name="occupied_not_empty"),
+    CheckConstraint("occupied_start <= slot_start AND slot_end <= occupied_end", name="slot_within_occupied"),
+    Index("ix_bookings_practitioner_occupied", "practitioner_id", "occupied_start"),
+    Index(
+        "ix_bookings_lapsed_holds",
+        "hold_expires_at",
+        postgresql_where=text("status = 'pending_payment'"),
+        sqlite_where=text("status = 'pending_payment'"),
+    ),
+    Index(
+        "ix_bookings_refunds_due",
+        "updated_at",
+        postgresql_where=text("refund_owed_amount IS NOT NULL AND refund_id IS NULL"),
+        sqlite_where=text("refund_owed_amount IS NOT NULL AND refund_id IS NULL"),
+    ),
+)
+
+processed_payment_events = Table(
+    "processed_payment_events",
+    metadata,
+    Column("event_id", String(255), primary_key=True),
+    Column("processed_at", UtcDateTime, nullable=False),
+)
+
+# The append-only history; `seq` orders it and is the outbox position.
+booking_events = Table(
+    "booking_events",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("booking_id", String(64), nullable=False, index=True),
+    Column("trigger", String(40), nullable=False),
+    Column("from_status", String(20)),
+    Column("to_status", String(20), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("reason", Text, nullable=False),
+)
+
+# A channel delivers the events after `start_seq`: those recorded after it was first claimed.
+outbox_channels = Table(
+    "outbox_channels",
+    metadata,
+    Column("channel", String(64), primary_key=True),
+    Column("start_seq", BigInteger, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+# One row per (channel, event) once claimed. Given up: attempts > 0, next_attempt_at NULL, not delivered.
+outbox_deliveries = Table(
+    "outbox_deliveries",
+    metadata,
+    Column("channel", String(64), nullable=False),
+    Column("seq", BigInteger, ForeignKey("booking_events.seq"), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UtcDateTime),
+    Column("leased_until", UtcDateTime),
+    Column("last_error", Text, nullable=False),
+    Column("delivered_at", UtcDateTime),
+    PrimaryKeyConstraint("channel", "seq"),
+)

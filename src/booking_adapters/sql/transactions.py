@@ -1,0 +1,122 @@
+"""How a write runs on each database, and how its conflicts become domain errors.
+
+PostgreSQL: a READ COMMITTED transaction; the exclusion constraint rejects an overlapping live
+booking (SQLSTATE 23P01). Inserts racing for one slot can also deadlock on the constraint's index
+(40P01, reported after PostgreSQL's deadlock_timeout): the victim is retried a bounded number of
+times, and then sees the winner as an ordinary exclusion violation.
+
+SQLite: one writer at a time per file (`BEGIN IMMEDIATE`, waiting up to busy_timeout), in WAL mode
+so readers are not blocked; triggers reject an overlapping live booking with RAISE(ABORT).
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from enum import Enum, auto
+from typing import TypeVar
+
+from attrs import frozen
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from booking_core import SlotUnavailable
+
+T = TypeVar("T")
+
+SLOT_TAKEN_MESSAGE = "This time is not available any more. Please choose another slot."
+SQLITE_OVERLAP = "booking_overlap"  # the message the SQLite triggers raise
+IDEMPOTENCY_CONSTRAINT = "uq_bookings_practitioner_id_idempotency_key"
+_DEADLOCK_ATTEMPTS = 4
+_ADVISORY_LOCK_CLASS = 0x626B  # "bk": the namespace of this adapter's advisory locks
+
+
+class _Conflict(Enum):
+    SLOT_TAKEN = auto()
+    RETRY = auto()
+
+
+def _sqlstate(error: DBAPIError) -> str | None:
+    return getattr(error.orig, "sqlstate", None)
+
+
+def _constraint_name(error: DBAPIError) -> str | None:
+    diag = getattr(error.orig, "diag", None)
+    return getattr(diag, "constraint_name", None)
+
+
+def _classify(error: DBAPIError) -> _Conflict | None:
+    """What a database error means for a booking write, or None if it is no conflict."""
+    state = _sqlstate(error)
+    if state == "23P01":  # exclusion_violation: an overlapping live booking exists
+        return _Conflict.SLOT_TAKEN
+    if state == "23505" and _constraint_name(error) == IDEMPOTENCY_CONSTRAINT:
+        # A concurrent twin with the same Idempotency-Key won; the service replays it.
+        return _Conflict.SLOT_TAKEN
+    if state in ("40P01", "40001"):  # deadlock_detected, serialization_failure
+        return _Conflict.RETRY
+    message = str(error.orig)
+    if SQLITE_OVERLAP in message or "bookings.idempotency_key" in message:
+        return _Conflict.SLOT_TAKEN
+    return None
+
+
+@frozen
+class Transactions:
+    """Runs writes in one transaction each, translating conflicts; `lock_practitioner` makes
+    PostgreSQL writes of one practitioner queue on an advisory lock (see docs/performance.md)."""
+
+    engine: AsyncEngine
+    lock_practitioner: bool = False
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.connect() as connection:
+            if self.is_sqlite:
+                # The driver runs in autocommit mode (see database.py); take the write lock up front
+                # so that two writers never both read and then collide on the upgrade to writing.
+                await connection.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                yield connection
+            except BaseException:
+                await connection.rollback()
+                raise
+            await connection.commit()
+
+    async def write(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """Run `work` in a write transaction; an overlapping live booking raises SlotUnavailable."""
+        for attempt in range(1, _DEADLOCK_ATTEMPTS + 1):
+            try:
+                async with self._transaction() as connection:
+                    return await work(connection)
+            except DBAPIError as error:
+                conflict = _classify(error)
+                if conflict is _Conflict.SLOT_TAKEN:
+                    raise SlotUnavailable(SLOT_TAKEN_MESSAGE) from None
+                if conflict is _Conflict.RETRY and attempt < _DEADLOCK_ATTEMPTS:
+                    continue
+                if conflict is _Conflict.RETRY:
+                    # Each deadlock had a winner that took this slot or one overlapping it.
+                    raise SlotUnavailable(SLOT_TAKEN_MESSAGE) from None
+                raise
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    async def serialize_practitioner(self, connection: AsyncConnection, practitioner_id: str) -> None:
+        """With `lock_practitioner` on PostgreSQL: wait for other writers of this practitioner's slots."""
+        if self.lock_practitioner and not self.is_sqlite:
+            key = zlib.crc32(practitioner_id.encode()) - 2**31  # fits the int4 of the two-key form
+            await connection.execute(
+                text("SELECT pg_advisory_xact_lock(:namespace, :key)"),
+                {"namespace": _ADVISORY_LOCK_CLASS, "key": key},
+            )
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.connect() as connection:
+            yield connection
