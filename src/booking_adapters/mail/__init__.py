@@ -1,0 +1,36 @@
+"""E-mail notifications: templates (compose), calendar invites (invite), SMTP or a local mailbox
+folder (transport), and the outbox channels that tie them to booking events (channel)."""
+
+from booking_adapters.mail.channel import Audience, EmailChannel, email_channels, message_id, message_kind
+from booking_adapters.mail.compose import Invite, Letter, MailComposer, MessageKind, Recipient
+from booking_adapters.mail.invite import InviteMethod, calendar_invite, invite_uid
+from booking_adapters.mail.transport import (
+    MailboxFolder,
+    MailTransport,
+    SmtpSettings,
+    SmtpTransport,
+    mail_transport,
+    mailbox_file_name,
+)
+
+__all__ = [
+    "Audience",
+    "EmailChannel",
+    "Invite",
+    "InviteMethod",
+    "Letter",
+    "MailComposer",
+    "MailTransport",
+    "MailboxFolder",
+    "MessageKind",
+    "Recipient",
+    "SmtpSettings",
+    "SmtpTransport",
+    "calendar_invite",
+    "email_channels",
+    "invite_uid",
+    "mail_transport",
+    "mailbox_file_name",
+    "message_id",
+    "message_kind",
+]

@@ -1,0 +1,192 @@
+"""The e-mail channels of the outbox relay: what each booking event means to the client and to the
+practitioner, composed from the booking as it is now and handed to the transport."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from email.utils import parseaddr
+from enum import StrEnum
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from attrs import define, field
+
+from booking_adapters.mail.compose import Invite, Letter, MailComposer, MessageKind, Recipient
+from booking_adapters.mail.invite import InviteMethod, calendar_invite
+from booking_adapters.mail.transport import MailTransport
+from booking_core import (
+    Booking,
+    BookingEvent,
+    BookingStatus,
+    BookingStore,
+    IdGenerator,
+    OutboxItem,
+    Practitioner,
+    PractitionerDirectory,
+    ProviderError,
+    Trigger,
+    zone,
+)
+
+
+class Audience(StrEnum):
+    CLIENT = "client"
+    PRACTITIONER = "practitioner"
+
+
+_INVITES = {
+    MessageKind.CLIENT_CONFIRMED: InviteMethod.REQUEST,
+    MessageKind.PRACTITIONER_CONFIRMED: InviteMethod.REQUEST,
+    MessageKind.CLIENT_CANCELLED: InviteMethod.CANCEL,
+    MessageKind.PRACTITIONER_CANCELLED: InviteMethod.CANCEL,
+}
+
+
+def message_kind(audience: Audience, event: BookingEvent) -> MessageKind | None:
+    """The e-mail `event` asks for on `audience`'s side, if any. Holds, expiries and refunds of
+    cancelled bookings (announced in the cancellation mail) send nothing."""
+    client = audience is Audience.CLIENT
+    if event.trigger is Trigger.PAYMENT_CONFIRMED:
+        return MessageKind.CLIENT_CONFIRMED if client else MessageKind.PRACTITIONER_CONFIRMED
+    if event.trigger is Trigger.CANCELLED and event.from_status is BookingStatus.CONFIRMED:
+        return MessageKind.CLIENT_CANCELLED if client else MessageKind.PRACTITIONER_CANCELLED
+    if event.trigger is Trigger.REFUND_ISSUED and event.to_status is BookingStatus.REFUNDED and client:
+        return MessageKind.CLIENT_REFUNDED
+    return None
+
+
+def message_id(event: BookingEvent, recipient_email: str, host: str) -> str:
+    """Fixed by (booking, trigger, recipient): a redelivery after a crash carries the same id, so
+    receivers can drop it; the address is hashed so that the id reveals nothing."""
+    key = f"{event.booking_id}:{event.trigger}:{recipient_email.lower()}"
+    return f"<{hashlib.sha256(key.encode()).hexdigest()[:40]}@{host}>"
+
+
+@define
+class EmailChannel:
+    """One channel per audience: the outbox then records per recipient what went out, so a retry
+    for the practitioner never repeats the client's mail."""
+
+    audience: Audience
+    store: BookingStore
+    directory: PractitionerDirectory
+    ids: IdGenerator
+    transport: MailTransport
+    composer: MailComposer
+    public_base_url: str
+    name: str = field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self.name = f"email:{self.audience}"
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.public_base_url).hostname or "localhost"
+
+    def cancel_url(self, booking_id: str) -> str:
+        token = self.ids.cancel_token(booking_id)
+        return f"{self.public_base_url.rstrip('/')}/booking/{quote(booking_id)}/cancel?token={quote(token)}"
+
+    async def deliver(self, item: OutboxItem) -> None:
+        event = item.event
+        kind = message_kind(self.audience, event)
+        if kind is None:
+            return
+        booking = await self.store.get(event.booking_id)
+        if booking is None:
+            raise ProviderError(f"booking {event.booking_id} is gone", retryable=False)
+        if kind in (MessageKind.CLIENT_CONFIRMED, MessageKind.PRACTITIONER_CONFIRMED) and (
+            booking.status is not BookingStatus.CONFIRMED
+        ):
+            return  # cancelled before this went out: the cancellation says all there is to say
+        practitioner = await self.directory.get(booking.practitioner_id)
+        if practitioner is None:
+            raise ProviderError(f"practitioner {booking.practitioner_id} is gone", retryable=False)
+        recipient = self._recipient(booking, practitioner)
+        if recipient is None:
+            return  # a practitioner without an e-mail address is not notified by e-mail
+        await self.transport.send(
+            self.composer.compose(self._letter(kind, event, booking, practitioner, recipient))
+        )
+
+    def _recipient(self, booking: Booking, practitioner: Practitioner) -> Recipient | None:
+        if self.audience is Audience.CLIENT:
+            return Recipient(booking.client.name, booking.client.email)
+        return Recipient(practitioner.name, practitioner.email) if practitioner.email else None
+
+    def _letter(
+        self,
+        kind: MessageKind,
+        event: BookingEvent,
+        booking: Booking,
+        practitioner: Practitioner,
+        recipient: Recipient,
+    ) -> Letter:
+        method = _INVITES.get(kind)
+        invite = None
+        if method is not None:
+            organizer = parseaddr(self.composer.sender)[1]
+            ics = calendar_invite(
+                booking, practitioner, method, host=self.host, organizer=organizer, stamp=event.at
+            )
+            invite = Invite(method, ics)
+        return Letter(
+            kind=kind,
+            to=recipient,
+            context=self._context(event, booking, practitioner),
+            message_id=message_id(event, recipient.email, self.host),
+            date=event.at,
+            invite=invite,
+        )
+
+    def _context(self, event: BookingEvent, booking: Booking, practitioner: Practitioner) -> dict[str, Any]:
+        timezone = booking.client_timezone if self.audience is Audience.CLIENT else practitioner.timezone
+        refund = booking.amount_refunded or booking.refund_owed
+        return {
+            "booking_id": booking.id,
+            "practitioner_name": practitioner.name,
+            "client_name": booking.client.name,
+            "client_email": booking.client.email,
+            "when": _when(booking.slot.start, booking.slot.end, timezone),
+            "timezone": timezone,
+            "duration_minutes": int(booking.slot.duration.total_seconds() // 60),
+            "price": str(booking.amount_paid or booking.price),
+            "refund": str(refund) if refund and refund.amount else None,
+            "reason": event.reason,
+            "cancel_url": self.cancel_url(booking.id),
+            "cancellation_terms": _cancellation_terms(practitioner),
+        }
+
+
+def _when(start: datetime, end: datetime, timezone: str) -> str:
+    tz = zone(timezone)
+    local_start, local_end = start.astimezone(tz), end.astimezone(tz)
+    return f"{local_start:%A} {local_start.day} {local_start:%B %Y, %H:%M}-{local_end:%H:%M}"
+
+
+def _cancellation_terms(practitioner: Practitioner) -> str:
+    policy = practitioner.offer.cancellation
+    hours = int(policy.full_refund_notice.total_seconds() // 3600)
+    later = (
+        "later cancellations are not refunded"
+        if policy.late_refund_percent == 0
+        else f"later, {policy.late_refund_percent}% is refunded"
+    )
+    return f"Cancelling at least {hours} hours before the start refunds the full amount; {later}."
+
+
+def email_channels(
+    *,
+    store: BookingStore,
+    directory: PractitionerDirectory,
+    ids: IdGenerator,
+    transport: MailTransport,
+    composer: MailComposer,
+    public_base_url: str,
+) -> list[EmailChannel]:
+    """The client's and the practitioner's channel, sharing one transport."""
+    return [
+        EmailChannel(audience, store, directory, ids, transport, composer, public_base_url)
+        for audience in Audience
+    ]

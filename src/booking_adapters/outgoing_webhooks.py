@@ -1,0 +1,139 @@
+"""Outgoing webhooks: one outbox channel per subscriber URL, each event POSTed as JSON and signed
+like Stripe's (`X-Booking-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "t.body">`), so receivers can
+check the sender and reject replays. The relay retries with backoff; the event id lets receivers
+drop a redelivery."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from attrs import define, field
+
+from booking_core import Booking, BookingStore, Clock, Money, OutboxItem, ProviderError, Trigger
+
+SIGNATURE_HEADER = "X-Booking-Signature"
+
+EVENT_TYPES = {
+    Trigger.PAYMENT_CONFIRMED: "booking.confirmed",
+    Trigger.CANCELLED: "booking.cancelled",
+    Trigger.REFUND_ISSUED: "booking.refunded",
+    Trigger.HOLD_RELEASED: "booking.expired",
+}
+
+# 4xx means the subscriber will not take this event, except "too slow" and "too many".
+_RETRYABLE_CLIENT_ERRORS = frozenset({408, 429})
+
+
+def signature(secret: bytes, timestamp: int, body: bytes) -> str:
+    digest = hmac.new(secret, f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def event_id(seq: int) -> str:
+    """Stable per history event: every redelivery to every subscriber carries the same id."""
+    return f"evt_{seq}"
+
+
+def channel_name(url: str) -> str:
+    """Per subscriber; a hash, so the outbox and the logs show no credentials a URL may carry."""
+    return "webhook:" + hashlib.sha256(url.encode()).hexdigest()[:12]
+
+
+def event_body(item: OutboxItem, event_type: str, booking: Booking) -> bytes:
+    """The JSON body. `data.booking` is the booking as it is at delivery; `data.to_status` is where
+    this event took it. The client's phone number is not sent."""
+    event = item.event
+    document = {
+        "id": event_id(item.seq),
+        "type": event_type,
+        "created": _iso(event.at),
+        "data": {
+            "booking_id": event.booking_id,
+            "from_status": event.from_status,
+            "to_status": event.to_status,
+            "reason": event.reason,
+            "booking": {
+                "id": booking.id,
+                "practitioner_id": booking.practitioner_id,
+                "status": booking.status,
+                "start": _iso(booking.slot.start),
+                "end": _iso(booking.slot.end),
+                "client": {"name": booking.client.name, "email": booking.client.email},
+                "client_timezone": booking.client_timezone,
+                "price": _money(booking.price),
+                "amount_paid": _money(booking.amount_paid),
+                "amount_refunded": _money(booking.amount_refunded),
+            },
+        },
+    }
+    return json.dumps(document, separators=(",", ":"), sort_keys=True).encode()
+
+
+def _iso(instant: datetime) -> str:
+    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _money(money: Money | None) -> dict[str, Any] | None:
+    return None if money is None else {"amount": money.amount, "currency": money.currency}
+
+
+@define
+class WebhookChannel:
+    url: str
+    secret: bytes
+    store: BookingStore
+    clock: Clock
+    http: httpx.AsyncClient  # opened and closed by the composition root
+    name: str = field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self.name = channel_name(self.url)
+
+    async def deliver(self, item: OutboxItem) -> None:
+        event_type = EVENT_TYPES.get(item.event.trigger)
+        if event_type is None:
+            return
+        booking = await self.store.get(item.event.booking_id)
+        if booking is None:
+            raise ProviderError(f"booking {item.event.booking_id} is gone", retryable=False)
+        body = event_body(item, event_type, booking)
+        headers = {
+            "Content-Type": "application/json",
+            SIGNATURE_HEADER: signature(self.secret, int(self.clock.now().timestamp()), body),
+        }
+        try:
+            response = await self.http.post(self.url, content=body, headers=headers)
+        except httpx.HTTPError as error:
+            raise ProviderError(f"subscriber unreachable ({type(error).__name__})") from None
+        status = response.status_code
+        if 200 <= status < 300:
+            return
+        refused = 400 <= status < 500 and status not in _RETRYABLE_CLIENT_ERRORS
+        raise ProviderError(f"subscriber answered {status}", retryable=not refused)
+
+
+def parse_webhook_urls(value: str | None) -> list[str]:
+    """WEBHOOK_URLS: comma-separated http(s) URLs; raises ValueError naming every bad one."""
+    urls = [part.strip() for part in (value or "").split(",") if part.strip()]
+    bad = [url for url in urls if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname]
+    if bad:
+        raise ValueError(f"WEBHOOK_URLS: not an http(s) URL: {', '.join(bad)}")
+    return list(dict.fromkeys(urls))
+
+
+def webhook_http_client() -> httpx.AsyncClient:
+    """Short timeouts: a slow subscriber must not hold up the relay; it is retried later."""
+    return httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0), follow_redirects=False)
+
+
+def webhook_channels(
+    urls: Iterable[str], secret: bytes, store: BookingStore, clock: Clock, http: httpx.AsyncClient
+) -> list[WebhookChannel]:
+    return [WebhookChannel(url, secret, store, clock, http) for url in urls]

@@ -1,0 +1,169 @@
+"""What the e-mails say: content per event and audience, escaping, identity, determinism."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from email.message import EmailMessage
+from zoneinfo import ZoneInfo
+
+import icalendar
+import pytest
+from attrs import evolve
+
+from booking_adapters.mail import Audience, EmailChannel, MailComposer
+from booking_core import BookingStatus, OutboxItem
+from tests.unit.notifications.world import (
+    CLIENT_EMAIL,
+    MAIL_FROM,
+    PRACTITIONER,
+    PRACTITIONER_EMAIL,
+    PUBLIC_BASE_URL,
+    CollectedMail,
+    World,
+)
+
+
+def _text(message: EmailMessage) -> str:
+    part = message.get_body(("plain",))
+    assert part is not None
+    return str(part.get_content())
+
+
+def _html(message: EmailMessage) -> str:
+    part = message.get_body(("html",))
+    assert part is not None
+    return str(part.get_content())
+
+
+def _invite(message: EmailMessage) -> icalendar.Calendar:
+    (attachment,) = list(message.iter_attachments())
+    assert attachment.get_content_type() == "text/calendar"
+    return icalendar.Calendar.from_ical(attachment.get_content())
+
+
+@pytest.mark.anyio
+async def test_client_confirmation_in_the_clients_time_zone_with_cancel_link_and_invite(world: World) -> None:
+    outgoing = CollectedMail()
+    relay = await world.relay(outgoing)
+    booking = await world.confirmed_booking()
+    await relay.run_once()
+
+    (message,) = outgoing.to(CLIENT_EMAIL)
+    local = booking.slot.start.astimezone(ZoneInfo("America/New_York"))
+    text = _text(message)
+    assert "Dr. Jane Doe" in str(message["Subject"])
+    assert f"{local:%H:%M}" in text and "America/New_York" in text
+    cancel_url = f"{PUBLIC_BASE_URL}/booking/{booking.id}/cancel?token={world.ids.cancel_token(booking.id)}"
+    assert cancel_url in text
+    assert f'href="{cancel_url}"' in _html(message)
+    assert "24 hours" in text
+    invite = _invite(message)
+    assert invite["METHOD"] == "REQUEST"
+    assert invite.walk("VEVENT")[0].decoded("DTSTART") == booking.slot.start
+    assert str(message["From"]) == MAIL_FROM
+    assert message["Auto-Submitted"] == "auto-generated"
+
+
+@pytest.mark.anyio
+async def test_practitioner_confirmation_names_the_client_in_the_practitioners_zone(world: World) -> None:
+    outgoing = CollectedMail()
+    relay = await world.relay(outgoing)
+    booking = await world.confirmed_booking()
+    await relay.run_once()
+
+    (message,) = outgoing.to(PRACTITIONER_EMAIL)
+    text = _text(message)
+    local = booking.slot.start.astimezone(ZoneInfo("Europe/Berlin"))
+    assert "Ann Example" in text and CLIENT_EMAIL in text
+    assert f"{local:%H:%M}" in text and "Europe/Berlin" in text
+    assert "cancel?token=" not in text  # the client's secret stays with the client
+    assert _invite(message)["METHOD"] == "REQUEST"
+
+
+@pytest.mark.anyio
+async def test_cancellation_goes_to_both_with_a_cancel_invite_for_the_same_event(world: World) -> None:
+    outgoing = CollectedMail()
+    relay = await world.relay(outgoing)
+    booking = await world.confirmed_booking(nth_slot=20)
+    await relay.run_once()
+    await world.service.cancel_booking(booking.id, world.ids.cancel_token(booking.id))
+    await relay.run_once()
+
+    for address in (CLIENT_EMAIL, PRACTITIONER_EMAIL):
+        confirmation, cancellation = outgoing.to(address)
+        requested = _invite(confirmation).walk("VEVENT")[0]
+        cancelled = _invite(cancellation).walk("VEVENT")[0]
+        assert _invite(cancellation)["METHOD"] == "CANCEL"
+        assert requested["UID"] == cancelled["UID"]
+        assert cancelled.decoded("SEQUENCE") > requested.decoded("SEQUENCE")
+        assert confirmation["Message-ID"] != cancellation["Message-ID"]
+    client_cancellation = outgoing.to(CLIENT_EMAIL)[1]
+    assert "90.00 EUR goes back" in _text(client_cancellation)  # cancelled days ahead: full refund
+
+
+@pytest.mark.anyio
+async def test_late_payment_for_a_taken_slot_tells_the_client_about_the_refund(world: World) -> None:
+    outgoing = CollectedMail()
+    relay = await world.relay(outgoing)
+    late = await world.hold(nth_slot=20)
+    world.clock.advance(timedelta(hours=1))  # the hold lapses ...
+    taken = await world.confirmed_booking(nth_slot=20 - 1)  # ... and the slot goes to someone else
+    assert taken.slot == late.slot
+    assert (await world.pay(late)).status is BookingStatus.REFUNDED
+    await relay.run_once()
+
+    refund_mails = [m for m in outgoing.to(CLIENT_EMAIL) if "Refund" in str(m["Subject"])]
+    (message,) = refund_mails
+    assert "90.00 EUR" in _text(message)
+    assert not list(message.iter_attachments())
+    assert len(outgoing.to(PRACTITIONER_EMAIL)) == 1  # only the booking that stands
+
+
+@pytest.mark.anyio
+async def test_html_part_escapes_what_people_typed(world: World) -> None:
+    outgoing = CollectedMail()
+    relay = await world.relay(outgoing)
+    booking = await world.hold()
+    # Names are validated but may hold markup; the HTML part must show it as text.
+    odd = booking.with_details(booking.updated_at, client=evolve(booking.client, name="<script>x</script>"))
+    await world.store.save(booking, odd, None)
+    await world.pay(odd)
+    await relay.run_once()
+
+    for message in outgoing.sent:
+        assert "<script>" not in _html(message)
+        assert "&lt;script&gt;" in _html(message)
+
+
+@pytest.mark.anyio
+async def test_composing_one_event_twice_gives_identical_bytes(world: World) -> None:
+    """A redelivery after a crash is the same message, so a receiver can drop it by Message-ID."""
+    booking = await world.confirmed_booking()
+    event = (await world.store.history(booking.id))[-1]
+    channel = EmailChannel(
+        Audience.CLIENT,
+        world.store,
+        world.directory,
+        world.ids,
+        CollectedMail(),
+        MailComposer(MAIL_FROM),
+        PUBLIC_BASE_URL,
+    )
+    item = OutboxItem(seq=3, event=event, attempts=0)
+    await channel.deliver(item)
+    world.clock.advance(timedelta(hours=5))
+    await channel.deliver(OutboxItem(seq=3, event=event, attempts=2))
+    assert isinstance(channel.transport, CollectedMail)
+    first, again = channel.transport.sent
+    assert first.as_bytes() == again.as_bytes()
+    assert CLIENT_EMAIL not in str(first["Message-ID"])
+
+
+@pytest.mark.anyio
+async def test_a_practitioner_without_e_mail_gets_none(world: World) -> None:
+    await world.directory.upsert(evolve(PRACTITIONER, email=None))
+    outgoing = CollectedMail()
+    relay = await world.relay(outgoing)
+    await world.confirmed_booking()
+    await relay.run_once()
+    assert [str(m["To"]) for m in outgoing.sent] == [f"Ann Example <{CLIENT_EMAIL}>"]
