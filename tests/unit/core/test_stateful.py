@@ -1,0 +1,190 @@
+"""The stateful property: random requests, payments (duplicated, reordered, late), expiries,
+cancellations and clock advances never break the invariants of money and slots."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+from collections.abc import Coroutine
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from booking_core import (
+    BookingError,
+    BookingStatus,
+    Money,
+    PaymentEvent,
+    TimeRange,
+)
+
+from .fixtures import World, practitioner, request
+
+T = TypeVar("T")
+PRACTITIONERS = [
+    practitioner("jane", "Europe/Berlin"),
+    practitioner(
+        "sam", "America/New_York", buffer_before=timedelta(minutes=15), slot_step=timedelta(minutes=30)
+    ),
+]
+
+
+class BookingMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.loop = asyncio.new_event_loop()
+        self.world = World(practitioners=PRACTITIONERS)
+        self.holds: list[tuple[str, str]] = []  # (booking id, cancel token)
+        self.delivered: list[PaymentEvent] = []  # every event delivered, for redelivery
+        self.paid_sessions: set[str] = set()  # sessions whose completed event has been applied
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        return self.loop.run_until_complete(coro)
+
+    def teardown(self) -> None:
+        self.loop.close()
+
+    @initialize()
+    def start(self) -> None:
+        self.world.clock.advance(timedelta(hours=1))
+
+    def _window(self) -> TimeRange:
+        return TimeRange.of(self.world.clock.now(), timedelta(days=3))
+
+    @rule(
+        pid=st.sampled_from(["jane", "sam"]),
+        pick=st.integers(0, 40),
+        offered=st.booleans(),
+        key=st.booleans(),
+    )
+    def request_slot(self, pid: str, pick: int, offered: bool, key: bool) -> None:
+        if offered:  # a slot the page shows...
+            slots = self.run(self.world.service.list_availability(pid, self._window())).slots
+            if not slots:
+                return
+            start = slots[pick % len(slots)].start
+        else:  # ...or any quarter hour, as a racing or stale client might send
+            start = self.world.clock.now() + timedelta(minutes=15 * pick)
+        try:
+            hold = self.run(
+                self.world.service.request_booking(request(start, pid, key=f"k{pick}" if key else None))
+            )
+        except BookingError:
+            return
+        self.holds.append((hold.booking.id, hold.cancel_token))
+
+    def _deliver(self, event: PaymentEvent) -> None:
+        self.run(self.world.service.apply_payment_event(event))
+        self.delivered.append(event)
+
+    @precondition(lambda self: self.holds)
+    @rule(pick=st.integers(0, 1000), wrong_amount=st.booleans())
+    def pay(self, pick: int, wrong_amount: bool) -> None:
+        booking_id, _ = self.holds[pick % len(self.holds)]
+        booking = self.run(self.world.service.booking(booking_id))
+        session = booking.checkout_session_id
+        if session is None or self.world.gateway.sessions[session].status != "open":
+            return
+        amount = Money(booking.price.amount + 1, booking.price.currency) if wrong_amount else None
+        event = self.world.gateway.pay(session, amount=amount)
+        self.paid_sessions.add(session)
+        self._deliver(event)
+
+    @precondition(lambda self: self.holds)
+    @rule(pick=st.integers(0, 1000))
+    def checkout_expires(self, pick: int) -> None:
+        booking_id, _ = self.holds[pick % len(self.holds)]
+        session = self.run(self.world.service.booking(booking_id)).checkout_session_id
+        if session is not None:
+            self._deliver(self.world.gateway.expire(session))
+
+    @precondition(lambda self: self.delivered)
+    @rule(pick=st.integers(0, 1000))
+    def redeliver(self, pick: int) -> None:
+        """A duplicate, or (picking an older one) a reordered delivery."""
+        self._deliver(self.delivered[pick % len(self.delivered)])
+
+    @precondition(lambda self: self.holds)
+    @rule(pick=st.integers(0, 1000), right_token=st.booleans())
+    def cancel(self, pick: int, right_token: bool) -> None:
+        booking_id, token = self.holds[pick % len(self.holds)]
+        with contextlib.suppress(BookingError):
+            self.run(self.world.service.cancel_booking(booking_id, token if right_token else "forged"))
+
+    @rule(minutes=st.integers(1, 24 * 60))
+    def time_passes(self, minutes: int) -> None:
+        self.world.clock.advance(timedelta(minutes=minutes))
+
+    @rule()
+    def housekeeping(self) -> None:
+        self.run(self.world.service.reconcile())
+        if not self.world.gateway.failing:  # only a provider outage may leave a refund owed
+            owed = [b for b in self.world.store.all_bookings() if b.refund_owed and b.refund_id is None]
+            assert owed == []
+
+    @rule(failing=st.booleans())
+    def provider_flaps(self, failing: bool) -> None:
+        self.world.gateway.failing = failing
+
+    # -- invariants ------------------------------------------------------------------------------
+
+    @invariant()
+    def no_two_live_bookings_overlap(self) -> None:
+        now = self.world.clock.now()
+        live = [b for b in self.world.store.all_bookings() if b.is_live(now)]
+        for i, a in enumerate(live):
+            for b in live[i + 1 :]:
+                assert a.practitioner_id != b.practitioner_id or not a.occupied.overlaps(b.occupied), (
+                    a.id,
+                    b.id,
+                )
+
+    @invariant()
+    def availability_never_offers_a_conflict(self) -> None:
+        now = self.world.clock.now()
+        for p in PRACTITIONERS:
+            live = [
+                b.occupied
+                for b in self.world.store.all_bookings()
+                if b.practitioner_id == p.id and b.is_live(now)
+            ]
+            for slot in self.run(self.world.service.list_availability(p.id, self._window())).slots:
+                assert slot.start >= now + p.offer.min_notice
+                assert not any(p.offer.occupied(slot).overlaps(o) for o in live)
+
+    @invariant()
+    def every_payment_ends_as_a_confirmed_booking_or_a_refund(self) -> None:
+        for session_id in self.paid_sessions:
+            session = self.world.gateway.sessions[session_id]
+            booking = self.run(self.world.service.booking(session.booking_id))
+            kept = booking.status is BookingStatus.CONFIRMED
+            cancelled_by_client = (
+                booking.status is BookingStatus.CANCELLED and booking.amount_paid is not None
+            )
+            refunding = booking.refund_owed is not None
+            assert kept or cancelled_by_client or refunding, booking.status
+            assert not (kept and refunding)
+            if booking.amount_refunded is not None and booking.amount_paid is not None:
+                assert booking.amount_refunded.amount <= booking.amount_paid.amount
+
+    @invariant()
+    def history_accounts_for_every_status(self) -> None:
+        for booking in self.world.store.all_bookings():
+            history = self.run(self.world.store.history(booking.id))
+            assert history[0].from_status is None
+            assert all(a.to_status == b.from_status for a, b in itertools.pairwise(history))
+            assert history[-1].to_status == booking.status
+
+    @invariant()
+    def one_refund_at_most_per_booking(self) -> None:
+        keys = list(self.world.gateway.refunds)
+        assert len(keys) == len(set(keys))
+
+
+# Inherits max_examples from the active profile (200 under CI, see tests/conftest.py).
+BookingMachine.TestCase.settings = settings(stateful_step_count=40)
+test_booking_machine = BookingMachine.TestCase
