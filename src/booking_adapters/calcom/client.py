@@ -213,7 +213,7 @@ class CalcomClient:
         if isinstance(error, _Transient) and error.retry_after is not None:
             return error.retry_after
         backoff = wait_exponential_jitter(
-            initial=self.settings.retry_first_delay_seconds,
+            multiplier=self.settings.retry_first_delay_seconds,
             max=self.settings.retry_max_delay_seconds,
             jitter=self.settings.retry_first_delay_seconds,
         )

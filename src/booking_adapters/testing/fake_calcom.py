@@ -42,6 +42,7 @@ class FakeEventType:
     schedule: WeeklySchedule | None = None
     slots: list[TimeRange] | None = None  # an explicit list wins over the schedule
     slug: str = "session"
+    step: timedelta | None = None  # between slot starts; Cal.com's "slot interval", the length by default
 
 
 @define
@@ -64,10 +65,13 @@ class FakeCalcom:
     def add_event_type(self, event_type: FakeEventType) -> None:
         self.event_types[event_type.id] = event_type
 
-    def book_externally(self, event_type_id: int, start: datetime) -> str:
-        """The practitioner (or someone on their Cal.com page) takes a slot there directly."""
+    def book_directly(
+        self, event_type_id: int, start: datetime, metadata: dict[str, str] | None = None
+    ) -> str:
+        """A booking made in Cal.com itself (the practitioner, or someone on their Cal.com page)."""
         event_type = self.event_types[event_type_id]
-        booking = self._booking(event_type, start, {"name": "Someone Else", "timeZone": "UTC"}, {})
+        attendee = {"name": "Someone Else", "timeZone": "UTC"}
+        booking = self._booking(event_type, start, attendee, metadata or {})
         self.bookings[booking["uid"]] = booking
         return str(booking["uid"])
 
@@ -143,7 +147,7 @@ class FakeCalcom:
             return sorted(s for s in event_type.slots if window.start <= s.start < window.end)
         if event_type.schedule is None:
             return []
-        return slot_grid(event_type.schedule, window, event_type.length, event_type.length)
+        return slot_grid(event_type.schedule, window, event_type.length, event_type.step or event_type.length)
 
     def _free(self, event_type: FakeEventType, window: TimeRange) -> list[TimeRange]:
         taken = [_span(b) for b in self.live_bookings()] + [_span(r) for r in self.reservations.values()]
