@@ -1,0 +1,226 @@
+"""The fake Cal.com answers as the published OpenAPI excerpt says (../shared/specs/calcom/)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jsonschema
+import pytest
+
+from booking_adapters.testing.fake_calcom import FAKE_API_KEY, FakeCalcom
+from tests.contract.availability_fixtures import EVENT_TYPE_ID, MONDAY, fake_calcom
+
+SPEC = (
+    Path(__file__).resolve().parents[3].parent
+    / "shared"
+    / "specs"
+    / "calcom"
+    / "calcom-v2-slots-bookings.openapi.json"
+)
+SLOTS_HEADERS = {"Authorization": f"Bearer {FAKE_API_KEY}", "cal-api-version": "2024-09-04"}
+BOOKINGS_HEADERS = {"Authorization": f"Bearer {FAKE_API_KEY}", "cal-api-version": "2024-08-13"}
+
+
+@pytest.fixture(scope="module")
+def spec() -> dict[str, Any]:
+    if not SPEC.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the Cal.com spec excerpt is missing: {SPEC}")
+        pytest.skip(f"the Cal.com spec excerpt is not here: {SPEC}")
+    document: dict[str, Any] = json.loads(SPEC.read_text())
+    return document
+
+
+def schema(spec: dict[str, Any], name: str) -> dict[str, Any]:
+    """A component schema, resolvable: its $refs point into the document's components."""
+    return {"$ref": f"#/components/schemas/{name}", "components": spec["components"]}
+
+
+def slots_schema(spec: dict[str, Any]) -> dict[str, Any]:
+    """The envelope around the spec's own range-format slot items. The spec puts the day map at
+    the top level and claims strings in the default format, while its examples (and Cal.com)
+    send `{"status", "data": {day: [{start, end}]}}`: validate that, with the spec's item schema."""
+    variants = spec["paths"]["/v2/slots"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    ranged = next(v for v in variants["oneOf"] if "range" in v["title"])
+    items = ranged["additionalProperties"]["items"]
+    return {
+        "type": "object",
+        "required": ["status", "data"],
+        "properties": {
+            "status": {"const": "success"},
+            "data": {
+                "type": "object",
+                "propertyNames": {"pattern": r"^\d{4}-\d{2}-\d{2}$"},
+                "additionalProperties": {
+                    "type": "array",
+                    "items": {**items, "required": ["start", "end"], "additionalProperties": False},
+                },
+            },
+        },
+        "x-example": ranged["example"],
+    }
+
+
+@pytest.fixture
+def fake() -> FakeCalcom:
+    return fake_calcom()
+
+
+@pytest.fixture
+async def http(fake: FakeCalcom) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=fake.app()), base_url="http://calcom.test"
+    ) as client:
+        yield client
+
+
+def test_the_derived_slots_schema_accepts_the_spec_example(spec: dict[str, Any]) -> None:
+    derived = slots_schema(spec)
+    jsonschema.validate(derived["x-example"], derived)
+
+
+@pytest.mark.anyio
+async def test_slots_in_range_format_match_the_spec(spec: dict[str, Any], http: httpx.AsyncClient) -> None:
+    query = {
+        "eventTypeId": EVENT_TYPE_ID,
+        "start": "2030-01-07T00:00:00Z",
+        "end": "2030-01-09T00:00:00Z",
+        "timeZone": "Europe/Berlin",
+        "format": "range",
+    }
+    response = await http.get("/v2/slots", params=query, headers=SLOTS_HEADERS)
+
+    assert response.status_code == 200
+    body = response.json()
+    jsonschema.validate(body, slots_schema(spec))
+    assert body["data"]["2030-01-07"][0] == {
+        "start": "2030-01-07T09:00:00.000+01:00",
+        "end": "2030-01-07T09:50:00.000+01:00",
+    }
+
+
+@pytest.mark.anyio
+async def test_booking_lifecycle_responses_match_the_spec(
+    spec: dict[str, Any], fake: FakeCalcom, http: httpx.AsyncClient
+) -> None:
+    request = {
+        "start": "2030-01-07T08:00:00Z",
+        "eventTypeId": EVENT_TYPE_ID,
+        "attendee": {"name": "Ann", "email": "ann@example.com", "timeZone": "Europe/Paris"},
+        "metadata": {"bookingId": "bk1"},
+    }
+    jsonschema.validate(request, schema(spec, "CreateBookingInput_2024_08_13"))
+
+    created = await http.post("/v2/bookings", json=request, headers=BOOKINGS_HEADERS)
+    assert created.status_code == 201
+    jsonschema.validate(created.json(), schema(spec, "CreateBookingOutput_2024_08_13"))
+    uid = created.json()["data"]["uid"]
+
+    fetched = await http.get(f"/v2/bookings/{uid}", headers=BOOKINGS_HEADERS)
+    jsonschema.validate(fetched.json(), schema(spec, "GetBookingOutput_2024_08_13"))
+
+    listed = await http.get("/v2/bookings", params={"eventTypeId": EVENT_TYPE_ID}, headers=BOOKINGS_HEADERS)
+    jsonschema.validate(listed.json(), schema(spec, "GetBookingsOutput_2024_08_13"))
+    assert [b["uid"] for b in listed.json()["data"]] == [uid]
+
+    cancel = {"cancellationReason": "Client cancelled"}
+    jsonschema.validate(cancel, schema(spec, "CancelBookingInput_2024_08_13"))
+    cancelled = await http.post(f"/v2/bookings/{uid}/cancel", json=cancel, headers=BOOKINGS_HEADERS)
+    assert cancelled.status_code == 200
+    jsonschema.validate(cancelled.json(), schema(spec, "CancelBookingOutput_2024_08_13"))
+    assert fake.bookings[uid]["status"] == "cancelled"
+
+
+@pytest.mark.anyio
+async def test_reservations_match_the_spec_and_hold_the_slot(
+    spec: dict[str, Any], http: httpx.AsyncClient
+) -> None:
+    request = {"eventTypeId": EVENT_TYPE_ID, "slotStart": "2030-01-07T08:00:00Z", "reservationDuration": 10}
+    jsonschema.validate(request, schema(spec, "ReserveSlotInput_2024_09_04"))
+
+    reserved = await http.post("/v2/slots/reservations", json=request, headers=SLOTS_HEADERS)
+    assert reserved.status_code == 201
+    jsonschema.validate(reserved.json(), schema(spec, "ReserveSlotOutputResponse_2024_09_04"))
+
+    booking = {
+        "start": "2030-01-07T08:00:00Z",
+        "eventTypeId": EVENT_TYPE_ID,
+        "attendee": {"name": "B", "timeZone": "UTC"},
+    }
+    assert (await http.post("/v2/bookings", json=booking, headers=BOOKINGS_HEADERS)).status_code == 409
+
+    uid = reserved.json()["data"]["reservationUid"]
+    assert (await http.delete(f"/v2/slots/reservations/{uid}", headers=SLOTS_HEADERS)).json() == {
+        "status": "success"
+    }
+    assert (await http.post("/v2/bookings", json=booking, headers=BOOKINGS_HEADERS)).status_code == 201
+
+
+@pytest.mark.anyio
+async def test_a_taken_slot_is_refused_and_no_longer_offered(
+    fake: FakeCalcom, http: httpx.AsyncClient
+) -> None:
+    fake.book_directly(EVENT_TYPE_ID, MONDAY + timedelta(hours=8))
+    booking = {
+        "start": "2030-01-07T08:00:00Z",
+        "eventTypeId": EVENT_TYPE_ID,
+        "attendee": {"name": "B", "timeZone": "UTC"},
+    }
+
+    refused = await http.post("/v2/bookings", json=booking, headers=BOOKINGS_HEADERS)
+
+    assert refused.status_code == 400
+    assert refused.json()["status"] == "error"
+    assert "already has booking" in refused.json()["error"]["message"]
+    query = {"eventTypeId": EVENT_TYPE_ID, "start": "2030-01-07", "end": "2030-01-07", "format": "range"}
+    day = (await http.get("/v2/slots", params=query, headers=SLOTS_HEADERS)).json()["data"]["2030-01-07"]
+    assert "2030-01-07T08:00:00.000+00:00" not in [slot["start"] for slot in day]
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({"cal-api-version": "2024-09-04"}, 401),
+        ({"Authorization": "Bearer cal_wrong", "cal-api-version": "2024-09-04"}, 401),
+        ({"Authorization": f"Bearer {FAKE_API_KEY}", "cal-api-version": "2024-08-13"}, 400),
+    ],
+)
+@pytest.mark.anyio
+async def test_errors_have_the_v2_error_shape(
+    http: httpx.AsyncClient, headers: dict[str, str], status: int
+) -> None:
+    response = await http.get(
+        "/v2/slots",
+        params={"eventTypeId": EVENT_TYPE_ID, "start": "2030-01-07", "end": "2030-01-08"},
+        headers=headers,
+    )
+
+    assert response.status_code == status
+    assert response.json()["status"] == "error"
+    assert response.json()["error"]["message"]
+
+
+@pytest.mark.anyio
+async def test_switches_answer_429_500_and_garbage_for_the_next_requests(
+    fake: FakeCalcom, http: httpx.AsyncClient
+) -> None:
+    fake.rate_limit_next, fake.retry_after_seconds, fake.error_500_next, fake.malformed_next = 1, 7, 1, 1
+    query = {"eventTypeId": EVENT_TYPE_ID, "start": "2030-01-07", "end": "2030-01-08"}
+
+    limited = await http.get("/v2/slots", params=query, headers=SLOTS_HEADERS)
+    failed = await http.get("/v2/slots", params=query, headers=SLOTS_HEADERS)
+    garbled = await http.get("/v2/slots", params=query, headers=SLOTS_HEADERS)
+    fine = await http.get("/v2/slots", params=query, headers=SLOTS_HEADERS)
+
+    assert (limited.status_code, limited.headers["retry-after"]) == (429, "7")
+    assert failed.status_code == 500
+    with pytest.raises(ValueError, match="Expecting"):
+        garbled.json()
+    assert fine.status_code == 200
+    assert fake.calls["/v2/slots"] == 4
