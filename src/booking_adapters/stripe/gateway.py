@@ -146,8 +146,8 @@ def _raise_provider_error(error: stripe.StripeError, action: str) -> NoReturn:
     message = (
         "The payment service is not answering right now. Please try again in a few minutes."
         if retryable
-        # Stripe writes user_message for the client (card declines); anything else is ours to word.
-        else error.user_message
+        # Card declines come worded for the client; other messages are for developers.
+        else (error.user_message if isinstance(error, stripe.CardError) else None)
         or "The payment could not be processed. Please try again later or contact the practitioner."
     )
     raise PaymentProviderError(message, retryable=retryable) from error
