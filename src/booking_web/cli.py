@@ -1,43 +1,149 @@
-"""The `booking` command."""
+"""The `booking` command: serve, db upgrade, practitioners import/list, payments reconcile, holds expire."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-from datetime import timedelta
+import os
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
 
-from booking_adapters.memory import FakePaymentGateway, MemoryBookingStore, MemoryDirectory, RecordingNotifier
-from booking_adapters.system import SecureIds, SystemClock
-from booking_core import BookingService, ScheduleSource, TimeRange, zone
-from booking_web.demo import DEMO_PRACTITIONERS
+import uvicorn
 
+from booking_adapters import sql
+from booking_web.bootstrap import Container, build_container, check_startup
+from booking_web.logs import log_config
+from booking_web.metrics import MULTIPROC_ENV
+from booking_web.practitioner_import import PractitionerFileError, read_practitioners
+from booking_web.settings import ConfigurationError, Settings
 
-async def _print_demo_availability() -> None:
-    clock = SystemClock()
-    service = BookingService(
-        MemoryDirectory.of(DEMO_PRACTITIONERS),
-        MemoryBookingStore(),
-        ScheduleSource(),
-        FakePaymentGateway(),
-        RecordingNotifier(),
-        clock,
-        SecureIds(b"demo"),
-    )
-    window = TimeRange.of(clock.now(), timedelta(days=7))
-    for practitioner in DEMO_PRACTITIONERS:
-        availability = await service.list_availability(practitioner.id, window)
-        tz = zone(practitioner.timezone)
-        print(
-            f"{practitioner.name} ({practitioner.timezone}): {len(availability.slots)} free slots this week"
-        )
-        for slot in availability.slots[:5]:
-            print(f"  {slot.start.astimezone(tz):%a %d %b %H:%M}")
+APP_FACTORY = "booking_web.app:app_from_environment"
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="booking")
+    args = _parser().parse_args(argv)
+    try:
+        args.run(args)
+    except (ConfigurationError, PractitionerFileError) as error:
+        print(error, file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="booking", description="The practitioner booking service.")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("serve", help="run the booking service (for now: print demo availability)")
-    args = parser.parse_args(argv)
-    if args.command == "serve":
-        asyncio.run(_print_demo_availability())
+
+    serve = commands.add_parser("serve", help="serve the booking site and API")
+    serve.add_argument("--host", help="address to listen on (default: $HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default: $PORT or 8000)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default: 1)")
+    serve.set_defaults(run=_serve)
+
+    db = commands.add_parser("db", help="database schema").add_subparsers(dest="action", required=True)
+    db.add_parser("upgrade", help="apply pending migrations").set_defaults(run=_db_upgrade)
+
+    practitioners = commands.add_parser("practitioners", help="who can be booked")
+    actions = practitioners.add_subparsers(dest="action", required=True)
+    import_ = actions.add_parser("import", help="create or update practitioners from a TOML file")
+    import_.add_argument("file", type=Path)
+    import_.set_defaults(run=_import_practitioners)
+    actions.add_parser("list", help="list practitioners").set_defaults(run=_list_practitioners)
+
+    payments = commands.add_parser("payments", help="payments").add_subparsers(dest="action", required=True)
+    payments.add_parser("reconcile", help="settle lapsed holds and owed refunds").set_defaults(run=_reconcile)
+    holds = commands.add_parser("holds", help="slot holds").add_subparsers(dest="action", required=True)
+    holds.add_parser("expire", help="release holds whose time ran out").set_defaults(run=_expire_holds)
+    return parser
+
+
+def _serve(args: argparse.Namespace) -> None:
+    # Workers read their settings from the environment, so the command line goes there too.
+    if args.host:
+        os.environ["HOST"] = args.host
+    if args.port:
+        os.environ["PORT"] = str(args.port)
+    settings = asyncio.run(check_startup(os.environ))  # migrations and seeding once, not per worker
+    if args.workers > 1 and not settings.uses_stripe:
+        raise ConfigurationError(
+            ["Local test payments live in one process: use --workers 1, or set STRIPE_SECRET_KEY."]
+        )
+    if args.workers > 1 and not os.environ.get(MULTIPROC_ENV):
+        os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="booking-metrics-")
+    print(f"Booking service on {settings.public_base_url}  (listening on {settings.host}:{settings.port})")
+    uvicorn.run(
+        APP_FACTORY,
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=args.workers,
+        loop="uvloop",  # the asyncio loop loses TCP_NODELAY on a shared socket: ~44 ms per request
+        http="httptools",
+        log_config=log_config(settings.log_level),
+        access_log=False,  # the app logs requests itself, without query strings
+        proxy_headers=True,
+        server_header=False,
+    )
+
+
+def _db_upgrade(args: argparse.Namespace) -> None:
+    settings = _settings()
+    if settings.embedded:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    sql.upgrade(settings.database_url or f"sqlite:///{settings.sqlite_path}")
+    print("The database schema is up to date.")
+
+
+def _import_practitioners(args: argparse.Namespace) -> None:
+    practitioners = read_practitioners(args.file)
+
+    async def run(container: Container) -> None:
+        for practitioner in practitioners:
+            await container.service.directory.upsert(practitioner)
+            print(f"imported {practitioner.id}: {practitioner.name}")
+
+    _with_container(run)
+
+
+def _list_practitioners(args: argparse.Namespace) -> None:
+    async def run(container: Container) -> None:
+        for p in await container.service.directory.list():
+            minutes = int(p.offer.session_length.total_seconds() // 60)
+            print(f"{p.id}\t{p.name}\t{p.timezone}\t{minutes} min\t{p.offer.price}")
+
+    _with_container(run)
+
+
+def _reconcile(args: argparse.Namespace) -> None:
+    async def run(container: Container) -> None:
+        report = await container.service.reconcile()
+        print(
+            f"lapsed holds checked: {report.holds_checked}, confirmed: {report.confirmed}, "
+            f"released: {report.released}, refunds issued: {report.refunds_issued}"
+        )
+
+    _with_container(run)
+
+
+def _expire_holds(args: argparse.Namespace) -> None:
+    async def run(container: Container) -> None:
+        report = await container.service.release_lapsed_holds()
+        print(f"lapsed holds checked: {report.holds_checked}, released: {report.released}")
+
+    _with_container(run)
+
+
+def _settings(env: Mapping[str, str] = os.environ) -> Settings:
+    return Settings.from_env(env)
+
+
+def _with_container(work: Callable[[Container], Awaitable[None]]) -> None:
+    async def run() -> None:
+        container = await build_container(await check_startup(os.environ))
+        try:
+            await work(container)
+        finally:
+            await container.aclose()
+
+    asyncio.run(run())

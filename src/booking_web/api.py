@@ -1,0 +1,102 @@
+"""The JSON API. Endpoints parse, call one use case and shape the answer; errors are the handlers' job."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from booking_core import BookingRequest, BookingService, InvalidInput, TimeRange
+from booking_web.local_days import days_window, today_in
+from booking_web.payloads import (
+    BookingBody,
+    CancelBody,
+    availability_json,
+    booking_json,
+    parse_body,
+    parse_date,
+    parse_timezone,
+    practitioner_json,
+)
+
+DEFAULT_DAYS = 7
+MAX_IDEMPOTENCY_KEY = 255
+
+
+def _service(request: Request) -> BookingService:
+    service: BookingService = request.app.state.booking
+    return service
+
+
+async def list_practitioners(request: Request) -> Response:
+    practitioners = await _service(request).directory.list()
+    return JSONResponse({"practitioners": [practitioner_json(p) for p in practitioners]})
+
+
+async def get_practitioner(request: Request) -> Response:
+    practitioner = await _service(request).practitioner(request.path_params["practitioner_id"])
+    return JSONResponse(practitioner_json(practitioner))
+
+
+async def get_availability(request: Request) -> Response:
+    service = _service(request)
+    practitioner = await service.practitioner(request.path_params["practitioner_id"])
+    query = request.query_params
+    timezone = parse_timezone(query.get("timezone") or practitioner.timezone)
+    first = parse_date(query["start"], "start") if "start" in query else today_in(timezone, service.clock)
+    last = parse_date(query["end"], "end") if "end" in query else first + timedelta(days=DEFAULT_DAYS - 1)
+    start, end = days_window(first, last, timezone)
+    availability = await service.list_availability(practitioner.id, TimeRange(start, end))
+    return JSONResponse(availability_json(availability, timezone))
+
+
+async def create_booking(request: Request) -> Response:
+    body = parse_body(await request.body(), BookingBody)
+    key = request.headers.get("idempotency-key")
+    if key is not None and not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY:
+        raise InvalidInput({"Idempotency-Key": f"Use 1 to {MAX_IDEMPOTENCY_KEY} characters."})
+    service = _service(request)
+    hold = await service.request_booking(
+        BookingRequest(
+            practitioner_id=body.practitioner_id,
+            start=body.start,
+            name=body.name,
+            email=body.email,
+            phone=body.phone,
+            timezone=body.timezone,
+            idempotency_key=key,
+        )
+    )
+    booking = hold.booking
+    practitioner = await service.practitioner(booking.practitioner_id)
+    answer = booking_json(booking, practitioner) | {
+        "checkout_url": booking.checkout_url,
+        "checkout_session_id": booking.checkout_session_id,
+        "cancel_token": hold.cancel_token,
+    }
+    return JSONResponse(answer, 201, headers={"Location": f"/api/bookings/{booking.id}"})
+
+
+async def get_booking(request: Request) -> Response:
+    service = _service(request)
+    booking = await service.booking(request.path_params["booking_id"])
+    return JSONResponse(booking_json(booking, await service.practitioner(booking.practitioner_id)))
+
+
+async def cancel_booking(request: Request) -> Response:
+    body = parse_body(await request.body(), CancelBody)
+    service = _service(request)
+    booking = await service.cancel_booking(request.path_params["booking_id"], body.cancel_token)
+    return JSONResponse(booking_json(booking, await service.practitioner(booking.practitioner_id)))
+
+
+routes = [
+    Route("/api/practitioners", list_practitioners, methods=["GET"]),
+    Route("/api/practitioners/{practitioner_id}", get_practitioner, methods=["GET"]),
+    Route("/api/practitioners/{practitioner_id}/availability", get_availability, methods=["GET"]),
+    Route("/api/bookings", create_booking, methods=["POST"]),
+    Route("/api/bookings/{booking_id}", get_booking, methods=["GET"]),
+    Route("/api/bookings/{booking_id}/cancel", cancel_booking, methods=["POST"]),
+]

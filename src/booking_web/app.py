@@ -1,0 +1,96 @@
+"""create_app(...) -> Starlette: the whole application on one screen."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import anyio
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from booking_core import BookingError
+from booking_web import api, openapi, pages, probes, test_payments, webhooks
+from booking_web.bootstrap import Container, build_container
+from booking_web.csrf import CsrfGuard
+from booking_web.errors import handle_booking_error, handle_http_exception
+from booking_web.housekeeping import keep_house
+from booking_web.metrics import Metrics
+from booking_web.middleware.body_limit import BodyLimitMiddleware
+from booking_web.middleware.rate_limit import RateLimitMiddleware, TokenBuckets
+from booking_web.middleware.request_context import RequestContextMiddleware
+from booking_web.middleware.security_headers import SecurityHeadersMiddleware
+from booking_web.settings import Settings
+
+HERE = Path(__file__).parent
+BOOKING_CREATION_PATHS = (r"/api/bookings", r"/book/[^/]+")
+
+
+Builder = Callable[[Settings, Metrics], Awaitable[Container]]
+
+
+def create_app(source: Settings | Container, *, build: Builder = build_container) -> Starlette:
+    """The app over a built Container, or over `Settings`: then `build` opens the adapters in the
+    lifespan (on the server's event loop; tests pass a builder over fakes). Either way the app owns
+    the container and closes it at shutdown."""
+    settings = source if isinstance(source, Settings) else source.settings
+    metrics = source.metrics if isinstance(source, Container) else Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        container = source if isinstance(source, Container) else await build(settings, metrics)
+        _expose(app, container)
+        try:
+            async with anyio.create_task_group() as housekeeping:
+                housekeeping.start_soon(keep_house, container.service, settings.housekeeping_seconds)
+                yield
+                housekeeping.cancel_scope.cancel()
+        finally:
+            await container.aclose()
+
+    app = Starlette(
+        routes=[
+            *api.routes,
+            *webhooks.routes,
+            *probes.routes,
+            openapi.route,
+            *pages.routes,
+            *test_payments.routes,
+            Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+        ],
+        middleware=[
+            Middleware(RequestContextMiddleware, metrics=metrics),
+            Middleware(SecurityHeadersMiddleware, https=settings.https),
+            Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+            Middleware(
+                RateLimitMiddleware,
+                buckets=TokenBuckets(settings.booking_rate_limit_per_minute),
+                paths=BOOKING_CREATION_PATHS,
+            ),
+        ],
+        exception_handlers={BookingError: handle_booking_error, HTTPException: handle_http_exception},
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.metrics = metrics
+    app.state.templates = Jinja2Templates(directory=HERE / "templates")
+    if isinstance(source, Container):
+        _expose(app, source)  # usable without running the lifespan (e.g. a TestClient outside `with`)
+    return app
+
+
+def _expose(app: Starlette, container: Container) -> None:
+    app.state.container = container
+    app.state.booking = container.service
+    app.state.csrf = CsrfGuard(container.secret, secure_cookie=container.settings.https)
+
+
+def app_from_environment() -> Starlette:
+    """The uvicorn factory for `booking serve` (each worker calls it)."""
+    return create_app(Settings.from_env(os.environ))

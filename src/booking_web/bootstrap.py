@@ -1,0 +1,197 @@
+"""The composition root: Settings -> adapters -> BookingService. Tests call `assemble` with fakes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Protocol
+
+from attrs import define, field
+
+from booking_adapters import sql
+from booking_adapters.stripe import LocalTestGateway, StripeGateway
+from booking_adapters.system import SecureIds, SystemClock
+from booking_core import (
+    AvailabilitySource,
+    BookingService,
+    BookingStore,
+    Clock,
+    IdGenerator,
+    PaymentGateway,
+    PractitionerDirectory,
+    ScheduleSource,
+)
+from booking_web.demo import DEMO_PRACTITIONERS
+from booking_web.metrics import CountingNotifier, Metrics
+from booking_web.settings import ConfigurationError, Settings
+
+log = logging.getLogger(__name__)
+
+Closer = Callable[[], Awaitable[None]]
+
+
+class DatabaseHandle(Protocol):
+    """What the web service needs of a database beyond the ports: health and shutdown."""
+
+    async def ping(self) -> None: ...
+
+    async def schema_is_current(self) -> bool: ...
+
+    async def close(self) -> None: ...
+
+
+@define
+class Container:
+    """Everything one process serves with; the lifespan closes it."""
+
+    settings: Settings
+    service: BookingService
+    metrics: Metrics
+    secret: str  # signs the pages' CSRF tokens; the same in every worker (a form may post to another)
+    database: DatabaseHandle | None = None
+    closers: list[Closer] = field(factory=list)
+
+    async def readiness_problems(self) -> list[str]:
+        if self.database is None:
+            return []
+        try:
+            await self.database.ping()
+        except Exception as error:  # any failure means not ready; the probe says which
+            return [f"database unreachable: {type(error).__name__}"]
+        if not await self.database.schema_is_current():
+            return ["database schema is behind: run `booking db upgrade`"]
+        return []
+
+    async def aclose(self) -> None:
+        for close in reversed(self.closers):
+            await close()
+
+
+def assemble(
+    settings: Settings,
+    *,
+    directory: PractitionerDirectory,
+    store: BookingStore,
+    payments: PaymentGateway,
+    ids: IdGenerator,
+    availability: AvailabilitySource | None = None,
+    clock: Clock | None = None,
+    database: DatabaseHandle | None = None,
+    closers: Sequence[Closer] = (),
+    metrics: Metrics | None = None,
+    secret: str | None = None,
+) -> Container:
+    """The wiring every container shares, whatever the adapters are."""
+    metrics = metrics or Metrics()
+    service = BookingService(
+        directory=directory,
+        store=store,
+        availability=availability or ScheduleSource(),
+        payments=payments,
+        notifier=CountingNotifier(metrics),
+        clock=clock or SystemClock(),
+        ids=ids,
+    )
+    return Container(settings, service, metrics, secret or secrets.token_urlsafe(32), database, list(closers))
+
+
+async def build_container(settings: Settings, metrics: Metrics | None = None) -> Container:
+    """The production wiring: the database named by the settings, the configured payment provider."""
+    database = await sql.open_database(_database_url(settings))
+    secret = _booking_secret(settings)
+    return assemble(
+        settings,
+        directory=database.directory,
+        store=database.store,
+        payments=_payment_gateway(settings),
+        ids=SecureIds(secret.encode()),
+        database=database,
+        closers=[database.close],
+        metrics=metrics,
+        secret=secret,
+    )
+
+
+def _payment_gateway(settings: Settings) -> PaymentGateway:
+    if settings.stripe_secret_key is not None:
+        assert settings.stripe_webhook_secret is not None  # Settings.problems() requires it
+        return StripeGateway(
+            settings.stripe_secret_key,
+            settings.stripe_webhook_secret,
+            settings.public_base_url,
+            api_base=settings.stripe_api_base,
+        )
+    webhook_secret = settings.stripe_webhook_secret or persistent_secret(
+        settings.data_dir / "webhook_secret", prefix="whsec_local_"
+    )
+    return LocalTestGateway(webhook_secret, settings.public_base_url)
+
+
+def _database_url(settings: Settings) -> str:
+    """The URL as given (the adapter accepts postgresql://user@host/db and picks its driver)."""
+    if settings.database_url is not None:
+        return settings.database_url
+    return f"sqlite:///{settings.sqlite_path.resolve()}"
+
+
+def _booking_secret(settings: Settings) -> str:
+    return settings.booking_secret_key or persistent_secret(settings.data_dir / "secret_key")
+
+
+def persistent_secret(path: Path, prefix: str = "") -> str:
+    """A random secret kept in `path`: created once (race-free across workers), read ever after, so
+    restarts and every worker agree on it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as file:
+        file.write(prefix + secrets.token_urlsafe(32))
+    return path.read_text().strip()
+
+
+async def check_startup(env: Mapping[str, str]) -> Settings:
+    """Settings from `env`, ready to serve, or one ConfigurationError listing every problem
+    (the variables' and the database's). Run once before serving, not per worker."""
+    settings, problems = Settings.read(env)
+    if settings.database_url_problem() is None:
+        try:
+            await prepare(settings)
+        except ConfigurationError as error:
+            problems += error.problems
+    if problems:
+        raise ConfigurationError(problems)
+    return settings
+
+
+async def prepare(settings: Settings) -> None:
+    """The embedded default creates, migrates and seeds its SQLite file; an external database must be
+    reachable and current (ConfigurationError says otherwise)."""
+    url = _database_url(settings)
+    if settings.embedded:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(sql.upgrade, url)  # Alembic may run its own event loop
+    try:
+        database = await sql.open_database(url)
+    except Exception as error:  # e.g. a driver that rejects the URL
+        raise ConfigurationError([f"DATABASE_URL cannot be used: {error}"]) from None
+    try:
+        try:
+            await database.ping()
+            await database.require_current_schema()
+        except sql.SchemaBehind as error:
+            raise ConfigurationError([str(error)]) from None
+        except Exception as error:  # the operator needs the driver's reason, whatever it raised
+            raise ConfigurationError([f"DATABASE_URL is unreachable: {error}"]) from None
+        if settings.embedded:
+            for practitioner in DEMO_PRACTITIONERS:
+                if await database.directory.get(practitioner.id) is None:
+                    await database.directory.upsert(practitioner)
+    finally:
+        await database.close()
+    _booking_secret(settings)

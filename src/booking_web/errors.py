@@ -1,0 +1,124 @@
+"""Domain error -> HTTP status in one table; every error answers `{"error": {code, message, fields?}}`."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+
+from booking_core import (
+    BookingError,
+    ConcurrentUpdate,
+    IdempotencyKeyReused,
+    IllegalTransition,
+    InvalidCancelToken,
+    InvalidInput,
+    InvalidSignature,
+    NotFound,
+    ProviderError,
+    SlotUnavailable,
+)
+
+log = logging.getLogger(__name__)
+
+
+class MalformedBody(BookingError):
+    code = "malformed_body"
+
+
+class BodyTooLarge(BookingError):
+    code = "body_too_large"
+
+
+class RateLimited(BookingError):
+    code = "rate_limited"
+
+
+class CsrfRejected(BookingError):
+    code = "csrf_rejected"
+
+
+# The lookup walks the class hierarchy (the first listed ancestor wins), so a new subclass of a
+# listed error needs no entry of its own.
+STATUS_BY_ERROR: dict[type[BookingError], int] = {
+    MalformedBody: 400,
+    InvalidSignature: 400,
+    InvalidCancelToken: 403,
+    CsrfRejected: 403,
+    NotFound: 404,
+    SlotUnavailable: 409,
+    IllegalTransition: 409,
+    ConcurrentUpdate: 409,
+    BodyTooLarge: 413,
+    InvalidInput: 422,
+    IdempotencyKeyReused: 422,
+    RateLimited: 429,
+    ProviderError: 503,
+    BookingError: 400,
+}
+
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}
+
+
+def status_for(error: BookingError) -> int:
+    for cls in type(error).__mro__:
+        if cls in STATUS_BY_ERROR:
+            return STATUS_BY_ERROR[cls]  # type: ignore[index]
+    return 400
+
+
+def error_body(
+    code: str, message: str, fields: dict[str, str] | None = None, error_id: str | None = None
+) -> dict[str, object]:
+    error: dict[str, object] = {"code": code, "message": message}
+    if fields:
+        error["fields"] = fields
+    if error_id:
+        error["id"] = error_id
+    return {"error": error}
+
+
+def wants_html(request: Request) -> bool:
+    """Pages answer errors in HTML; the API, probes and scripts get JSON."""
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
+
+
+async def handle_booking_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, BookingError)
+    status = status_for(exc)
+    headers = {}
+    if isinstance(exc, ProviderError):
+        request.app.state.metrics.provider_errors.labels(provider=exc.provider).inc()
+        log.warning("%s provider failed: %s", exc.provider, exc.message)
+        headers["Retry-After"] = "30"
+    fields = exc.fields if isinstance(exc, InvalidInput) else None
+    if wants_html(request):
+        return error_page(request, status, exc.message, headers)
+    return JSONResponse(error_body(exc.code, exc.message, fields), status, headers=headers)
+
+
+async def handle_http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    message = "There is nothing here." if exc.status_code == 404 else str(exc.detail)
+    if wants_html(request):
+        return error_page(request, exc.status_code, message, exc.headers)
+    return JSONResponse(error_body(code, message), exc.status_code, headers=exc.headers)
+
+
+def error_page(
+    request: Request, status: int, message: str, headers: dict[str, str] | None = None
+) -> Response:
+    return request.app.state.templates.TemplateResponse(
+        request, "error.html", {"status": status, "message": message}, status_code=status, headers=headers
+    )
+
+
+def server_error(error_id: str, html: bool) -> Response:
+    """The answer to an unexpected error: its id, never a stack trace. No template, in case that broke."""
+    message = f"Something went wrong on our side. If it persists, quote error id {error_id}."
+    if html:
+        return HTMLResponse(f"<!doctype html><title>Error</title><h1>Sorry</h1><p>{message}</p>", 500)
+    return JSONResponse(error_body("internal_error", message, error_id=error_id), 500)

@@ -1,0 +1,73 @@
+"""Prometheus metrics: requests and latency by route, booking transitions, provider errors and retries.
+
+Each app has its own registry (tests build many apps in one process). Under `serve --workers N`
+the CLI sets PROMETHEUS_MULTIPROC_DIR, and /metrics aggregates every worker's numbers.
+"""
+
+from __future__ import annotations
+
+import os
+
+from attrs import define, field
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from booking_core import Booking, BookingEvent, Practitioner
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+@define
+class Metrics:
+    registry: CollectorRegistry = field(factory=lambda: CollectorRegistry(auto_describe=True))
+    requests: Counter = field(init=False)
+    latency: Histogram = field(init=False)
+    transitions: Counter = field(init=False)
+    provider_errors: Counter = field(init=False)
+    provider_retries: Counter = field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        r = self.registry
+        self.requests = Counter(
+            "http_requests", "HTTP requests answered", ["method", "route", "status"], registry=r
+        )
+        self.latency = Histogram(
+            "http_request_duration_seconds", "Time to answer a request", ["method", "route"], registry=r
+        )
+        self.transitions = Counter(
+            "booking_transitions",
+            "Booking status changes",
+            ["trigger", "from_status", "to_status"],
+            registry=r,
+        )
+        self.provider_errors = Counter(
+            "provider_errors", "Failures of outside systems seen by clients", ["provider"], registry=r
+        )
+        self.provider_retries = Counter(
+            "provider_retries", "Retried calls to outside systems", ["provider"], registry=r
+        )
+
+    def exposition(self) -> bytes:
+        if os.environ.get(MULTIPROC_ENV):
+            merged = CollectorRegistry()
+            MultiProcessCollector(merged)
+            return generate_latest(merged)
+        return generate_latest(self.registry)
+
+
+@define
+class CountingNotifier:
+    """The Notifier the service is given: every committed transition passes here, so it is counted
+    here. (Messages to clients go through the outbox, not through this port.)"""
+
+    metrics: Metrics
+
+    async def booking_changed(
+        self, booking: Booking, event: BookingEvent, practitioner: Practitioner
+    ) -> None:
+        del booking, practitioner
+        self.metrics.transitions.labels(
+            trigger=event.trigger.value,
+            from_status=event.from_status.value if event.from_status else "none",
+            to_status=event.to_status.value,
+        ).inc()

@@ -1,0 +1,1 @@
+"""Pure ASGI middleware: cheap on every request, and streaming-safe."""

@@ -1,0 +1,69 @@
+"""A token bucket per client address on the routes that create bookings (per process: with N
+workers the effective limit is up to N times higher; put a proxy limit in front for more)."""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+
+from attrs import define, field
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from booking_web.errors import RateLimited, error_body
+
+_MAX_TRACKED_ADDRESSES = 10_000
+
+
+@define
+class _Bucket:
+    tokens: float
+    updated: float
+
+
+@define
+class TokenBuckets:
+    """`per_minute` requests per address, refilled continuously, bursts up to `per_minute`."""
+
+    per_minute: int
+    clock: Callable[[], float] = time.monotonic
+    _buckets: OrderedDict[str, _Bucket] = field(factory=OrderedDict)
+
+    def seconds_until_allowed(self, address: str) -> float:
+        """Take a token for `address`: 0 if allowed, else how long until one is free."""
+        now = self.clock()
+        rate = self.per_minute / 60
+        bucket = self._buckets.pop(address, None) or _Bucket(float(self.per_minute), now)
+        bucket.tokens = min(self.per_minute, bucket.tokens + (now - bucket.updated) * rate)
+        bucket.updated = now
+        self._buckets[address] = bucket  # most recently seen last, so the oldest go first
+        while len(self._buckets) > _MAX_TRACKED_ADDRESSES:
+            self._buckets.popitem(last=False)
+        if bucket.tokens >= 1:
+            bucket.tokens -= 1
+            return 0.0
+        return (1 - bucket.tokens) / rate
+
+
+class RateLimitMiddleware:
+    def __init__(self, app: ASGIApp, *, buckets: TokenBuckets, paths: tuple[str, ...]) -> None:
+        self.app = app
+        self.buckets = buckets
+        self.paths = re.compile("|".join(f"(?:{p})" for p in paths))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and self.paths.fullmatch(scope["path"]):
+            address = scope["client"][0] if scope.get("client") else "unknown"
+            wait = self.buckets.seconds_until_allowed(address)
+            if wait:
+                retry_after = math.ceil(wait)
+                message = f"Too many booking attempts. Please wait {retry_after} seconds and try again."
+                response = JSONResponse(
+                    error_body(RateLimited.code, message), 429, headers={"Retry-After": str(retry_after)}
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

@@ -1,0 +1,67 @@
+"""The outermost layer of our own: a request id, the access log line, request metrics, and the one
+broad `except` that turns an unexpected error into a logged id and a 500."""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import time
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from booking_web.errors import server_error
+from booking_web.logs import request_id_var
+from booking_web.metrics import Metrics
+
+log = logging.getLogger("booking_web.access")
+_TRUSTED_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp, *, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        offered = headers.get("x-request-id", "")
+        request_id = offered if _TRUSTED_ID.fullmatch(offered) else secrets.token_hex(8)
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        status = 500
+        response_started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+                status = message["status"]
+                MutableHeaders(scope=message)["X-Request-ID"] = request_id
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            error_id = secrets.token_hex(6)
+            log.exception("unexpected error %s", error_id, extra={"error_id": error_id})
+            if not response_started:
+                html = "text/html" in headers.get("accept", "") and not scope["path"].startswith("/api/")
+                await server_error(error_id, html)(scope, receive, send_with_id)
+        finally:
+            template = getattr(scope.get("route"), "path", "unmatched")  # bounded label values
+            elapsed = time.perf_counter() - started
+            self.metrics.requests.labels(scope["method"], template, str(status)).inc()
+            self.metrics.latency.labels(scope["method"], template).observe(elapsed)
+            log.info(
+                "%s %s %d",
+                scope["method"],
+                template,
+                status,
+                extra={"status": status, "route": template, "duration_ms": round(elapsed * 1000, 1)},
+            )
+            request_id_var.reset(token)

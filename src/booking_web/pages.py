@@ -1,0 +1,257 @@
+"""Server-rendered pages: practitioners, a week of free slots with the booking form, the pages
+Checkout returns to, and cancelling. They work without JavaScript."""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import secrets
+import zoneinfo
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from booking_core import (
+    Booking,
+    BookingRequest,
+    BookingService,
+    InvalidCancelToken,
+    InvalidInput,
+    Practitioner,
+    ProviderError,
+    SlotUnavailable,
+    TimeRange,
+    zone,
+)
+from booking_web.csrf import FIELD as CSRF_FIELD
+from booking_web.csrf import CsrfGuard
+from booking_web.errors import status_for
+from booking_web.local_days import days_window, monday_of, slots_by_day, today_in
+
+FORM_FIELDS = ("name", "email", "phone")
+
+
+@functools.cache
+def timezone_names() -> list[str]:
+    return sorted(zoneinfo.available_timezones())
+
+
+def _service(request: Request) -> BookingService:
+    service: BookingService = request.app.state.booking
+    return service
+
+
+def _render(
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    status: int = 200,
+    csrf_cookie: str | None = None,
+) -> Response:
+    response = request.app.state.templates.TemplateResponse(request, template, context, status_code=status)
+    response.headers["Cache-Control"] = "no-store"  # pages may carry tokens or booking state
+    if csrf_cookie is not None:
+        _guard(request).remember(response, csrf_cookie)
+    return response
+
+
+def _guard(request: Request) -> CsrfGuard:
+    guard: CsrfGuard = request.app.state.csrf
+    return guard
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name, "")
+    return value if isinstance(value, str) else ""
+
+
+# -- home ------------------------------------------------------------------------------------------
+
+
+async def home(request: Request) -> Response:
+    practitioners = await _service(request).directory.list()
+    return _render(request, "home.html", {"practitioners": practitioners})
+
+
+# -- the booking page ------------------------------------------------------------------------------
+
+
+async def booking_page(request: Request) -> Response:
+    practitioner = await _service(request).practitioner(request.path_params["practitioner_id"])
+    query = request.query_params
+    return await _booking_page(request, practitioner, query.get("tz", ""), query.get("week", ""))
+
+
+async def submit_booking(request: Request) -> Response:
+    service = _service(request)
+    practitioner = await service.practitioner(request.path_params["practitioner_id"])
+    form = await request.form()
+    _guard(request).verify(request, _text(form, CSRF_FIELD))
+    values = {name: _text(form, name) for name in FORM_FIELDS}
+    timezone, week = _text(form, "tz"), _text(form, "week")
+    start = _parse_start(_text(form, "start"))
+    if start is None:
+        errors = {"start": "Please choose a time."}
+        return await _booking_page(request, practitioner, timezone, week, values, errors, status=422)
+    try:
+        hold = await service.request_booking(
+            BookingRequest(
+                practitioner_id=practitioner.id,
+                start=start,
+                timezone=_valid_zone(timezone, practitioner.timezone),
+                idempotency_key=_text(form, "request_key") or None,  # a double click books once
+                **values,
+            )
+        )
+    except InvalidInput as error:
+        return await _booking_page(
+            request, practitioner, timezone, week, values, error.fields, status=422, chosen=start
+        )
+    except (SlotUnavailable, ProviderError) as error:
+        return await _booking_page(
+            request, practitioner, timezone, week, values, message=error.message, status=status_for(error)
+        )
+    assert hold.booking.checkout_url is not None  # request_booking sets it before returning
+    return RedirectResponse(hold.booking.checkout_url, 303)
+
+
+def _parse_start(value: str) -> datetime | None:
+    try:
+        start = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return start if start.tzinfo is not None else None
+
+
+def _valid_zone(name: str, fallback: str) -> str:
+    try:
+        zone(name)
+    except ValueError:
+        return fallback
+    return name
+
+
+def _valid_week(text: str, today: date) -> date:
+    try:
+        return monday_of(date.fromisoformat(text))
+    except ValueError:
+        return monday_of(today)
+
+
+async def _booking_page(
+    request: Request,
+    practitioner: Practitioner,
+    timezone: str,
+    week_text: str,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    *,
+    message: str = "",
+    status: int = 200,
+    chosen: datetime | None = None,
+) -> Response:
+    service = _service(request)
+    timezone = _valid_zone(timezone, practitioner.timezone)
+    today = today_in(timezone, service.clock)
+    week = _valid_week(week_text, today)
+    start, end = days_window(week, week + timedelta(days=6), timezone)
+    try:
+        availability = await service.list_availability(practitioner.id, TimeRange(start, end))
+        days = slots_by_day(availability.slots, timezone)
+    except ProviderError as error:
+        days, message, status = [], error.message, status_for(error)
+    last_day = today + timedelta(days=practitioner.offer.horizon.days)
+    token, cookie = _guard(request).form_token(request)
+    context = {
+        "practitioner": practitioner,
+        "timezone": timezone,
+        "timezones": timezone_names(),
+        "week": week,
+        "week_end": week + timedelta(days=6),
+        "previous_week": week - timedelta(days=7) if week > monday_of(today) else None,
+        "next_week": week + timedelta(days=7) if week + timedelta(days=7) <= last_day else None,
+        "days": days,
+        "values": values or dict.fromkeys(FORM_FIELDS, ""),
+        "errors": errors or {},
+        "message": message,
+        "chosen": chosen.astimezone(zone(timezone)) if chosen else None,
+        "csrf_token": token,
+        "request_key": secrets.token_urlsafe(16),
+    }
+    return _render(request, "book.html", context, status, cookie)
+
+
+# -- after checkout --------------------------------------------------------------------------------
+
+
+async def success_page(request: Request) -> Response:
+    """Where Checkout returns after paying. Holding the session id proves the visitor went through
+    that checkout, so this page may show the cancel link."""
+    service = _service(request)
+    booking = await service.booking(request.query_params.get("booking", ""))
+    session_id = request.query_params.get("session_id", "")
+    paid_here = booking.checkout_session_id is not None and hmac.compare_digest(
+        session_id, booking.checkout_session_id
+    )
+    context = await _booking_context(service, booking)
+    if paid_here:
+        context["cancel_url"] = request.url_for("cancel_page", booking_id=booking.id).include_query_params(
+            token=service.ids.cancel_token(booking.id)
+        )
+    return _render(request, "success.html", context)
+
+
+async def cancelled_checkout_page(request: Request) -> Response:
+    """Where Checkout returns when the visitor turned back without paying."""
+    service = _service(request)
+    booking_id = request.query_params.get("booking")
+    context = await _booking_context(service, await service.booking(booking_id)) if booking_id else {}
+    return _render(request, "checkout_cancelled.html", context)
+
+
+async def _booking_context(service: BookingService, booking: Booking) -> dict[str, Any]:
+    tz = zone(booking.client_timezone)
+    return {
+        "booking": booking,
+        "practitioner": await service.practitioner(booking.practitioner_id),
+        "start": booking.slot.start.astimezone(tz),
+        "end": booking.slot.end.astimezone(tz),
+        "hold_expires_at": booking.hold_expires_at.astimezone(tz),
+    }
+
+
+# -- cancelling ------------------------------------------------------------------------------------
+
+
+async def cancel_page(request: Request) -> Response:
+    service = _service(request)
+    booking = await service.booking(request.path_params["booking_id"])
+    token = request.query_params.get("token", "")
+    if not booking.cancel_token_matches(token):
+        raise InvalidCancelToken("This cancel link is not valid for this booking.")
+    csrf_token, cookie = _guard(request).form_token(request)
+    context = await _booking_context(service, booking) | {"token": token, "csrf_token": csrf_token}
+    return _render(request, "cancel.html", context, csrf_cookie=cookie)
+
+
+async def confirm_cancel(request: Request) -> Response:
+    service = _service(request)
+    form = await request.form()
+    _guard(request).verify(request, _text(form, CSRF_FIELD))
+    booking = await service.cancel_booking(request.path_params["booking_id"], _text(form, "token"))
+    return _render(request, "cancel.html", await _booking_context(service, booking) | {"done": True})
+
+
+routes = [
+    Route("/", home, methods=["GET"], name="home"),
+    Route("/book/{practitioner_id}", booking_page, methods=["GET"], name="booking_page"),
+    Route("/book/{practitioner_id}", submit_booking, methods=["POST"]),
+    Route("/booking/success", success_page, methods=["GET"], name="success_page"),
+    Route("/booking/cancelled", cancelled_checkout_page, methods=["GET"]),
+    Route("/booking/{booking_id}/cancel", cancel_page, methods=["GET"], name="cancel_page"),
+    Route("/booking/{booking_id}/cancel", confirm_cancel, methods=["POST"]),
+]

@@ -1,0 +1,168 @@
+"""Environment -> Settings, validated at start-up; every problem is reported at once."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+from attrs import frozen
+
+T = TypeVar("T")
+
+_DATABASE_SCHEMES = ("sqlite", "sqlite+aiosqlite", "postgres", "postgresql", "postgresql+psycopg")
+_LIVE_KEY_PREFIXES = ("sk_live_", "rk_live_")
+_KEY_PREFIXES = ("sk_test_", "rk_test_", *_LIVE_KEY_PREFIXES)
+MIN_SECRET_LENGTH = 32
+
+
+class ConfigurationError(Exception):
+    """The service cannot start as configured; `problems` lists every reason, one line each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+    def __str__(self) -> str:
+        lines = "\n".join(f"  - {problem}" for problem in self.problems)
+        return f"The booking service cannot start:\n{lines}"
+
+
+@frozen
+class Settings:
+    """What the service is configured with. Defaults are the embedded default (SQLite file under
+    `data_dir`, schedule availability, local test payments, demo practitioners)."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_base_url: str = "http://127.0.0.1:8000"
+    data_dir: Path = Path("var")
+    database_url: str | None = None  # None: the embedded SQLite file in data_dir
+    booking_secret_key: str | None = None  # None: generated once, kept in data_dir
+    stripe_secret_key: str | None = None  # None: local test payments
+    stripe_webhook_secret: str | None = None
+    stripe_api_base: str | None = None
+    max_body_bytes: int = 64 * 1024
+    booking_rate_limit_per_minute: int = 10
+    housekeeping_seconds: float = 45.0
+    log_level: str = "INFO"
+
+    @property
+    def embedded(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def uses_stripe(self) -> bool:
+        return self.stripe_secret_key is not None
+
+    @property
+    def https(self) -> bool:
+        return self.public_base_url.startswith("https://")
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "booking.db"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        """Read and check every variable; raise ConfigurationError listing all problems."""
+        settings, problems = cls.read(env)
+        if problems:
+            raise ConfigurationError(problems)
+        return settings
+
+    @classmethod
+    def read(cls, env: Mapping[str, str]) -> tuple[Settings, list[str]]:
+        """Settings (defaults standing in for unreadable values) and every problem found."""
+        reader = _Reader(env)
+        host = reader.text("HOST", "127.0.0.1")
+        port = reader.number("PORT", 8000, int, 1, 65535)
+        local_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 (a bind-all address is not a URL host)
+        settings = cls(
+            host=host,
+            port=port,
+            public_base_url=reader.text("PUBLIC_BASE_URL", f"http://{local_host}:{port}").rstrip("/"),
+            data_dir=Path(reader.text("BOOKING_DATA_DIR", "var")),
+            database_url=reader.optional("DATABASE_URL"),
+            booking_secret_key=reader.optional("BOOKING_SECRET_KEY"),
+            stripe_secret_key=reader.optional("STRIPE_SECRET_KEY"),
+            stripe_webhook_secret=reader.optional("STRIPE_WEBHOOK_SECRET"),
+            stripe_api_base=reader.optional("STRIPE_API_BASE"),
+            max_body_bytes=reader.number("MAX_BODY_BYTES", 64 * 1024, int, 1024, 10 * 1024 * 1024),
+            booking_rate_limit_per_minute=reader.number("BOOKING_RATE_LIMIT_PER_MINUTE", 10, int, 1, 10_000),
+            housekeeping_seconds=reader.number("HOUSEKEEPING_INTERVAL_SECONDS", 45.0, float, 1.0, 3600.0),
+            log_level=reader.text("LOG_LEVEL", "INFO").upper(),
+        )
+        return settings, reader.problems + settings.problems()
+
+    def database_url_problem(self) -> str | None:
+        if self.database_url is None:
+            return None
+        scheme = self.database_url.partition("://")[0]
+        if scheme not in _DATABASE_SCHEMES:
+            return f"DATABASE_URL must start with postgresql:// or sqlite://, not {scheme or '(nothing)'}://."
+        return None
+
+    def problems(self) -> list[str]:
+        """What is wrong with a combination of values (each value alone was read fine)."""
+        problems = []
+        url = urlsplit(self.public_base_url)
+        if url.scheme not in ("http", "https") or not url.netloc:
+            problems.append(f"PUBLIC_BASE_URL {self.public_base_url!r} is not an http(s) URL.")
+        database_problem = self.database_url_problem()
+        if database_problem:
+            problems.append(database_problem)
+        postgres = self.database_url is not None and not self.database_url.startswith("sqlite")
+        if postgres and self.booking_secret_key is None:
+            problems.append(
+                "BOOKING_SECRET_KEY is required with a PostgreSQL DATABASE_URL, so that every worker "
+                "and host signs cancel links with the same key."
+            )
+        if self.booking_secret_key is not None and len(self.booking_secret_key) < MIN_SECRET_LENGTH:
+            problems.append(f"BOOKING_SECRET_KEY must have at least {MIN_SECRET_LENGTH} characters.")
+        if self.stripe_secret_key is not None:
+            if not self.stripe_secret_key.startswith(_KEY_PREFIXES):
+                problems.append(
+                    "STRIPE_SECRET_KEY does not look like a Stripe key (sk_test_... or sk_live_...)."
+                )
+            if self.stripe_webhook_secret is None:
+                problems.append(
+                    "STRIPE_SECRET_KEY is set without STRIPE_WEBHOOK_SECRET: payments could never be "
+                    "confirmed. Copy the signing secret (whsec_...) of your webhook endpoint."
+                )
+            if self.stripe_secret_key.startswith(_LIVE_KEY_PREFIXES) and not self.https:
+                problems.append("A live STRIPE_SECRET_KEY needs an https:// PUBLIC_BASE_URL.")
+        if logging.getLevelName(self.log_level) == f"Level {self.log_level}":
+            problems.append(f"LOG_LEVEL {self.log_level!r} is not one of DEBUG, INFO, WARNING, ERROR.")
+        return problems
+
+
+class _Reader:
+    """Reads variables, noting each unreadable one instead of stopping at the first."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+        self.problems: list[str] = []
+
+    def optional(self, name: str) -> str | None:
+        value = self.env.get(name, "").strip()
+        return value or None
+
+    def text(self, name: str, default: str) -> str:
+        return self.optional(name) or default
+
+    def number(self, name: str, default: T, kind: Callable[[str], T], low: T, high: T) -> T:
+        raw = self.optional(name)
+        if raw is None:
+            return default
+        try:
+            value = kind(raw)
+        except ValueError:
+            self.problems.append(f"{name} must be a number, not {raw!r}.")
+            return default
+        if not low <= value <= high:  # type: ignore[operator]
+            self.problems.append(f"{name} must be between {low} and {high}, not {raw}.")
+            return default
+        return value

@@ -1,0 +1,103 @@
+"""The app over fakes and over SQLite, built through the same create_app as production."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from booking_adapters import sql
+from booking_adapters.memory import (
+    FakePaymentGateway,
+    ManualClock,
+    MemoryBookingStore,
+    MemoryDirectory,
+    SequentialIds,
+)
+from booking_web.app import Builder, create_app
+from booking_web.bootstrap import Container, assemble
+from booking_web.demo import DEMO_PRACTITIONERS
+from booking_web.metrics import Metrics
+from booking_web.settings import Settings
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()  # Monday 2030-01-07 08:00 UTC
+
+
+@pytest.fixture
+def gateway() -> FakePaymentGateway:
+    return FakePaymentGateway()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path, booking_rate_limit_per_minute=1000)
+
+
+def memory_builder(clock: ManualClock, gateway: FakePaymentGateway) -> Builder:
+    async def build(settings: Settings, metrics: Metrics) -> Container:
+        return assemble(
+            settings,
+            directory=MemoryDirectory.of(DEMO_PRACTITIONERS),
+            store=MemoryBookingStore(),
+            payments=gateway,
+            ids=SequentialIds(),
+            clock=clock,
+            metrics=metrics,
+        )
+
+    return build
+
+
+def sqlite_builder(clock: ManualClock, gateway: FakePaymentGateway, path: Path) -> Builder:
+    url = f"sqlite:///{path}"
+    sql.upgrade(url)
+
+    async def build(settings: Settings, metrics: Metrics) -> Container:
+        database = await sql.open_database(url)
+        for practitioner in DEMO_PRACTITIONERS:
+            await database.directory.upsert(practitioner)
+        return assemble(
+            settings,
+            directory=database.directory,
+            store=database.store,
+            payments=gateway,
+            ids=SequentialIds(),
+            clock=clock,
+            metrics=metrics,
+            database=database,
+            closers=[database.close],
+        )
+
+    return build
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def builder(
+    request: pytest.FixtureRequest, clock: ManualClock, gateway: FakePaymentGateway, tmp_path: Path
+) -> Builder:
+    if request.param == "memory":
+        return memory_builder(clock, gateway)
+    return sqlite_builder(clock, gateway, tmp_path / "api.db")
+
+
+@pytest.fixture
+def client(settings: Settings, builder: Builder) -> Iterator[TestClient]:
+    app = create_app(settings, build=builder)
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def memory_client(
+    settings: Settings, clock: ManualClock, gateway: FakePaymentGateway
+) -> Iterator[TestClient]:
+    """For tests of the web layer alone, where the store does not matter."""
+    with TestClient(
+        create_app(settings, build=memory_builder(clock, gateway)), raise_server_exceptions=False
+    ) as c:
+        yield c

@@ -1,0 +1,139 @@
+"""The JSON API through HTTP, over the memory fakes and over SQLite."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.testclient import TestClient
+
+from booking_adapters.memory import FakePaymentGateway
+
+MONDAY = "2030-01-14"  # a week after the clock's "now", inside every horizon
+
+
+def first_slot(client: TestClient, practitioner: str = "jane-doe", day: str = MONDAY) -> str:
+    response = client.get(
+        f"/api/practitioners/{practitioner}/availability", params={"start": day, "end": day}
+    )
+    assert response.status_code == 200
+    start: str = response.json()["slots"][0]["start"]
+    return start
+
+
+def book(client: TestClient, start: str, headers: dict[str, str] | None = None, **overrides: Any) -> Any:
+    body = {
+        "practitioner_id": "jane-doe",
+        "start": start,
+        "name": "Ann Example",
+        "email": "ann@example.com",
+        "phone": "+49 30 1234567",
+    } | overrides
+    return client.post("/api/bookings", json=body, headers=headers)
+
+
+def test_lists_the_practitioners_with_prices_in_minor_units(client: TestClient) -> None:
+    practitioners = client.get("/api/practitioners").json()["practitioners"]
+    jane = next(p for p in practitioners if p["id"] == "jane-doe")
+    assert jane["price"]["amount"] == 9000
+    assert jane["price"]["currency"] == "EUR"
+    assert jane["session_minutes"] == 50
+    assert jane["timezone"] == "Europe/Berlin"
+    assert client.get("/api/practitioners/jane-doe").json() == jane
+
+
+def test_availability_is_shown_in_the_requested_time_zone(client: TestClient) -> None:
+    berlin = client.get(
+        "/api/practitioners/jane-doe/availability", params={"start": MONDAY, "end": MONDAY}
+    ).json()
+    tokyo = client.get(
+        "/api/practitioners/jane-doe/availability",
+        params={"start": MONDAY, "end": MONDAY, "timezone": "Asia/Tokyo"},
+    ).json()
+    assert berlin["source"] == "schedule"
+    assert berlin["slots"][0]["start"] == "2030-01-14T09:00:00+01:00"
+    assert berlin["slots"][0]["end"] == "2030-01-14T09:50:00+01:00"
+    assert tokyo["timezone"] == "Asia/Tokyo"
+    assert all(slot["start"].endswith("+09:00") for slot in tokyo["slots"])
+
+
+def test_availability_range_is_limited(client: TestClient) -> None:
+    response = client.get(
+        "/api/practitioners/jane-doe/availability", params={"start": "2030-01-08", "end": "2030-04-30"}
+    )
+    assert response.status_code == 422
+    assert "end" in response.json()["error"]["fields"]
+
+
+def test_a_booking_holds_the_slot_until_paid_and_hides_contact_details(
+    client: TestClient, gateway: FakePaymentGateway
+) -> None:
+    start = first_slot(client)
+    response = book(client, start)
+    assert response.status_code == 201
+    created = response.json()
+    assert created["status"] == "pending_payment"
+    assert created["start"] == start
+    assert created["checkout_url"].startswith("https://")
+    assert created["cancel_token"]
+    assert start not in [
+        s["start"]
+        for s in client.get(
+            "/api/practitioners/jane-doe/availability", params={"start": MONDAY, "end": MONDAY}
+        ).json()["slots"]
+    ]
+
+    shown = client.get(f"/api/bookings/{created['id']}")
+    assert shown.status_code == 200
+    assert "ann@example.com" not in shown.text
+    assert "1234567" not in shown.text
+    assert shown.json()["practitioner"] == {"id": "jane-doe", "name": "Dr. Jane Doe"}
+
+
+def test_the_same_slot_cannot_be_sold_twice(client: TestClient) -> None:
+    start = first_slot(client)
+    assert book(client, start).status_code == 201
+    second = book(client, start, name="Bob Other", email="bob@example.com")
+    assert second.status_code == 409
+    assert second.json()["error"]["code"] == "slot_unavailable"
+
+
+def test_an_idempotency_key_returns_the_same_booking(client: TestClient) -> None:
+    start = first_slot(client)
+    first = book(client, start, headers={"Idempotency-Key": "click-1"})
+    again = book(client, start, headers={"Idempotency-Key": "click-1"})
+    assert first.status_code == again.status_code == 201
+    assert again.json()["id"] == first.json()["id"]
+    assert again.json()["cancel_token"] == first.json()["cancel_token"]
+
+
+def test_invalid_fields_are_named(client: TestClient) -> None:
+    response = book(client, first_slot(client), email="not-an-address", phone="12")
+    assert response.status_code == 422
+    assert set(response.json()["error"]["fields"]) == {"email", "phone"}
+
+
+def test_cancel_needs_the_right_token(client: TestClient) -> None:
+    created = book(client, first_slot(client)).json()
+    wrong = client.post(f"/api/bookings/{created['id']}/cancel", json={"cancel_token": "guess"})
+    assert wrong.status_code == 403
+    assert wrong.json()["error"]["code"] == "invalid_cancel_token"
+    assert client.get(f"/api/bookings/{created['id']}").json()["status"] == "pending_payment"
+
+    right = client.post(
+        f"/api/bookings/{created['id']}/cancel", json={"cancel_token": created["cancel_token"]}
+    )
+    assert right.status_code == 200
+    assert right.json()["status"] == "cancelled"
+
+
+def test_a_payment_provider_failure_is_503_and_releases_the_hold(
+    client: TestClient, gateway: FakePaymentGateway
+) -> None:
+    start = first_slot(client)
+    gateway.failing = True
+    response = book(client, start)
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "provider_unavailable"
+    assert "try again" in response.json()["error"]["message"].lower()
+    gateway.failing = False
+    assert book(client, start).status_code == 201
