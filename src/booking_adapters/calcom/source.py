@@ -110,7 +110,7 @@ class CalcomSource:
     async def _degraded(
         self, practitioner: Practitioner, window: TimeRange, key: _Key, error: AvailabilityProviderError
     ) -> CandidateSlots:
-        last_good = self._answers.get(key)
+        last_good = self._last_good(key[0], window)
         if last_good is not None:
             source = AvailabilitySourceName.CALCOM_STALE
             slots = _slots_within(last_good.starts, window, practitioner.offer.session_length)
@@ -119,13 +119,22 @@ class CalcomSource:
             slots = (await self.schedule.candidate_slots(practitioner, window)).slots
         AVAILABILITY_DEGRADED.labels(source.value).inc()
         log.warning(
-            "Cal.com failed for practitioner %s (event type %d): %s; answering from %s",
+            "Cal.com failed for practitioner %s (event type %d), answering from %s: %s",
             practitioner.id,
             key[0],
-            error,
             source.value,
+            error,
         )
         return CandidateSlots(slots, source)
+
+    def _last_good(self, event_type_id: int, window: TimeRange) -> _Answer | None:
+        """The newest answer for the event type whose range covers `window` (any age)."""
+        covering = [
+            answer
+            for (cached_type, days), answer in self._answers.items()
+            if cached_type == event_type_id and days.contains(window)
+        ]
+        return max(covering, key=lambda answer: answer.fetched_at, default=None)
 
 
 def _whole_days(window: TimeRange) -> TimeRange:
