@@ -39,5 +39,6 @@ def log_config(level: str) -> dict[str, Any]:
             "uvicorn": {"handlers": ["stderr"], "level": level, "propagate": False},
             "uvicorn.error": {"level": level},
             "uvicorn.access": {"handlers": [], "propagate": False},  # ours has no query strings
+            "alembic": {"level": "WARNING"},  # the readiness probe asks Alembic on every call
         },
     }
