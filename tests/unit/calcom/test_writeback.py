@@ -1,0 +1,213 @@
+"""The "calcom" outbox channel: confirmed bookings written to the fake, outages, conflicts, cancels."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+from attrs import define
+
+from booking_adapters.calcom import Calcom, SlotTakenPolicy
+from booking_adapters.memory import (
+    FakePaymentGateway,
+    ManualClock,
+    MemoryBookingStore,
+    MemoryDirectory,
+    RecordingNotifier,
+    SequentialIds,
+)
+from booking_adapters.testing.fake_calcom import FakeCalcom, FakeCalcomServer
+from booking_core import (
+    AvailabilityProviderError,
+    Booking,
+    BookingHold,
+    BookingRequest,
+    BookingService,
+    BookingStatus,
+    OutboxRelay,
+    ScheduleSource,
+)
+from tests.contract.availability_fixtures import (
+    EVENT_TYPE_ID,
+    MONDAY,
+    calcom_on,
+    fake_calcom,
+    fast_settings,
+    practitioner,
+)
+
+pytestmark = pytest.mark.anyio
+SLOT_START = MONDAY + timedelta(days=1, hours=8)  # Tuesday 09:00 Berlin
+
+
+@define
+class World:
+    fake: FakeCalcom
+    server: FakeCalcomServer
+    calcom: Calcom
+    service: BookingService
+    store: MemoryBookingStore
+    payments: FakePaymentGateway
+    clock: ManualClock
+    relay: OutboxRelay
+
+    async def hold(self) -> BookingHold:
+        request = BookingRequest(
+            "ada", SLOT_START, "Ann Client", "ann@example.com", "+49 30 1234567", "Europe/Paris"
+        )
+        return await self.service.request_booking(request)
+
+    async def pay(self, hold: BookingHold) -> Booking:
+        assert hold.booking.checkout_session_id
+        await self.service.apply_payment_event(self.payments.pay(hold.booking.checkout_session_id))
+        return await self.service.booking(hold.booking.id)
+
+    async def confirmed(self) -> Booking:
+        return await self.pay(await self.hold())
+
+
+async def open_world(slot_taken: SlotTakenPolicy = SlotTakenPolicy.CANCEL_AND_REFUND) -> AsyncIterator[World]:
+    fake = fake_calcom()
+    server = FakeCalcomServer(fake)
+    server.up()
+    try:
+        settings = fast_settings(server.url, slot_taken=slot_taken)
+        async with calcom_on(fake, settings, over_network=True) as calcom:
+            store, payments, clock = MemoryBookingStore(), FakePaymentGateway(), ManualClock()
+            service = BookingService(
+                MemoryDirectory.of([practitioner()]),
+                store,
+                calcom.source(ScheduleSource()),
+                payments,
+                RecordingNotifier(),
+                clock,
+                SequentialIds(),
+            )
+            relay = OutboxRelay(store, [calcom.channel(service)], clock)
+            await relay.run_once()  # the channel starts here: later events are its to deliver
+            yield World(fake, server, calcom, service, store, payments, clock, relay)
+    finally:
+        server.down()
+
+
+@pytest.fixture
+async def world() -> AsyncIterator[World]:
+    async for opened in open_world():
+        yield opened
+
+
+async def test_a_confirmed_booking_appears_in_cal_com_with_its_uid_kept(world: World) -> None:
+    booking = await world.confirmed()
+
+    report = await world.relay.run_once()
+
+    assert report.failed == 0
+    (created,) = world.fake.live_bookings()
+    assert created["metadata"] == {"bookingId": booking.id}
+    assert created["start"] == "2030-01-08T08:00:00.000+00:00"
+    assert created["attendees"][0]["email"] == "ann@example.com"
+    assert (await world.service.booking(booking.id)).calendar_uid == created["uid"]
+    assert await world.relay.run_once() == type(report)()  # nothing left, nothing created twice
+    assert len(world.fake.bookings) == 1
+
+
+async def test_a_booking_confirmed_while_cal_com_was_down_appears_once_it_is_back(world: World) -> None:
+    booking = await world.confirmed()
+    world.server.down()
+
+    down = await world.relay.run_once()
+    (failure,) = await world.store.failures("calcom")
+
+    world.server.up()
+    world.clock.advance(timedelta(minutes=1))
+    back = await world.relay.run_once()
+
+    assert (down.failed, back.delivered) == (1, 1)
+    assert failure.booking_id == booking.id
+    assert "not answering" in failure.last_error
+    (created,) = world.fake.live_bookings()
+    assert created["metadata"] == {"bookingId": booking.id}
+    assert await world.store.failures("calcom") == []
+
+
+async def test_a_slot_taken_in_cal_com_meanwhile_ends_cancelled_and_refunded_here(world: World) -> None:
+    hold = await world.hold()
+    world.fake.book_directly(EVENT_TYPE_ID, SLOT_START)  # the practitioner's own calendar takes it
+    booking = await world.pay(hold)
+    assert booking.status is BookingStatus.CONFIRMED
+
+    await world.relay.run_once()
+
+    after = await world.service.booking(booking.id)
+    assert after.status is BookingStatus.CANCELLED
+    assert after.refund_id is not None
+    assert [refund.amount for refund in world.payments.refunds.values()] == [booking.price]
+    assert after.calendar_uid is None
+    assert [b["metadata"] for b in world.fake.live_bookings()] == [{}]  # only the practitioner's own
+    history = [event.reason for event in await world.store.history(booking.id)]
+    assert "The practitioner's calendar has another appointment at this time." in history
+
+
+async def test_with_the_flag_policy_a_conflict_stays_confirmed_and_visible() -> None:
+    async for world in open_world(SlotTakenPolicy.FLAG):
+        hold = await world.hold()
+        world.fake.book_directly(EVENT_TYPE_ID, SLOT_START)
+        booking = await world.pay(hold)
+
+        report = await world.relay.run_once()
+
+        assert report.gave_up == 1
+        assert (await world.service.booking(booking.id)).status is BookingStatus.CONFIRMED
+        (failure,) = await world.store.failures("calcom")
+        assert failure.next_attempt_at is None
+        assert "resolve it by hand" in failure.last_error
+
+
+async def test_our_own_earlier_write_is_recognised_not_mistaken_for_a_conflict(world: World) -> None:
+    booking = await world.confirmed()
+    # an earlier attempt created it in Cal.com, but its answer was lost
+    uid = world.fake.book_directly(EVENT_TYPE_ID, SLOT_START, {"bookingId": booking.id})
+
+    await world.relay.run_once()
+
+    after = await world.service.booking(booking.id)
+    assert (after.status, after.calendar_uid) == (BookingStatus.CONFIRMED, uid)
+    assert len(world.fake.bookings) == 1
+
+
+async def test_a_booking_cancelled_here_is_cancelled_in_cal_com(world: World) -> None:
+    hold = await world.hold()
+    await world.pay(hold)
+    await world.relay.run_once()
+
+    await world.service.cancel_booking(hold.booking.id, hold.cancel_token)
+    await world.relay.run_once()
+
+    (in_calcom,) = world.fake.bookings.values()
+    assert in_calcom["status"] == "cancelled"
+    assert await world.store.failures("calcom") == []
+
+
+async def test_a_late_retry_never_creates_a_booking_cancelled_here_by_now(world: World) -> None:
+    hold = await world.hold()
+    await world.pay(hold)
+    world.server.down()
+    await world.relay.run_once()  # the confirmation fails and waits for a retry
+    await world.service.cancel_booking(hold.booking.id, hold.cancel_token)
+
+    world.server.up()
+    world.clock.advance(timedelta(hours=1))
+    report = await world.relay.run_once()
+
+    assert report.failed == 0
+    assert world.fake.bookings == {}
+    assert world.fake.calls["/v2/bookings"] == 0
+
+
+async def test_requesting_a_booking_while_cal_com_is_down_is_refused_not_risked(world: World) -> None:
+    world.server.down()
+
+    with pytest.raises(AvailabilityProviderError, match="cannot confirm this time"):
+        await world.hold()
+    assert world.store.all_bookings() == []
