@@ -1,0 +1,432 @@
+"""The port contracts as pytest test classes: subclass one in your own test module and provide its
+fixture, and your adapter is checked against the same behaviour as ours.
+
+    class TestMyStore(BookingStoreContract):
+        @pytest.fixture
+        async def store(self) -> AsyncIterator[BookingStore]:
+            ...yield an empty store...
+
+`BookingStoreContract` and `OutboxContract` take a fixture `store` (for the outbox: an object that is
+both BookingStore and Outbox, since events enter the outbox with the store's changes);
+`PractitionerDirectoryContract` takes `directory`. Each test gets a fresh, empty instance. Async
+tests run on anyio (its pytest plugin ships with anyio).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from attrs import evolve
+
+from booking_core.booking import Booking, BookingEvent, BookingStatus, Trigger
+from booking_core.client import ClientDetails
+from booking_core.errors import ConcurrentUpdate, SlotUnavailable
+from booking_core.money import Money
+from booking_core.offer import CancellationPolicy, Offer, Practitioner
+from booking_core.schedule import DateOverride, LocalHours, WeeklySchedule
+from booking_core.timerange import TimeRange
+
+NOW = datetime(2030, 1, 7, 8, 0, tzinfo=UTC)
+DAY = datetime(2030, 1, 8, 0, 0, tzinfo=UTC)  # the day the sample slots are on
+HOLD = timedelta(minutes=30)
+PRICE = Money(9000, "EUR")
+
+
+def hold(
+    booking_id: str,
+    start_minute: int,
+    *,
+    length: int = 50,
+    before: int = 0,
+    after: int = 0,
+    practitioner_id: str = "pr-a",
+    at: datetime = NOW,
+    idempotency_key: str | None = None,
+) -> tuple[Booking, BookingEvent]:
+    """A new hold on a slot starting `start_minute` after midnight of DAY, with buffers in minutes."""
+    slot = TimeRange.of(DAY + timedelta(minutes=start_minute), timedelta(minutes=length))
+    return Booking.hold(
+        booking_id=booking_id,
+        practitioner_id=practitioner_id,
+        slot=slot,
+        occupied=slot.widen(timedelta(minutes=before), timedelta(minutes=after)),
+        client=ClientDetails("Ann Example", "ann@example.com", "+49301234567"),
+        client_timezone="Europe/Berlin",
+        price=PRICE,
+        hold_expires_at=at + HOLD,
+        cancel_token=f"token-{booking_id}",
+        now=at,
+        idempotency_key=idempotency_key,
+    )
+
+
+def transition(
+    booking: Booking, trigger: Trigger, at: datetime, **changes: Any
+) -> tuple[Booking, BookingEvent]:
+    after, event = booking.apply(trigger, at=at, reason=f"contract: {trigger}", **changes)
+    assert event is not None
+    return after, event
+
+
+class BookingStoreContract:
+    """Every behaviour of booking_core.ports.BookingStore. Fixture: `store`, empty."""
+
+    pytestmark = pytest.mark.anyio
+
+    async def test_a_stored_booking_reads_back_equal(self, store: Any) -> None:
+        booking, event = hold("b1", 9 * 60, before=5, after=10, idempotency_key="key-1")
+        await store.add_if_free(booking, event)
+        assert await store.get("b1") == booking
+        assert await store.get("missing") is None
+
+    async def test_every_field_survives_a_save(self, store: Any) -> None:
+        booking, event = hold("b1", 9 * 60)
+        await store.add_if_free(booking, event)
+        paid = Money(9000, "EUR")
+        after, confirmed = transition(
+            booking,
+            Trigger.PAYMENT_CONFIRMED,
+            NOW + timedelta(minutes=5),
+            checkout_session_id="cs_fake_1",
+            checkout_url="https://pay.invalid/cs_fake_1",
+            payment_intent_id="pi_fake_1",
+            amount_paid=paid,
+            calendar_uid="uid-1",
+        )
+        await store.save(booking, after, confirmed)
+        cancelled, event2 = transition(
+            after, Trigger.CANCELLED, NOW + timedelta(minutes=9), refund_owed=Money(4500, "EUR")
+        )
+        await store.save(after, cancelled, event2)
+        refunded = evolve(cancelled, refund_id="re_fake_1", amount_refunded=Money(4500, "EUR"), version=4)
+        await store.save(cancelled, refunded, None)
+        assert await store.get("b1") == refunded
+
+    async def test_an_overlapping_live_booking_is_refused(self, store: Any) -> None:
+        await store.add_if_free(*hold("b1", 9 * 60))
+        with pytest.raises(SlotUnavailable):
+            await store.add_if_free(*hold("b2", 9 * 60 + 49))
+        assert await store.get("b2") is None
+        assert await store.history("b2") == []
+
+    async def test_touching_bookings_do_not_overlap(self, store: Any) -> None:
+        await store.add_if_free(*hold("b1", 9 * 60))
+        await store.add_if_free(*hold("b2", 9 * 60 + 50))
+        await store.add_if_free(*hold("b3", 9 * 60 - 50))
+        assert {b.status for b in [await store.get(i) for i in ("b1", "b2", "b3")] if b} == {
+            BookingStatus.PENDING_PAYMENT
+        }
+
+    async def test_buffers_are_part_of_the_occupied_span(self, store: Any) -> None:
+        await store.add_if_free(*hold("b1", 9 * 60, after=10))
+        with pytest.raises(SlotUnavailable):  # starts when b1's slot ends, inside its buffer
+            await store.add_if_free(*hold("b2", 9 * 60 + 50))
+        with pytest.raises(SlotUnavailable):  # ends before b1 starts, but its own buffer reaches in
+            await store.add_if_free(*hold("b3", 8 * 60, after=15))
+        await store.add_if_free(*hold("b4", 10 * 60))
+
+    async def test_other_practitioners_do_not_conflict(self, store: Any) -> None:
+        await store.add_if_free(*hold("b1", 9 * 60, practitioner_id="pr-a"))
+        await store.add_if_free(*hold("b2", 9 * 60, practitioner_id="pr-b"))
+        assert (await store.get("b2")).practitioner_id == "pr-b"
+
+    async def test_released_bookings_do_not_block(self, store: Any) -> None:
+        booking, event = hold("b1", 9 * 60)
+        await store.add_if_free(booking, event)
+        await store.save(booking, *transition(booking, Trigger.CANCELLED, NOW + timedelta(minutes=1)))
+        await store.add_if_free(*hold("b2", 9 * 60, at=NOW + timedelta(minutes=2)))
+
+    async def test_a_hold_blocks_until_it_lapses(self, store: Any) -> None:
+        await store.add_if_free(*hold("b1", 9 * 60))
+        with pytest.raises(SlotUnavailable):
+            await store.add_if_free(*hold("b2", 9 * 60, at=NOW + HOLD - timedelta(microseconds=1)))
+
+    async def test_a_lapsed_hold_is_released_for_a_new_booking(self, store: Any) -> None:
+        first, event = hold("b1", 9 * 60)
+        await store.add_if_free(first, event)
+        await store.add_if_free(*hold("b2", 9 * 60 + 30, at=NOW + HOLD))  # lapsed at exactly expiry
+        released = await store.get("b1")
+        assert released is not None
+        assert released.status is BookingStatus.EXPIRED
+        assert released.version == first.version + 1
+        assert released.updated_at == NOW + HOLD
+        last = (await store.history("b1"))[-1]
+        assert (last.trigger, last.from_status, last.to_status, last.at) == (
+            Trigger.HOLD_RELEASED,
+            BookingStatus.PENDING_PAYMENT,
+            BookingStatus.EXPIRED,
+            NOW + HOLD,
+        )
+
+    async def test_only_lapsed_holds_in_the_way_are_released(self, store: Any) -> None:
+        await store.add_if_free(*hold("b1", 9 * 60))
+        await store.add_if_free(*hold("b2", 12 * 60))
+        await store.add_if_free(*hold("b3", 9 * 60, at=NOW + HOLD))
+        assert (await store.get("b2")).status is BookingStatus.PENDING_PAYMENT
+
+    async def test_save_compares_the_version(self, store: Any) -> None:
+        booking, event = hold("b1", 9 * 60)
+        await store.add_if_free(booking, event)
+        confirmed, event1 = transition(booking, Trigger.PAYMENT_CONFIRMED, NOW + timedelta(minutes=1))
+        await store.save(booking, confirmed, event1)
+        cancelled, event2 = transition(booking, Trigger.CANCELLED, NOW + timedelta(minutes=2))
+        with pytest.raises(ConcurrentUpdate):  # `booking` is stale: version 1, stored 2
+            await store.save(booking, cancelled, event2)
+        assert await store.get("b1") == confirmed
+        assert [e.trigger for e in await store.history("b1")] == [
+            Trigger.HOLD_PLACED,
+            Trigger.PAYMENT_CONFIRMED,
+        ]
+
+    async def test_saving_an_unknown_booking_is_a_concurrent_update(self, store: Any) -> None:
+        booking, _ = hold("b1", 9 * 60)
+        with pytest.raises(ConcurrentUpdate):
+            await store.save(booking, *transition(booking, Trigger.CANCELLED, NOW))
+
+    async def test_a_late_payment_reconfirms_a_free_slot(self, store: Any) -> None:
+        booking, event = hold("b1", 9 * 60)
+        await store.add_if_free(booking, event)
+        expired, event1 = transition(booking, Trigger.HOLD_RELEASED, NOW + HOLD)
+        await store.save(booking, expired, event1)
+        confirmed, event2 = transition(expired, Trigger.PAYMENT_CONFIRMED, NOW + HOLD + timedelta(minutes=5))
+        await store.save(expired, confirmed, event2)
+        assert (await store.get("b1")).status is BookingStatus.CONFIRMED
+
+    async def test_a_late_payment_cannot_take_a_slot_taken_meanwhile(self, store: Any) -> None:
+        booking, event = hold("b1", 9 * 60)
+        await store.add_if_free(booking, event)
+        await store.add_if_free(*hold("b2", 9 * 60 + 20, at=NOW + HOLD))  # releases b1
+        expired = await store.get("b1")
+        confirmed, event2 = transition(expired, Trigger.PAYMENT_CONFIRMED, NOW + HOLD + timedelta(minutes=5))
+        with pytest.raises(SlotUnavailable):
+            await store.save(expired, confirmed, event2)
+        assert await store.get("b1") == expired
+        assert (await store.history("b1"))[-1].trigger is Trigger.HOLD_RELEASED
+
+    async def test_a_late_payment_releases_a_lapsed_hold_in_its_way(self, store: Any) -> None:
+        booking, event = hold("b1", 9 * 60)
+        await store.add_if_free(booking, event)
+        expired, event1 = transition(booking, Trigger.HOLD_RELEASED, NOW + timedelta(minutes=1))
+        await store.save(booking, expired, event1)
+        await store.add_if_free(*hold("b2", 9 * 60, at=NOW + timedelta(minutes=2)))
+        late = NOW + timedelta(minutes=2) + HOLD
+        confirmed, event2 = transition(expired, Trigger.PAYMENT_CONFIRMED, late)
+        await store.save(expired, confirmed, event2)
+        assert (await store.get("b2")).status is BookingStatus.EXPIRED
+        assert (await store.get("b1")).status is BookingStatus.CONFIRMED
+
+    async def test_find_by_idempotency_key_is_per_practitioner(self, store: Any) -> None:
+        booking, event = hold("b1", 9 * 60, idempotency_key="k")
+        await store.add_if_free(booking, event)
+        assert await store.find_by_idempotency_key("pr-a", "k") == booking
+        assert await store.find_by_idempotency_key("pr-b", "k") is None
+        assert await store.find_by_idempotency_key("pr-a", "other") is None
+
+    async def test_an_idempotency_key_holds_one_booking_per_practitioner(self, store: Any) -> None:
+        await store.add_if_free(*hold("b1", 9 * 60, idempotency_key="k"))
+        with pytest.raises(SlotUnavailable):  # a racing twin: the service then replays the winner
+            await store.add_if_free(*hold("b2", 12 * 60, idempotency_key="k"))
+        await store.add_if_free(*hold("b3", 9 * 60, idempotency_key="k", practitioner_id="pr-b"))
+
+    async def test_busy_lists_live_occupied_spans_in_a_window(self, store: Any) -> None:
+        await store.add_if_free(*hold("b1", 11 * 60, after=10))
+        early, event = hold("b2", 9 * 60, before=5)
+        await store.add_if_free(early, event)
+        await store.add_if_free(*hold("b3", 13 * 60, at=NOW - HOLD))  # lapsed by NOW
+        await store.add_if_free(*hold("b4", 9 * 60, practitioner_id="pr-b"))
+        await store.add_if_free(*hold("b5", 20 * 60))  # outside the window
+        window = TimeRange(DAY + timedelta(hours=8), DAY + timedelta(hours=14))
+        busy = await store.busy("pr-a", window, NOW)
+        assert busy == [
+            TimeRange(DAY + timedelta(minutes=9 * 60 - 5), DAY + timedelta(minutes=9 * 60 + 50)),
+            TimeRange(DAY + timedelta(minutes=11 * 60), DAY + timedelta(minutes=12 * 60)),
+        ]
+        confirmed, event2 = transition(early, Trigger.PAYMENT_CONFIRMED, NOW)
+        await store.save(early, confirmed, event2)
+        assert await store.busy("pr-a", window, NOW + timedelta(days=1)) == busy[:1]
+
+    async def test_lapsed_holds_oldest_first(self, store: Any) -> None:
+        for index, minutes_ago in enumerate((40, 90, 60, 0)):
+            await store.add_if_free(
+                *hold(f"b{index}", (9 + index) * 60, at=NOW - timedelta(minutes=minutes_ago))
+            )
+        confirmed_later, event = hold("b9", 15 * 60, at=NOW - timedelta(hours=2))
+        await store.add_if_free(confirmed_later, event)
+        await store.save(confirmed_later, *transition(confirmed_later, Trigger.PAYMENT_CONFIRMED, NOW))
+        lapsed = await store.lapsed_holds(NOW)
+        assert [b.id for b in lapsed] == ["b1", "b2", "b0"]
+        assert [b.id for b in await store.lapsed_holds(NOW, limit=2)] == ["b1", "b2"]
+
+    async def test_refunds_due_are_owed_and_not_issued(self, store: Any) -> None:
+        owed = Money(9000, "EUR")
+        for index in range(3):
+            booking, event = hold(f"b{index}", (9 + index) * 60)
+            await store.add_if_free(booking, event)
+            at = NOW + timedelta(minutes=10 - index)
+            cancelled, event2 = transition(
+                booking, Trigger.CANCELLED, at, amount_paid=owed, refund_owed=owed, payment_intent_id="pi"
+            )
+            await store.save(booking, cancelled, event2)
+        settled = await store.get("b0")
+        await store.save(
+            settled, *transition(settled, Trigger.REFUND_ISSUED, NOW + timedelta(hours=1), refund_id="re_1")
+        )
+        assert [b.id for b in await store.refunds_due()] == ["b2", "b1"]
+        assert [b.id for b in await store.refunds_due(limit=1)] == ["b2"]
+
+    async def test_history_keeps_every_event_in_order(self, store: Any) -> None:
+        booking, event = hold("b1", 9 * 60)
+        await store.add_if_free(booking, event)
+        confirmed, event1 = transition(booking, Trigger.PAYMENT_CONFIRMED, NOW + timedelta(minutes=1))
+        await store.save(booking, confirmed, event1)
+        details = confirmed.with_details(NOW + timedelta(minutes=2), calendar_uid="uid")
+        await store.save(confirmed, details, None)  # not a transition: no event
+        cancelled, event2 = transition(details, Trigger.CANCELLED, NOW + timedelta(minutes=3))
+        await store.save(details, cancelled, event2)
+        assert await store.history("b1") == [event, event1, event2]
+
+    async def test_payment_events_are_recorded_once(self, store: Any) -> None:
+        assert not await store.is_payment_event_processed("evt_1")
+        await store.mark_payment_event_processed("evt_1", NOW)
+        await store.mark_payment_event_processed("evt_1", NOW + timedelta(minutes=1))
+        assert await store.is_payment_event_processed("evt_1")
+        assert not await store.is_payment_event_processed("evt_2")
+
+
+class OutboxContract:
+    """Every behaviour of booking_core.ports.Outbox. Fixture: `store`, empty, both ports in one."""
+
+    pytestmark = pytest.mark.anyio
+
+    async def _event(self, store: Any, booking_id: str, start_minute: int) -> None:
+        await store.add_if_free(*hold(booking_id, start_minute))
+
+    async def test_a_new_channel_starts_after_the_history(self, store: Any) -> None:
+        await self._event(store, "b1", 9 * 60)
+        assert await store.claim("mail", NOW) == []
+        await self._event(store, "b2", 10 * 60)
+        items = await store.claim("mail", NOW)
+        assert [(i.event.booking_id, i.attempts) for i in items] == [("b2", 0)]
+        assert items[0].event == (await store.history("b2"))[0]
+
+    async def test_items_come_in_order_of_seq_up_to_the_limit(self, store: Any) -> None:
+        await store.claim("mail", NOW)
+        for index in range(4):
+            await self._event(store, f"b{index}", (9 + index) * 60)
+        first = await store.claim("mail", NOW, limit=3)
+        assert [i.event.booking_id for i in first] == ["b0", "b1", "b2"]
+        assert [i.seq for i in first] == sorted(i.seq for i in first)
+        rest = await store.claim("mail", NOW, limit=3)
+        assert [i.event.booking_id for i in rest] == ["b3"]
+        assert rest[0].seq > first[-1].seq
+
+    async def test_a_lease_hides_an_item_until_it_ends(self, store: Any) -> None:
+        await store.claim("mail", NOW)
+        await self._event(store, "b1", 9 * 60)
+        assert len(await store.claim("mail", NOW, lease_seconds=60)) == 1
+        assert await store.claim("mail", NOW + timedelta(seconds=59)) == []
+        again = await store.claim("mail", NOW + timedelta(seconds=60))
+        assert [(i.event.booking_id, i.attempts) for i in again] == [("b1", 0)]
+
+    async def test_channels_are_independent(self, store: Any) -> None:
+        await store.claim("mail", NOW)
+        await store.claim("webhooks", NOW)
+        await self._event(store, "b1", 9 * 60)
+        (item,) = await store.claim("mail", NOW)
+        await store.mark_delivered("mail", item.seq, NOW)
+        assert [i.seq for i in await store.claim("webhooks", NOW)] == [item.seq]
+
+    async def test_a_delivered_item_is_not_claimed_again(self, store: Any) -> None:
+        await store.claim("mail", NOW)
+        await self._event(store, "b1", 9 * 60)
+        (item,) = await store.claim("mail", NOW)
+        await store.mark_delivered("mail", item.seq, NOW)
+        assert await store.claim("mail", NOW + timedelta(hours=1)) == []
+        assert await store.failures() == []
+
+    async def test_a_failed_item_is_retried_when_due(self, store: Any) -> None:
+        await store.claim("mail", NOW)
+        await self._event(store, "b1", 9 * 60)
+        (item,) = await store.claim("mail", NOW)
+        retry_at = NOW + timedelta(minutes=5)
+        await store.mark_failed("mail", item.seq, NOW, "smtp timeout", retry_at)
+        assert await store.claim("mail", NOW + timedelta(minutes=4)) == []
+        (retried,) = await store.claim("mail", retry_at)
+        assert (retried.seq, retried.attempts) == (item.seq, 1)
+        (failure,) = await store.failures("mail")
+        assert (failure.channel, failure.seq, failure.booking_id, failure.attempts) == (
+            "mail",
+            item.seq,
+            "b1",
+            1,
+        )
+        assert (failure.last_error, failure.next_attempt_at) == ("smtp timeout", retry_at)
+        await store.mark_delivered("mail", item.seq, retry_at)
+        assert await store.failures() == []
+
+    async def test_a_given_up_item_stays_visible_and_is_not_claimed(self, store: Any) -> None:
+        await store.claim("mail", NOW)
+        await store.claim("webhooks", NOW)
+        await self._event(store, "b1", 9 * 60)
+        (item,) = await store.claim("mail", NOW)
+        await store.mark_failed("mail", item.seq, NOW, "first", NOW)
+        await store.mark_failed("mail", item.seq, NOW, "bounced", None)
+        assert await store.claim("mail", NOW + timedelta(days=1)) == []
+        (failure,) = await store.failures()
+        assert (failure.attempts, failure.last_error, failure.next_attempt_at) == (2, "bounced", None)
+        assert await store.failures("webhooks") == []
+
+
+def sample_practitioner(practitioner_id: str = "jane-doe", **changes: Any) -> Practitioner:
+    """A practitioner using every field of Offer and WeeklySchedule."""
+    practitioner = Practitioner(
+        id=practitioner_id,
+        name="Dr. Jane Doe",
+        offer=Offer(
+            session_length=timedelta(minutes=50),
+            price=Money(9000, "EUR"),
+            buffer_before=timedelta(minutes=5),
+            buffer_after=timedelta(minutes=10),
+            min_notice=timedelta(hours=12),
+            horizon=timedelta(days=60),
+            slot_step=timedelta(minutes=15),
+            hold_duration=timedelta(minutes=45),
+            cancellation=CancellationPolicy(timedelta(hours=48), 50),
+        ),
+        schedule=WeeklySchedule(
+            "Europe/Berlin",
+            {"mon": [LocalHours.parse("09:00-12:00"), LocalHours.parse("13:00-17:30")]},
+            overrides=(
+                DateOverride(date(2030, 1, 1)),
+                DateOverride(date(2030, 1, 2), (LocalHours.parse("10:00-11:00"),)),
+            ),
+        ),
+        calcom_event_type_id=None,
+    )
+    return evolve(practitioner, **changes)
+
+
+class PractitionerDirectoryContract:
+    """Every behaviour of booking_core.ports.PractitionerDirectory. Fixture: `directory`, empty."""
+
+    pytestmark = pytest.mark.anyio
+
+    async def test_a_practitioner_reads_back_equal(self, directory: Any) -> None:
+        practitioner = sample_practitioner()
+        await directory.upsert(practitioner)
+        assert await directory.get("jane-doe") == practitioner
+        assert await directory.get("nobody") is None
+
+    async def test_upsert_replaces(self, directory: Any) -> None:
+        await directory.upsert(sample_practitioner())
+        changed = sample_practitioner(name="Dr. Jane Roe", calcom_event_type_id=12345)
+        await directory.upsert(changed)
+        assert await directory.get("jane-doe") == changed
+        assert await directory.list() == [changed]
+
+    async def test_list_is_sorted_by_id(self, directory: Any) -> None:
+        for practitioner_id in ("sam-lee", "ann-bo", "jane-doe"):
+            await directory.upsert(sample_practitioner(practitioner_id))
+        assert [p.id for p in await directory.list()] == ["ann-bo", "jane-doe", "sam-lee"]

@@ -1,0 +1,90 @@
+"""Each port's fixture, parametrised over every adapter of that port: memory, sqlite, postgres.
+
+PostgreSQL comes from BOOKING_TEST_POSTGRES_URL (default: the CI server); each run works in its own
+throwaway database. Unreachable: skipped locally with one reason, a failure under CI=true.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from sqlalchemy.engine import make_url
+
+from booking_adapters.memory import MemoryBookingStore, MemoryDirectory
+from booking_adapters.sql import Database, open_database, upgrade
+from booking_adapters.sql.scratch import check_reachable, scratch_database
+
+POSTGRES_ADMIN_URL = os.environ.get("BOOKING_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+_TABLES = (
+    "bookings, booking_events, outbox_deliveries, outbox_channels, processed_payment_events, practitioners"
+)
+ADAPTERS = ["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A migrated database of its own for this test run, dropped at the end."""
+    try:
+        check_reachable(POSTGRES_ADMIN_URL)
+    except psycopg.OperationalError as error:
+        shown = make_url(POSTGRES_ADMIN_URL).render_as_string(hide_password=True)
+        reason = f"PostgreSQL not reachable at {shown} (BOOKING_TEST_POSTGRES_URL): {str(error).strip()}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    with scratch_database(POSTGRES_ADMIN_URL) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file; each test works on a copy (copying beats migrating every time)."""
+    path = tmp_path_factory.mktemp("sqlite") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
+    path = tmp_path / "booking.db"
+    shutil.copyfile(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+async def open_empty(kind: str, request: pytest.FixtureRequest, **options: Any) -> Database:
+    """An open database of `kind` ("sqlite" or "postgres") with empty tables."""
+    if kind == "sqlite":
+        return await open_database(request.getfixturevalue("sqlite_url"), **options)
+    database = await open_database(request.getfixturevalue("postgres_url"), **options)
+    async with database.engine.begin() as connection:
+        await connection.exec_driver_sql(f"TRUNCATE {_TABLES} RESTART IDENTITY")
+    return database
+
+
+@pytest.fixture(params=ADAPTERS)
+async def adapters(request: pytest.FixtureRequest, anyio_backend: str) -> AsyncIterator[tuple[Any, Any]]:
+    """(store, directory) of one adapter, empty."""
+    if request.param == "memory":
+        yield MemoryBookingStore(), MemoryDirectory()
+        return
+    database = await open_empty(request.param, request)
+    try:
+        yield database.store, database.directory
+    finally:
+        await database.close()
+
+
+@pytest.fixture
+def store(adapters: tuple[Any, Any]) -> Any:
+    return adapters[0]
+
+
+@pytest.fixture
+def directory(adapters: tuple[Any, Any]) -> Any:
+    return adapters[1]
