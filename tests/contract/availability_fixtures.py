@@ -15,7 +15,15 @@ from attrs import define, evolve, field
 
 from booking_adapters.calcom import Calcom, CalcomSettings, open_calcom
 from booking_adapters.testing.fake_calcom import FAKE_API_KEY, FakeCalcom, FakeEventType
-from booking_core import LocalHours, Money, Offer, Practitioner, WeeklySchedule
+from booking_core import (
+    AvailabilitySource,
+    LocalHours,
+    Money,
+    Offer,
+    Practitioner,
+    ScheduleSource,
+    WeeklySchedule,
+)
 
 EVENT_TYPE_ID = 4242
 SESSION = timedelta(minutes=50)
@@ -101,3 +109,20 @@ async def calcom_on(
         yield calcom
     finally:
         await calcom.aclose()
+
+
+@define
+class AvailabilityCase:
+    """An availability source and a practitioner it serves (Mon-Wed 09-12, 13-17 Berlin, hourly)."""
+
+    source: AvailabilitySource
+    practitioner: Practitioner
+
+
+@asynccontextmanager
+async def availability_case(adapter: str) -> AsyncIterator[AvailabilityCase]:
+    if adapter == "schedule":
+        yield AvailabilityCase(ScheduleSource(), practitioner(None))
+        return
+    async with calcom_on(fake_calcom()) as calcom:
+        yield AvailabilityCase(calcom.source(ScheduleSource()), practitioner())
