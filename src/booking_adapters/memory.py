@@ -39,6 +39,7 @@ from booking_core import (
     TimeRange,
     Trigger,
 )
+from booking_core.timerange import bounds
 
 
 @define
@@ -155,9 +156,12 @@ class MemoryBookingStore:
 
     async def busy(self, practitioner_id: str, window: TimeRange, now: datetime) -> Sequence[TimeRange]:
         return sorted(
-            b.occupied
-            for b in self._bookings.values()
-            if b.practitioner_id == practitioner_id and b.is_live(now) and b.occupied.overlaps(window)
+            (
+                b.occupied
+                for b in self._bookings.values()
+                if b.practitioner_id == practitioner_id and b.is_live(now) and b.occupied.overlaps(window)
+            ),
+            key=bounds,
         )
 
     async def lapsed_holds(self, now: datetime, limit: int = 100) -> Sequence[Booking]:

@@ -10,7 +10,7 @@ from attrs import frozen
 
 from booking_core.offer import Offer, Practitioner
 from booking_core.schedule import slot_grid
-from booking_core.timerange import TimeRange, merge
+from booking_core.timerange import TimeRange, merge, sorted_unique
 
 
 class AvailabilitySourceName(StrEnum):
@@ -59,15 +59,19 @@ def free_slots(
     if allowed is None:
         return []
     blocked = merge(busy)  # disjoint and sorted, so the first one ending after a start decides
+    starts = [b.start for b in blocked]
+    ends = [b.end for b in blocked]
+    before, after = offer.buffer_before, offer.buffer_after
+    lo, hi = allowed.start, allowed.end
     free: list[TimeRange] = []
-    j = 0
-    for slot in sorted(set(candidates)):
-        if not allowed.start <= slot.start < allowed.end:
+    j, n = 0, len(blocked)
+    for slot in sorted_unique(candidates):
+        if not lo <= slot.start < hi:
             continue
-        occupied = offer.occupied(slot)
-        while j < len(blocked) and blocked[j].end <= occupied.start:
+        occupied_start = slot.start - before  # == offer.occupied(slot), without building it
+        while j < n and ends[j] <= occupied_start:
             j += 1
-        if j < len(blocked) and blocked[j].start < occupied.end:
+        if j < n and starts[j] < slot.end + after:
             continue
         free.append(slot)
     return free

@@ -8,13 +8,13 @@ is skipped; an ambiguous one (the autumn repeat) is resolved once, to its first 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from attrs import field, frozen
 
-from booking_core.timerange import TimeRange
+from booking_core.timerange import TimeRange, sorted_unique
 
 MINUTES_PER_DAY = 24 * 60
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -120,24 +120,12 @@ class WeeklySchedule:
                 return override.hours
         return self.week[day.weekday()]
 
-    def slot_starts(
-        self, first_day: date, last_day: date, step: timedelta
-    ) -> Iterator[tuple[datetime, datetime]]:
-        """Yield `(slot start, end of its opening hours)` in UTC, in order, for local days in range.
 
-        Starts are laid every `step` from the start of each opening-hours block, in wall-clock time.
-        """
-        tz = zone(self.timezone)
-        step_minutes = max(1, int(step.total_seconds() // 60))
-        day = first_day
-        while day <= last_day:
-            for hours in self.hours_on(day):
-                block_end = local_instant(day, hours.end_minute, tz)
-                for minute in range(hours.start_minute, hours.end_minute, step_minutes):
-                    if not exists(day, minute, tz):
-                        continue
-                    yield local_instant(day, minute, tz), block_end
-            day += timedelta(days=1)
+def _constant_offset(day: date, tz: ZoneInfo) -> timedelta | None:
+    """The UTC offset in force all day, or None on a day with a DST change."""
+    start = datetime.combine(day, time(), tzinfo=tz).utcoffset()
+    end = datetime.combine(day + timedelta(days=1), time(), tzinfo=tz).utcoffset()
+    return start if start == end and exists(day, 0, tz) else None
 
 
 def _naive(day: date, minute: int) -> datetime:
@@ -167,14 +155,42 @@ def local_instant(day: date, minute: int, tz: ZoneInfo) -> datetime:
 def slot_grid(
     schedule: WeeklySchedule, window: TimeRange, length: timedelta, step: timedelta
 ) -> list[TimeRange]:
-    """Candidate slots of `length` inside the schedule's opening hours that start within `window`."""
+    """Candidate slots of `length`, laid every `step` from the start of each opening-hours block in
+    wall-clock time, that fit in their block and start within `window`; sorted."""
     tz = zone(schedule.timezone)
-    first_day = window.start.astimezone(tz).date() - timedelta(days=1)
+    lo, hi = window.start, window.end
+    step = max(step, timedelta(minutes=1))
+    slots: list[TimeRange] = []
+    day = window.start.astimezone(tz).date() - timedelta(days=1)
     last_day = window.end.astimezone(tz).date()
+    while day <= last_day:
+        hours_today = schedule.hours_on(day)
+        offset = _constant_offset(day, tz) if hours_today else None
+        for hours in hours_today:
+            if offset is None:  # a DST change today: the careful path
+                slots.extend(_slots_across_change(day, hours, tz, length, step, window))
+                continue
+            midnight = datetime.combine(day, time(), tzinfo=UTC) - offset
+            start = midnight + timedelta(minutes=hours.start_minute)
+            last_start = midnight + timedelta(minutes=hours.end_minute) - length
+            while start <= last_start:
+                if lo <= start < hi:
+                    slots.append(TimeRange._trusted(start, start + length))
+                start += step
+        day += timedelta(days=1)
+    return sorted_unique(slots)
+
+
+def _slots_across_change(
+    day: date, hours: LocalHours, tz: ZoneInfo, length: timedelta, step: timedelta, window: TimeRange
+) -> list[TimeRange]:
+    block_end = local_instant(day, hours.end_minute, tz)
+    step_minutes = int(step.total_seconds() // 60)
     slots = []
-    for start, block_end in schedule.slot_starts(first_day, last_day, step):
-        if start < window.start or start >= window.end:
+    for minute in range(hours.start_minute, hours.end_minute, step_minutes):
+        if not exists(day, minute, tz):
             continue
-        if start + length <= block_end:
-            slots.append(TimeRange.of(start, length))
-    return sorted(set(slots))
+        start = local_instant(day, minute, tz)
+        if window.start <= start < window.end and start + length <= block_end:
+            slots.append(TimeRange._trusted(start, start + length))
+    return slots

@@ -95,6 +95,7 @@ class BookingService:
     notifier: Notifier
     clock: Clock
     ids: IdGenerator
+    max_window: timedelta = MAX_AVAILABILITY_WINDOW
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -111,8 +112,8 @@ class BookingService:
         return booking
 
     async def list_availability(self, practitioner_id: str, window: TimeRange) -> Availability:
-        if window.duration > MAX_AVAILABILITY_WINDOW:
-            raise InvalidInput({"end": f"A range may span at most {MAX_AVAILABILITY_WINDOW.days} days."})
+        if window.duration > self.max_window:
+            raise InvalidInput({"end": f"A range may span at most {self.max_window.days} days."})
         practitioner = await self.practitioner(practitioner_id)
         slots, source = await self._free_slots(practitioner, window, fresh=False)
         return Availability(practitioner_id, window, tuple(slots), source)
@@ -134,8 +135,8 @@ class BookingService:
         if not candidates.slots:
             return [], candidates.source
         reach = TimeRange(
-            min(offer.occupied(s).start for s in candidates.slots),
-            max(offer.occupied(s).end for s in candidates.slots),
+            min(s.start for s in candidates.slots) - offer.buffer_before,
+            max(s.end for s in candidates.slots) + offer.buffer_after,
         )
         busy = await self.store.busy(practitioner.id, reach, now)
         return free_slots(candidates.slots, busy, offer, allowed, now), candidates.source

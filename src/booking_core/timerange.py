@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from operator import attrgetter
 
 from attrs import field, frozen
 
@@ -29,6 +30,14 @@ class TimeRange:
     def of(cls, start: datetime, length: timedelta) -> TimeRange:
         return cls(start, start + length)
 
+    @classmethod
+    def _trusted(cls, start: datetime, end: datetime) -> TimeRange:
+        """Skip conversion and checks, for hot loops whose values are UTC and ordered by construction."""
+        instance = object.__new__(cls)
+        object.__setattr__(instance, "start", start)
+        object.__setattr__(instance, "end", end)
+        return instance
+
     @property
     def duration(self) -> timedelta:
         return self.end - self.start
@@ -43,13 +52,28 @@ class TimeRange:
         return TimeRange(self.start - before, self.end + after)
 
 
+# Sort key: a C-level getter, many times faster in hot loops than attrs' generated ordering.
+bounds = attrgetter("start", "end")
+
+
+def sorted_unique(ranges: Iterable[TimeRange]) -> list[TimeRange]:
+    result: list[TimeRange] = []
+    last = None
+    for r in sorted(ranges, key=bounds):
+        key = (r.start, r.end)
+        if key != last:
+            result.append(r)
+            last = key
+    return result
+
+
 def merge(ranges: Iterable[TimeRange]) -> list[TimeRange]:
     """Sorted union of possibly overlapping or touching ranges."""
     merged: list[TimeRange] = []
-    for current in sorted(ranges):
+    for current in sorted(ranges, key=bounds):
         if merged and current.start <= merged[-1].end:
             if current.end > merged[-1].end:
-                merged[-1] = TimeRange(merged[-1].start, current.end)
+                merged[-1] = TimeRange._trusted(merged[-1].start, current.end)
         else:
             merged.append(current)
     return merged
