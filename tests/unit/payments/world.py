@@ -15,9 +15,9 @@ from booking_adapters.memory import (
     MemoryBookingStore,
     MemoryDirectory,
     RecordingNotifier,
-    SequentialIds,
     StaticSlotsSource,
 )
+from booking_adapters.system import SecureIds
 from booking_core import (
     Booking,
     BookingError,
@@ -87,7 +87,7 @@ class PaymentWorld:
             self.gateway,
             RecordingNotifier(),
             self.clock,
-            SequentialIds(),
+            SecureIds(b"payments-tests"),  # random ids: worlds may share one fake Stripe
         )
         self.app = Starlette(
             routes=[*webhooks.routes, *test_payments.routes],
