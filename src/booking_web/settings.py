@@ -114,7 +114,7 @@ class Settings:
         database_problem = self.database_url_problem()
         if database_problem:
             problems.append(database_problem)
-        postgres = self.database_url is not None and not self.database_url.startswith("sqlite")
+        postgres = self.database_url is not None and self.database_url.startswith("postgres")
         if postgres and self.booking_secret_key is None:
             problems.append(
                 "BOOKING_SECRET_KEY is required with a PostgreSQL DATABASE_URL, so that every worker "

@@ -1,0 +1,90 @@
+"""Settings from the environment: the embedded default, and every problem reported in one message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from booking_web.bootstrap import check_startup, persistent_secret
+from booking_web.settings import ConfigurationError, Settings
+
+
+def test_no_variables_is_the_embedded_default() -> None:
+    settings = Settings.from_env({})
+    assert settings.embedded
+    assert not settings.uses_stripe
+    assert settings.public_base_url == "http://127.0.0.1:8000"
+    assert settings.sqlite_path == Path("var/booking.db")
+
+
+def test_host_and_port_shape_the_default_public_url() -> None:
+    settings = Settings.from_env({"HOST": "0.0.0.0", "PORT": "9000"})
+    assert (settings.host, settings.port) == ("0.0.0.0", 9000)
+    assert settings.public_base_url == "http://127.0.0.1:9000"
+
+
+def test_every_problem_is_listed_at_once() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        Settings.from_env(
+            {
+                "STRIPE_SECRET_KEY": "sk_live_fake123",
+                "PUBLIC_BASE_URL": "http://shop.example",
+                "PORT": "eighty",
+                "DATABASE_URL": "mysql://db/booking",
+                "LOG_LEVEL": "LOUD",
+            }
+        )
+    message = str(caught.value)
+    for expected in ("STRIPE_WEBHOOK_SECRET", "https://", "PORT", "DATABASE_URL", "LOG_LEVEL"):
+        assert expected in message
+    assert len(caught.value.problems) == 5
+
+
+def test_postgres_needs_a_shared_booking_secret() -> None:
+    with pytest.raises(ConfigurationError, match="BOOKING_SECRET_KEY"):
+        Settings.from_env({"DATABASE_URL": "postgresql://user@host/db"})
+    settings = Settings.from_env(
+        {"DATABASE_URL": "postgresql://user@host/db", "BOOKING_SECRET_KEY": "k" * 40}
+    )
+    assert not settings.embedded
+
+
+@pytest.mark.anyio
+async def test_an_unreachable_database_joins_the_other_problems(tmp_path: Path) -> None:
+    env = {
+        "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",  # nothing listens on port 1
+        "BOOKING_SECRET_KEY": "k" * 40,
+        "STRIPE_SECRET_KEY": "sk_test_fake123",
+        "BOOKING_DATA_DIR": str(tmp_path),
+    }
+    with pytest.raises(ConfigurationError) as caught:
+        await check_startup(env)
+    assert any("STRIPE_WEBHOOK_SECRET" in p for p in caught.value.problems)
+    assert any("DATABASE_URL" in p for p in caught.value.problems)
+
+
+@pytest.mark.anyio
+async def test_an_unmigrated_database_names_the_upgrade_command(tmp_path: Path) -> None:
+    (tmp_path / "empty.db").touch()
+    with pytest.raises(ConfigurationError, match="booking db upgrade"):
+        await check_startup(
+            {"DATABASE_URL": f"sqlite:///{tmp_path}/empty.db", "BOOKING_DATA_DIR": str(tmp_path)}
+        )
+
+
+@pytest.mark.anyio
+async def test_the_embedded_default_creates_migrates_and_seeds_once(tmp_path: Path) -> None:
+    env = {"BOOKING_DATA_DIR": str(tmp_path / "var")}
+    settings = await check_startup(env)
+    assert settings.sqlite_path.exists()
+    secret = (tmp_path / "var" / "secret_key").read_text()
+    await check_startup(env)  # a restart keeps the secret
+    assert (tmp_path / "var" / "secret_key").read_text() == secret
+
+
+def test_a_persistent_secret_is_created_once(tmp_path: Path) -> None:
+    first = persistent_secret(tmp_path / "s", prefix="whsec_local_")
+    assert first.startswith("whsec_local_") and len(first) > 40
+    assert persistent_secret(tmp_path / "s") == first
+    assert (tmp_path / "s").stat().st_mode & 0o777 == 0o600
