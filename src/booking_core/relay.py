@@ -38,7 +38,9 @@ class RetryPolicy:
     give_up_after: timedelta = timedelta(hours=48)
 
     def next_attempt(self, failed_attempts: int, event_at: datetime, now: datetime) -> datetime | None:
-        delay = min(self.first_delay * (2 ** max(0, failed_attempts - 1)), self.max_delay)
+        # Cap the exponent before multiplying: after a day of failures 2**n overflows timedelta.
+        doublings = min(max(0, failed_attempts - 1), 32)
+        delay = min(self.first_delay * 2**doublings, self.max_delay)
         retry_at = now + delay
         return retry_at if retry_at - event_at <= self.give_up_after else None
 

@@ -185,12 +185,6 @@ async def test_failures_stay_visible_and_refusals_give_up_at_once(
     assert len(smtp.to(PRACTITIONER_EMAIL)) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=OverflowError,
-    reason="core bug: RetryPolicy.next_attempt computes first_delay * 2**(n-1) before capping it at "
-    "max_delay; at the 43rd failure the timedelta overflows and run_once raises (the lead fixes relay.py)",
-)
 @pytest.mark.anyio
 async def test_hourly_retries_for_two_days_end_in_giving_up(
     world: World, smtp: SmtpSink, receivers: list[WebhookReceiver], http: httpx.AsyncClient
