@@ -7,7 +7,7 @@ import asyncio
 import os
 import sys
 import tempfile
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import uvicorn
@@ -88,7 +88,7 @@ def _serve(args: argparse.Namespace) -> None:
 
 
 def _db_upgrade(args: argparse.Namespace) -> None:
-    settings = _settings()
+    settings = Settings.from_env(os.environ)
     if settings.embedded:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     sql.upgrade(settings.database_url or f"sqlite:///{settings.sqlite_path}")
@@ -132,10 +132,6 @@ def _expire_holds(args: argparse.Namespace) -> None:
         print(f"lapsed holds checked: {report.holds_checked}, released: {report.released}")
 
     _with_container(run)
-
-
-def _settings(env: Mapping[str, str] = os.environ) -> Settings:
-    return Settings.from_env(env)
 
 
 def _with_container(work: Callable[[Container], Awaitable[None]]) -> None:
