@@ -1,0 +1,41 @@
+"""The PaymentGateway contract's fixture: each gateway with a way to play the paying client."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+
+import pytest
+from attrs import frozen
+
+from booking_adapters.stripe import LocalTestGateway, SignedWebhook, StripeGateway
+from booking_adapters.testing import FakeStripe, running
+from booking_core import PaymentGateway
+
+WEBHOOK_SECRET = "whsec_fake_contract"
+
+
+@frozen
+class GatewayRig:
+    """A gateway under test and `pay(session_id)`: the client pays, the provider's webhook comes back."""
+
+    gateway: PaymentGateway
+    pay: Callable[[str], SignedWebhook]
+
+
+def _local() -> Iterator[GatewayRig]:
+    gateway = LocalTestGateway(WEBHOOK_SECRET, "http://booking.test")
+    yield GatewayRig(gateway, gateway.pay)
+
+
+def _stripe_on_fake() -> Iterator[GatewayRig]:
+    fake = FakeStripe(webhook_secret=WEBHOOK_SECRET)
+    os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
+    with running(fake) as url:
+        gateway = StripeGateway("sk_test_fake_contract", WEBHOOK_SECRET, "http://booking.test", api_base=url)
+        yield GatewayRig(gateway, fake.complete)
+
+
+@pytest.fixture(params=["local", "stripe-on-fake"])
+def payments(request: pytest.FixtureRequest) -> Iterator[GatewayRig]:
+    yield from {"local": _local, "stripe-on-fake": _stripe_on_fake}[request.param]()
