@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 
-import pytest
 from attrs import frozen
 
 from booking_adapters.stripe import LocalTestGateway, SignedWebhook, StripeGateway
@@ -36,6 +35,4 @@ def _stripe_on_fake() -> Iterator[GatewayRig]:
         yield GatewayRig(gateway, fake.complete)
 
 
-@pytest.fixture(params=["local", "stripe-on-fake"])
-def payments(request: pytest.FixtureRequest) -> Iterator[GatewayRig]:
-    yield from {"local": _local, "stripe-on-fake": _stripe_on_fake}[request.param]()
+GATEWAYS: dict[str, Callable[[], Iterator[GatewayRig]]] = {"local": _local, "stripe-on-fake": _stripe_on_fake}

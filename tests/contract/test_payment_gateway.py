@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,11 +15,16 @@ from booking_core import (
     PaymentEventKind,
     PaymentProviderError,
 )
-from tests.contract.payment_fixtures import GatewayRig, payments  # noqa: F401 (`payments` is the fixture)
+from tests.contract.payment_fixtures import GATEWAYS, GatewayRig
 
 pytestmark = pytest.mark.anyio
 
 PRICE = Money(4500, "USD")
+
+
+@pytest.fixture(params=sorted(GATEWAYS))
+def payments(request: pytest.FixtureRequest) -> Iterator[GatewayRig]:
+    yield from GATEWAYS[request.param]()
 
 
 def _request(booking_id: str = "bk-contract-1") -> CheckoutRequest:
@@ -100,4 +106,4 @@ class PaymentGatewayContract:
 
 
 class TestPaymentGateway(PaymentGatewayContract):
-    """Runs the contract over `payments`, parametrised by payment_fixtures over every gateway."""
+    """Runs the contract over `payments`, one parameter per gateway."""
