@@ -8,7 +8,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from booking_core import BookingRequest, BookingService, InvalidInput, TimeRange
+from booking_core import BookingRequest, InvalidInput, TimeRange
+from booking_web.bootstrap import service_of
 from booking_web.local_days import days_window, today_in
 from booking_web.payloads import (
     BookingBody,
@@ -25,23 +26,18 @@ DEFAULT_DAYS = 7
 MAX_IDEMPOTENCY_KEY = 255
 
 
-def _service(request: Request) -> BookingService:
-    service: BookingService = request.app.state.booking
-    return service
-
-
 async def list_practitioners(request: Request) -> Response:
-    practitioners = await _service(request).directory.list()
+    practitioners = await service_of(request).directory.list()
     return JSONResponse({"practitioners": [practitioner_json(p) for p in practitioners]})
 
 
 async def get_practitioner(request: Request) -> Response:
-    practitioner = await _service(request).practitioner(request.path_params["practitioner_id"])
+    practitioner = await service_of(request).practitioner(request.path_params["practitioner_id"])
     return JSONResponse(practitioner_json(practitioner))
 
 
 async def get_availability(request: Request) -> Response:
-    service = _service(request)
+    service = service_of(request)
     practitioner = await service.practitioner(request.path_params["practitioner_id"])
     query = request.query_params
     timezone = parse_timezone(query.get("timezone") or practitioner.timezone)
@@ -57,7 +53,7 @@ async def create_booking(request: Request) -> Response:
     key = request.headers.get("idempotency-key")
     if key is not None and not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY:
         raise InvalidInput({"Idempotency-Key": f"Use 1 to {MAX_IDEMPOTENCY_KEY} characters."})
-    service = _service(request)
+    service = service_of(request)
     hold = await service.request_booking(
         BookingRequest(
             practitioner_id=body.practitioner_id,
@@ -80,14 +76,14 @@ async def create_booking(request: Request) -> Response:
 
 
 async def get_booking(request: Request) -> Response:
-    service = _service(request)
+    service = service_of(request)
     booking = await service.booking(request.path_params["booking_id"])
     return JSONResponse(booking_json(booking, await service.practitioner(booking.practitioner_id)))
 
 
 async def cancel_booking(request: Request) -> Response:
     body = parse_body(await request.body(), CancelBody)
-    service = _service(request)
+    service = service_of(request)
     booking = await service.cancel_booking(request.path_params["booking_id"], body.cancel_token)
     return JSONResponse(booking_json(booking, await service.practitioner(booking.practitioner_id)))
 

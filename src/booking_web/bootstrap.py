@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Protocol
 
 from attrs import define, field
+from starlette.requests import Request
 
 from booking_adapters import sql
 from booking_adapters.stripe import LocalTestGateway, StripeGateway
@@ -69,6 +70,12 @@ class Container:
     async def aclose(self) -> None:
         for close in reversed(self.closers):
             await close()
+
+
+def service_of(request: Request) -> BookingService:
+    """The service a request is served by (the lifespan put it on the app's state)."""
+    service: BookingService = request.app.state.booking
+    return service
 
 
 def assemble(

@@ -27,6 +27,7 @@ from booking_core import (
     TimeRange,
     zone,
 )
+from booking_web.bootstrap import service_of
 from booking_web.csrf import FIELD as CSRF_FIELD
 from booking_web.csrf import CsrfGuard
 from booking_web.errors import status_for
@@ -38,11 +39,6 @@ FORM_FIELDS = ("name", "email", "phone")
 @functools.cache
 def timezone_names() -> list[str]:
     return sorted(zoneinfo.available_timezones())
-
-
-def _service(request: Request) -> BookingService:
-    service: BookingService = request.app.state.booking
-    return service
 
 
 def _render(
@@ -73,7 +69,7 @@ def _text(form: FormData, name: str) -> str:
 
 
 async def home(request: Request) -> Response:
-    practitioners = await _service(request).directory.list()
+    practitioners = await service_of(request).directory.list()
     return _render(request, "home.html", {"practitioners": practitioners})
 
 
@@ -81,13 +77,13 @@ async def home(request: Request) -> Response:
 
 
 async def booking_page(request: Request) -> Response:
-    practitioner = await _service(request).practitioner(request.path_params["practitioner_id"])
+    practitioner = await service_of(request).practitioner(request.path_params["practitioner_id"])
     query = request.query_params
     return await _booking_page(request, practitioner, query.get("tz", ""), query.get("week", ""))
 
 
 async def submit_booking(request: Request) -> Response:
-    service = _service(request)
+    service = service_of(request)
     practitioner = await service.practitioner(request.path_params["practitioner_id"])
     form = await request.form()
     _guard(request).verify(request, _text(form, CSRF_FIELD))
@@ -154,7 +150,7 @@ async def _booking_page(
     status: int = 200,
     chosen: datetime | None = None,
 ) -> Response:
-    service = _service(request)
+    service = service_of(request)
     timezone = _valid_zone(timezone, practitioner.timezone)
     today = today_in(timezone, service.clock)
     week = _valid_week(week_text, today)
@@ -191,7 +187,7 @@ async def _booking_page(
 async def success_page(request: Request) -> Response:
     """Where Checkout returns after paying. Holding the session id proves the visitor went through
     that checkout, so this page may show the cancel link."""
-    service = _service(request)
+    service = service_of(request)
     booking = await service.booking(request.query_params.get("booking", ""))
     session_id = request.query_params.get("session_id", "")
     paid_here = booking.checkout_session_id is not None and hmac.compare_digest(
@@ -207,7 +203,7 @@ async def success_page(request: Request) -> Response:
 
 async def cancelled_checkout_page(request: Request) -> Response:
     """Where Checkout returns when the visitor turned back without paying."""
-    service = _service(request)
+    service = service_of(request)
     booking_id = request.query_params.get("booking")
     context = await _booking_context(service, await service.booking(booking_id)) if booking_id else {}
     return _render(request, "checkout_cancelled.html", context)
@@ -228,7 +224,7 @@ async def _booking_context(service: BookingService, booking: Booking) -> dict[st
 
 
 async def cancel_page(request: Request) -> Response:
-    service = _service(request)
+    service = service_of(request)
     booking = await service.booking(request.path_params["booking_id"])
     token = request.query_params.get("token", "")
     if not booking.cancel_token_matches(token):
@@ -239,7 +235,7 @@ async def cancel_page(request: Request) -> Response:
 
 
 async def confirm_cancel(request: Request) -> Response:
-    service = _service(request)
+    service = service_of(request)
     form = await request.form()
     _guard(request).verify(request, _text(form, CSRF_FIELD))
     booking = await service.cancel_booking(request.path_params["booking_id"], _text(form, "token"))

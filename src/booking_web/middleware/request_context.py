@@ -9,9 +9,10 @@ import secrets
 import time
 
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from booking_web.errors import server_error
+from booking_web.errors import server_error, wants_html
 from booking_web.logs import request_id_var
 from booking_web.metrics import Metrics
 
@@ -50,8 +51,7 @@ class RequestContextMiddleware:
             error_id = secrets.token_hex(6)
             log.exception("unexpected error %s", error_id, extra={"error_id": error_id})
             if not response_started:
-                html = "text/html" in headers.get("accept", "") and not scope["path"].startswith("/api/")
-                await server_error(error_id, html)(scope, receive, send_with_id)
+                await server_error(error_id, wants_html(Request(scope)))(scope, receive, send_with_id)
         finally:
             template = getattr(scope.get("route"), "path", "unmatched")  # bounded label values
             elapsed = time.perf_counter() - started
