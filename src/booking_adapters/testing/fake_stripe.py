@@ -84,7 +84,8 @@ def decode_form(body: bytes) -> JsonObject:
         for part in parts[:-1]:
             node = node.setdefault(part, {})
         node[parts[-1]] = value
-    return _lists(tree)
+    decoded: JsonObject = _lists(tree)
+    return decoded
 
 
 def _lists(node: Any) -> Any:
@@ -311,7 +312,7 @@ class FakeStripe:
             created=int(time.time()),
             amount=amount,
             currency=session["currency"],
-            payment_intent=intent,
+            payment_intent=str(intent),
             metadata=params.get("metadata"),
         )
         self.refunds[refund["id"]] = refund
