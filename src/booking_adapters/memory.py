@@ -298,7 +298,9 @@ class FakePaymentGateway:
         if session.status == "open":
             session.status = "expired"
 
-    async def refund(self, payment_intent_id: str, amount: Money, idempotency_key: str) -> Refund:
+    async def refund(
+        self, payment_intent_id: str, amount: Money, idempotency_key: str, booking_id: str
+    ) -> Refund:
         self._fail_if_asked()
         if idempotency_key not in self.refunds:
             self.refunds[idempotency_key] = Refund(f"re_fake_{next(self._counter)}", amount)

@@ -150,7 +150,12 @@ class PaymentGateway(Protocol):
         """Close an open checkout so it can no longer be paid; closing a closed one is harmless."""
         ...
 
-    async def refund(self, payment_intent_id: str, amount: Money, idempotency_key: str) -> Refund: ...
+    async def refund(
+        self, payment_intent_id: str, amount: Money, idempotency_key: str, booking_id: str
+    ) -> Refund:
+        """Refund `amount` of a payment; the provider keeps `booking_id` with the refund so that its
+        later refund events name the booking."""
+        ...
 
     async def checkout_status(self, session_id: str) -> PaymentEvent:
         """What the provider says of a checkout now, as a synthetic event (for reconciliation)."""

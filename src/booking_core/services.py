@@ -180,6 +180,7 @@ class BookingService:
                 if twin is not None:
                     return self._replay(twin, request)
             raise
+        await self._notify(booking, event)
 
         try:
             session = await self.payments.start_checkout(
@@ -333,7 +334,7 @@ class BookingService:
             return booking
         try:
             refund = await self.payments.refund(
-                booking.payment_intent_id, booking.refund_owed, f"refund-{booking.id}"
+                booking.payment_intent_id, booking.refund_owed, f"refund-{booking.id}", booking.id
             )
         except PaymentProviderError:
             log.warning("refund for booking %s failed; it stays owed and will be retried", booking.id)

@@ -96,13 +96,13 @@ class PaymentGatewayContract:
         assert intent is not None
 
         half = Money(2250, "USD")
-        refund = await payments.gateway.refund(intent, half, "refund-bk-contract-1")
-        again = await payments.gateway.refund(intent, half, "refund-bk-contract-1")
+        refund = await payments.gateway.refund(intent, half, "refund-bk-contract-1", "bk-contract-1")
+        again = await payments.gateway.refund(intent, half, "refund-bk-contract-1", "bk-contract-1")
 
         assert refund == again
         assert refund.amount == half
         with pytest.raises(PaymentProviderError):
-            await payments.gateway.refund(intent, PRICE, "refund-bk-contract-1-more")
+            await payments.gateway.refund(intent, PRICE, "refund-bk-contract-1-more", "bk-contract-1")
 
 
 class TestPaymentGateway(PaymentGatewayContract):

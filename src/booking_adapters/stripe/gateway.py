@@ -96,10 +96,16 @@ class StripeGateway:
         except stripe.StripeError as error:
             _raise_provider_error(error, "expire checkout")
 
-    async def refund(self, payment_intent_id: str, amount: Money, idempotency_key: str) -> Refund:
+    async def refund(
+        self, payment_intent_id: str, amount: Money, idempotency_key: str, booking_id: str
+    ) -> Refund:
         try:
             refund = await self._client.v1.refunds.create_async(
-                params={"payment_intent": payment_intent_id, "amount": amount.amount},
+                params={
+                    "payment_intent": payment_intent_id,
+                    "amount": amount.amount,
+                    "metadata": {"booking_id": booking_id},  # so refund.* events name the booking
+                },
                 options={"idempotency_key": idempotency_key},
             )
         except stripe.StripeError as error:

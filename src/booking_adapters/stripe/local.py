@@ -78,7 +78,9 @@ class LocalTestGateway:
         if session.status == "open":
             session.status = "expired"
 
-    async def refund(self, payment_intent_id: str, amount: Money, idempotency_key: str) -> Refund:
+    async def refund(
+        self, payment_intent_id: str, amount: Money, idempotency_key: str, booking_id: str
+    ) -> Refund:
         if idempotency_key in self._refunds:
             return self._refunds[idempotency_key]
         paid = next((s for s in self._sessions.values() if s.payment_intent_id == payment_intent_id), None)

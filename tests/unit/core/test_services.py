@@ -108,7 +108,7 @@ async def test_payment_confirms_once_and_duplicates_do_nothing() -> None:
     assert booking.amount_paid == Money(9000, "EUR")
     triggers = [e.trigger for e in await world.store.history(booking.id)]
     assert triggers == [Trigger.HOLD_PLACED, Trigger.PAYMENT_CONFIRMED]
-    assert [e.trigger for _, e in world.notifier.changes] == [Trigger.PAYMENT_CONFIRMED]
+    assert [e.trigger for _, e in world.notifier.changes] == [Trigger.HOLD_PLACED, Trigger.PAYMENT_CONFIRMED]
 
 
 async def test_expiry_delivered_after_payment_is_ignored() -> None:
