@@ -27,6 +27,10 @@ class SqlOutbox:
     def __init__(self, transactions: Transactions) -> None:
         self._transactions = transactions
 
+    @property
+    def transactions(self) -> Transactions:
+        return self._transactions
+
     async def claim(
         self, channel: str, now: datetime, *, limit: int = 50, lease_seconds: int = 60
     ) -> Sequence[OutboxItem]:

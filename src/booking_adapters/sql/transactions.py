@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 from enum import Enum, auto
 from typing import TypeVar
 
-from attrs import frozen
+from attrs import define
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -63,13 +63,14 @@ def _classify(error: DBAPIError) -> _Conflict | None:
     return None
 
 
-@frozen
+@define
 class Transactions:
     """Runs writes in one transaction each, translating conflicts; `lock_practitioner` makes
     PostgreSQL writes of one practitioner queue on an advisory lock (see docs/performance.md)."""
 
     engine: AsyncEngine
     lock_practitioner: bool = False
+    deadlocks: int = 0  # retried deadlocks and serialization failures, for metrics and benchmarks
 
     @property
     def is_sqlite(self) -> bool:
@@ -99,6 +100,8 @@ class Transactions:
                 conflict = _classify(error)
                 if conflict is _Conflict.SLOT_TAKEN:
                     raise SlotUnavailable(SLOT_TAKEN_MESSAGE) from None
+                if conflict is _Conflict.RETRY:
+                    self.deadlocks += 1
                 if conflict is _Conflict.RETRY and attempt < _DEADLOCK_ATTEMPTS:
                     continue
                 if conflict is _Conflict.RETRY:
