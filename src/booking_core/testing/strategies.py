@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from attrs import evolve
 from hypothesis import strategies as st
 
+from booking_core.booking import Booking, BookingStatus
 from booking_core.client import ClientDetails
 from booking_core.money import Money
 from booking_core.offer import Offer, Practitioner
+from booking_core.payment import PaymentEvent, PaymentEventKind
 from booking_core.schedule import DateOverride, LocalHours, WeeklySchedule
 from booking_core.timerange import TimeRange
 
@@ -107,3 +110,64 @@ def client_details() -> st.SearchStrategy[ClientDetails]:
         email=st.from_regex(r"[a-z]{1,10}@example\.(com|org)", fullmatch=True),
         phone=st.sampled_from(["+493012345678", "+12025550123", "+61255501234", "+919876543210"]),
     )
+
+
+def bookings(
+    practitioner: Practitioner | None = None, statuses: tuple[BookingStatus, ...] = tuple(BookingStatus)
+) -> st.SearchStrategy[Booking]:
+    """Bookings in any of `statuses`, with fields consistent with their status (payment references
+    once paid, refund fields once refunded)."""
+    owner = st.just(practitioner) if practitioner is not None else practitioners()
+
+    @st.composite
+    def build(draw: st.DrawFn) -> Booking:
+        p = draw(owner)
+        start = draw(instants(step_minutes=15))
+        slot = TimeRange.of(start, p.offer.session_length)
+        created = start - draw(_minutes(60, 30 * 24 * 60, step=60))
+        booking_id = draw(st.from_regex(r"[A-Za-z0-9_-]{22}", fullmatch=True))
+        booking, _ = Booking.hold(
+            booking_id=booking_id,
+            practitioner_id=p.id,
+            slot=slot,
+            occupied=p.offer.occupied(slot),
+            client=draw(client_details()),
+            client_timezone=draw(st.sampled_from(TIMEZONES)),
+            price=p.offer.price,
+            hold_expires_at=created + p.offer.hold_duration,
+            cancel_token=draw(st.text(min_size=16, max_size=64)),
+            now=created,
+        )
+        status = draw(st.sampled_from(statuses))
+        paid = status not in (BookingStatus.PENDING_PAYMENT, BookingStatus.EXPIRED) and draw(st.booleans())
+        changes: dict[str, object] = {"status": status, "checkout_session_id": f"cs_test_{booking_id}"}
+        if paid or status in (BookingStatus.CONFIRMED, BookingStatus.REFUND_DUE, BookingStatus.REFUNDED):
+            changes |= {"amount_paid": booking.price, "payment_intent_id": f"pi_test_{booking_id}"}
+        if status in (BookingStatus.REFUND_DUE, BookingStatus.REFUNDED):
+            changes["refund_owed"] = booking.price
+        if status is BookingStatus.REFUNDED:
+            changes |= {"refund_id": f"re_test_{booking_id}", "amount_refunded": booking.price}
+        return evolve(booking, **changes)  # type: ignore[arg-type]
+
+    return build()
+
+
+def payment_event_sequences(booking: Booking, session_id: str) -> st.SearchStrategy[list[PaymentEvent]]:
+    """What a provider may deliver for one checkout session: some of its events, in any order,
+    some of them twice (as webhooks arrive)."""
+    paid = PaymentEvent(
+        id=f"evt_paid_{session_id}",
+        kind=PaymentEventKind.CHECKOUT_COMPLETED,
+        booking_id=booking.id,
+        checkout_session_id=session_id,
+        payment_intent_id=f"pi_{session_id}",
+        paid=True,
+        amount=booking.price,
+    )
+    possible = [
+        paid,
+        evolve(paid, id=f"evt_async_{session_id}", kind=PaymentEventKind.ASYNC_PAYMENT_SUCCEEDED),
+        evolve(paid, id=f"evt_expired_{session_id}", kind=PaymentEventKind.CHECKOUT_EXPIRED, paid=False),
+        evolve(paid, id=f"evt_other_{session_id}", kind=PaymentEventKind.OTHER, paid=False),
+    ]
+    return st.lists(st.sampled_from(possible), max_size=8)
