@@ -34,7 +34,9 @@ def postgres_url() -> Iterator[str]:
         check_reachable(POSTGRES_ADMIN_URL)
     except psycopg.OperationalError as error:
         shown = make_url(POSTGRES_ADMIN_URL).render_as_string(hide_password=True)
-        reason = f"PostgreSQL not reachable at {shown} (BOOKING_TEST_POSTGRES_URL): {str(error).strip()}"
+        reason = (
+            f"PostgreSQL not reachable at {shown} (BOOKING_TEST_POSTGRES_URL): {' '.join(str(error).split())}"
+        )
         if os.environ.get("CI") == "true":
             pytest.fail(reason)
         pytest.skip(reason)

@@ -41,7 +41,7 @@ def practitioner_row(practitioner: Practitioner) -> dict[str, Any]:
     }
 
 
-def practitioner_from_row(row: Mapping[str, Any]) -> Practitioner:
+def practitioner_from_row(row: Mapping[Any, Any]) -> Practitioner:
     return Practitioner(
         id=row["id"],
         name=row["name"],
@@ -58,7 +58,7 @@ def _money_columns(name: str, money: Money | None) -> dict[str, Any]:
     }
 
 
-def _money(row: Mapping[str, Any], name: str) -> Money | None:
+def _money(row: Mapping[Any, Any], name: str) -> Money | None:
     amount = row[f"{name}_amount"]
     return None if amount is None else Money(amount, row[f"{name}_currency"])
 
@@ -94,7 +94,7 @@ def booking_row(booking: Booking) -> dict[str, Any]:
     }
 
 
-def booking_from_row(row: Mapping[str, Any]) -> Booking:
+def booking_from_row(row: Mapping[Any, Any]) -> Booking:
     price = _money(row, "price")
     assert price is not None  # NOT NULL columns
     return Booking(
@@ -134,7 +134,7 @@ def event_row(event: BookingEvent) -> dict[str, Any]:
     }
 
 
-def event_from_row(row: Mapping[str, Any]) -> BookingEvent:
+def event_from_row(row: Mapping[Any, Any]) -> BookingEvent:
     return BookingEvent(
         booking_id=row["booking_id"],
         trigger=Trigger(row["trigger"]),
