@@ -16,7 +16,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from booking_core import BookingError
-from booking_web import api, openapi, pages, probes, test_payments, webhooks
+from booking_web import api, mailbox, openapi, pages, probes, test_payments, webhooks
 from booking_web.bootstrap import Container, build_container
 from booking_web.csrf import CsrfGuard
 from booking_web.errors import handle_booking_error, handle_http_exception
@@ -47,10 +47,14 @@ def create_app(source: Settings | Container, *, build: Builder = build_container
         container = source if isinstance(source, Container) else await build(settings, metrics)
         _expose(app, container)
         try:
-            async with anyio.create_task_group() as housekeeping:
-                housekeeping.start_soon(keep_house, container.service, settings.housekeeping_seconds)
+            async with anyio.create_task_group() as background:
+                background.start_soon(keep_house, container.service, settings.housekeeping_seconds)
+                worker = container.outbox_worker
+                if worker is not None:
+                    await worker.register_channels()  # before the first request can change a booking
+                    background.start_soon(worker.run, settings.outbox_seconds)
                 yield
-                housekeeping.cancel_scope.cancel()
+                background.cancel_scope.cancel()
         finally:
             await container.aclose()
 
@@ -62,6 +66,7 @@ def create_app(source: Settings | Container, *, build: Builder = build_container
             openapi.route,
             *pages.routes,
             *test_payments.routes,
+            *(mailbox.routes if settings.serves_mailbox_page else []),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ],
         middleware=[
@@ -80,6 +85,7 @@ def create_app(source: Settings | Container, *, build: Builder = build_container
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.templates = Jinja2Templates(directory=HERE / "templates")
+    app.state.mailbox_dir = settings.mailbox_dir
     if isinstance(source, Container):
         _expose(app, source)  # usable without running the lifespan (e.g. a TestClient outside `with`)
     return app

@@ -4,35 +4,44 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import secrets
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from pathlib import Path
 from typing import Protocol
 
 from attrs import define, field
 from starlette.requests import Request
 
 from booking_adapters import sql
+from booking_adapters.calcom import open_calcom
+from booking_adapters.outgoing_webhooks import webhook_http_client
 from booking_adapters.stripe import LocalTestGateway, StripeGateway
 from booking_adapters.system import SecureIds, SystemClock
 from booking_core import (
     AvailabilitySource,
     BookingService,
     BookingStore,
+    Channel,
     Clock,
     IdGenerator,
+    Outbox,
+    OutboxRelay,
     PaymentGateway,
     PractitionerDirectory,
     ScheduleSource,
 )
+from booking_web.channels import outbox_channels
 from booking_web.demo import DEMO_PRACTITIONERS
+from booking_web.local_secrets import persistent_secret
 from booking_web.metrics import CountingNotifier, Metrics
+from booking_web.outbox_worker import OutboxWorker
 from booking_web.settings import ConfigurationError, Settings
+
+__all__ = ["Container", "assemble", "build_container", "check_startup", "persistent_secret", "prepare"]
 
 log = logging.getLogger(__name__)
 
 Closer = Callable[[], Awaitable[None]]
+ChannelFactory = Callable[[BookingService], Sequence[Channel]]  # channels may need the service
 
 
 class DatabaseHandle(Protocol):
@@ -55,6 +64,7 @@ class Container:
     secret: str  # signs the pages' CSRF tokens; the same in every worker (a form may post to another)
     database: DatabaseHandle | None = None
     closers: list[Closer] = field(factory=list)
+    outbox_worker: OutboxWorker | None = None  # None: nothing is delivered (tests of the web alone)
 
     async def readiness_problems(self) -> list[str]:
         if self.database is None:
@@ -91,35 +101,53 @@ def assemble(
     closers: Sequence[Closer] = (),
     metrics: Metrics | None = None,
     secret: str | None = None,
+    outbox: Outbox | None = None,
+    channels: ChannelFactory = lambda service: (),
 ) -> Container:
-    """The wiring every container shares, whatever the adapters are."""
+    """The wiring every container shares, whatever the adapters are. With an `outbox`, one relay
+    over every channel, woken after each booking change."""
     metrics = metrics or Metrics()
+    clock = clock or SystemClock()
+    changed = asyncio.Event()
     service = BookingService(
         directory=directory,
         store=store,
         availability=availability or ScheduleSource(),
         payments=payments,
-        notifier=CountingNotifier(metrics),
-        clock=clock or SystemClock(),
+        notifier=CountingNotifier(metrics, changed.set),
+        clock=clock,
         ids=ids,
     )
-    return Container(settings, service, metrics, secret or secrets.token_urlsafe(32), database, list(closers))
+    worker = None
+    if outbox is not None:
+        worker = OutboxWorker(OutboxRelay(outbox, list(channels(service)), clock), outbox, metrics, changed)
+    return Container(
+        settings, service, metrics, secret or secrets.token_urlsafe(32), database, list(closers), worker
+    )
 
 
 async def build_container(settings: Settings, metrics: Metrics | None = None) -> Container:
-    """The production wiring: the database named by the settings, the configured payment provider."""
+    """The production wiring: the database named by the settings, the configured payment provider,
+    Cal.com (one HTTP client and one availability cache per process), e-mail and webhooks."""
     database = await sql.open_database(_database_url(settings))
     secret = _booking_secret(settings)
+    calcom = await open_calcom(settings.calcom)
+    webhook_http = webhook_http_client()
+    clock = SystemClock()
     return assemble(
         settings,
         directory=database.directory,
         store=database.store,
+        availability=calcom.source(ScheduleSource()),
         payments=_payment_gateway(settings),
         ids=SecureIds(secret.encode()),
+        clock=clock,
         database=database,
-        closers=[database.close],
+        closers=[database.close, calcom.aclose, webhook_http.aclose],
         metrics=metrics,
         secret=secret,
+        outbox=database.store,
+        channels=lambda service: outbox_channels(settings, service, calcom, webhook_http, clock),
     )
 
 
@@ -149,19 +177,6 @@ def _booking_secret(settings: Settings) -> str:
     return settings.booking_secret_key or persistent_secret(settings.data_dir / "secret_key")
 
 
-def persistent_secret(path: Path, prefix: str = "") -> str:
-    """A random secret kept in `path`: created once (race-free across workers), read ever after, so
-    restarts and every worker agree on it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as file:
-        file.write(prefix + secrets.token_urlsafe(32))
-    return path.read_text().strip()
-
-
 async def check_startup(env: Mapping[str, str]) -> Settings:
     """Settings from `env`, ready to serve, or one ConfigurationError listing every problem
     (the variables' and the database's). Run once before serving, not per worker."""
@@ -173,7 +188,20 @@ async def check_startup(env: Mapping[str, str]) -> Settings:
             problems += error.problems
     if problems:
         raise ConfigurationError(problems)
+    if settings.smtp_url is None and not settings.embedded:
+        log.warning("SMTP_URL is not set: e-mails are written to %s, not sent", settings.mailbox_dir)
+    await _register_channels(settings)
     return settings
+
+
+async def _register_channels(settings: Settings) -> None:
+    """Channels new to this deployment start here, before any process serves (see OutboxWorker)."""
+    container = await build_container(settings)
+    try:
+        assert container.outbox_worker is not None  # build_container always has an outbox
+        await container.outbox_worker.register_channels()
+    finally:
+        await container.aclose()
 
 
 async def prepare(settings: Settings) -> None:
@@ -199,6 +227,10 @@ async def prepare(settings: Settings) -> None:
             for practitioner in DEMO_PRACTITIONERS:
                 if await database.directory.get(practitioner.id) is None:
                     await database.directory.upsert(practitioner)
+        try:
+            settings.calcom.check_for(await database.directory.list())
+        except ValueError as error:
+            raise ConfigurationError([f"{error}."]) from None
     finally:
         await database.close()
     _booking_secret(settings)

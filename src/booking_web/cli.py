@@ -1,4 +1,5 @@
-"""The `booking` command: serve, db upgrade, practitioners import/list, payments reconcile, holds expire."""
+"""The `booking` command: serve, db upgrade, practitioners import/list, payments reconcile, holds expire,
+outbox deliver/list, calcom sync."""
 
 from __future__ import annotations
 
@@ -7,15 +8,18 @@ import asyncio
 import os
 import sys
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 import uvicorn
 
 from booking_adapters import sql
+from booking_adapters.calcom import CHANNEL_NAME as CALCOM_CHANNEL
+from booking_core import DeliveryFailure, OutboxRelay, RelayReport
 from booking_web.bootstrap import Container, build_container, check_startup
 from booking_web.logs import log_config
 from booking_web.metrics import MULTIPROC_ENV
+from booking_web.outbox_worker import OutboxWorker
 from booking_web.practitioner_import import PractitionerFileError, read_practitioners
 from booking_web.settings import ConfigurationError, Settings
 
@@ -55,6 +59,20 @@ def _parser() -> argparse.ArgumentParser:
     payments.add_parser("reconcile", help="settle lapsed holds and owed refunds").set_defaults(run=_reconcile)
     holds = commands.add_parser("holds", help="slot holds").add_subparsers(dest="action", required=True)
     holds.add_parser("expire", help="release holds whose time ran out").set_defaults(run=_expire_holds)
+
+    outbox = commands.add_parser("outbox", help="e-mails, webhooks and Cal.com write-backs waiting to go out")
+    outbox_actions = outbox.add_subparsers(dest="action", required=True)
+    outbox_actions.add_parser("deliver", help="deliver what is due on every channel").set_defaults(
+        run=_deliver_outbox
+    )
+    listing = outbox_actions.add_parser("list", help="list deliveries")
+    listing.add_argument(
+        "--failed", action="store_true", required=True, help="those whose last attempt failed"
+    )
+    listing.add_argument("--channel", help="only this channel (calcom, email:client, webhook:...)")
+    listing.set_defaults(run=_list_failed_deliveries)
+    calcom = commands.add_parser("calcom", help="Cal.com").add_subparsers(dest="action", required=True)
+    calcom.add_parser("sync", help="write due bookings back to Cal.com now").set_defaults(run=_calcom_sync)
     return parser
 
 
@@ -132,6 +150,54 @@ def _expire_holds(args: argparse.Namespace) -> None:
         print(f"lapsed holds checked: {report.holds_checked}, released: {report.released}")
 
     _with_container(run)
+
+
+def _deliver_outbox(args: argparse.Namespace) -> None:
+    async def run(container: Container) -> None:
+        report = await _outbox_worker(container).deliver_pending()
+        print(_report_line(report))
+
+    _with_container(run)
+
+
+def _calcom_sync(args: argparse.Namespace) -> None:
+    async def run(container: Container) -> None:
+        worker = _outbox_worker(container)
+        calcom = [channel for channel in worker.relay.channels if channel.name == CALCOM_CHANNEL]
+        only_calcom = OutboxRelay(worker.outbox, calcom, worker.relay.clock, worker.relay.retry)
+        report = await OutboxWorker(only_calcom, worker.outbox, container.metrics).deliver_pending()
+        print(_report_line(report))
+        _print_failures(await worker.outbox.failures(CALCOM_CHANNEL))
+
+    _with_container(run)
+
+
+def _list_failed_deliveries(args: argparse.Namespace) -> None:
+    async def run(container: Container) -> None:
+        _print_failures(await _outbox_worker(container).outbox.failures(args.channel))
+
+    _with_container(run)
+
+
+def _outbox_worker(container: Container) -> OutboxWorker:
+    assert container.outbox_worker is not None  # build_container always wires the outbox
+    return container.outbox_worker
+
+
+def _report_line(report: RelayReport) -> str:
+    return (
+        f"delivered: {report.delivered}, failed (retried later): {report.failed}, gave up: {report.gave_up}"
+    )
+
+
+def _print_failures(failures: Sequence[DeliveryFailure]) -> None:
+    if not failures:
+        print("no failed deliveries")
+        return
+    print("channel\tseq\tbooking\tattempts\tlast error\tnext attempt")
+    for f in failures:
+        retry = f.next_attempt_at.isoformat() if f.next_attempt_at else "given up"
+        print(f"{f.channel}\t{f.seq}\t{f.booking_id}\t{f.attempts}\t{f.last_error}\t{retry}")
 
 
 def _with_container(work: Callable[[Container], Awaitable[None]]) -> None:

@@ -1,4 +1,5 @@
-"""Prometheus metrics: requests and latency by route, booking transitions, provider errors and retries.
+"""Prometheus metrics: requests and latency by route, booking transitions, provider errors and retries,
+outbox deliveries. Adapters' own metrics (Cal.com) live in the default registry and are exposed too.
 
 Each app has its own registry (tests build many apps in one process). Under `serve --workers N`
 the CLI sets PROMETHEUS_MULTIPROC_DIR, and /metrics aggregates every worker's numbers.
@@ -7,9 +8,10 @@ the CLI sets PROMETHEUS_MULTIPROC_DIR, and /metrics aggregates every worker's nu
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 from attrs import define, field
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from booking_core import Booking, BookingEvent, Practitioner
@@ -25,6 +27,8 @@ class Metrics:
     transitions: Counter = field(init=False)
     provider_errors: Counter = field(init=False)
     provider_retries: Counter = field(init=False)
+    outbox_deliveries: Counter = field(init=False)
+    outbox_failing: Gauge = field(init=False)
 
     def __attrs_post_init__(self) -> None:
         r = self.registry
@@ -46,21 +50,36 @@ class Metrics:
         self.provider_retries = Counter(
             "provider_retries", "Retried calls to outside systems", ["provider"], registry=r
         )
+        self.outbox_deliveries = Counter(
+            "booking_outbox_deliveries",
+            "Outbox delivery attempts by outcome (delivered, failed: retried later, gave_up)",
+            ["outcome"],
+            registry=r,
+        )
+        self.outbox_failing = Gauge(
+            "booking_outbox_failing",
+            "Deliveries whose last attempt failed (retrying or given up), per channel",
+            ["channel"],
+            registry=r,
+            multiprocess_mode="livemax",  # every worker reads the same table: any live one will do
+        )
 
     def exposition(self) -> bytes:
         if os.environ.get(MULTIPROC_ENV):
             merged = CollectorRegistry()
             MultiProcessCollector(merged)
             return generate_latest(merged)
-        return generate_latest(self.registry)
+        return generate_latest(self.registry) + generate_latest(REGISTRY)
 
 
 @define
 class CountingNotifier:
     """The Notifier the service is given: every committed transition passes here, so it is counted
-    here. (Messages to clients go through the outbox, not through this port.)"""
+    here, and `changed` wakes the outbox worker. (Messages to clients go through the outbox, not
+    through this port.)"""
 
     metrics: Metrics
+    changed: Callable[[], None] = lambda: None
 
     async def booking_changed(
         self, booking: Booking, event: BookingEvent, practitioner: Practitioner
@@ -71,3 +90,4 @@ class CountingNotifier:
             from_status=event.from_status.value if event.from_status else "none",
             to_status=event.to_status.value,
         ).inc()
+        self.changed()

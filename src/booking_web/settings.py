@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from email.utils import parseaddr
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-from attrs import frozen
+from attrs import field, frozen
+
+from booking_adapters.calcom import CalcomSettings
+from booking_adapters.mail import SmtpSettings
+from booking_adapters.outgoing_webhooks import parse_webhook_urls
 
 T = TypeVar("T")
 
@@ -47,7 +52,13 @@ class Settings:
     max_body_bytes: int = 64 * 1024
     booking_rate_limit_per_minute: int = 10
     housekeeping_seconds: float = 45.0
+    outbox_seconds: float = 5.0
     log_level: str = "INFO"
+    smtp_url: str | None = field(default=None, repr=False)  # None: e-mails go to the mailbox folder
+    mail_from: str | None = None  # None: Bookings <bookings@{host of PUBLIC_BASE_URL}>
+    webhook_urls: tuple[str, ...] = field(default=(), repr=False)  # URLs may carry credentials
+    webhook_secret: str | None = field(default=None, repr=False)  # None: generated once, kept in data_dir
+    calcom: CalcomSettings = field(factory=CalcomSettings)
 
     @property
     def embedded(self) -> bool:
@@ -64,6 +75,21 @@ class Settings:
     @property
     def sqlite_path(self) -> Path:
         return self.data_dir / "booking.db"
+
+    @property
+    def mailbox_dir(self) -> Path:
+        """Where e-mails go without SMTP_URL."""
+        return self.data_dir / "mailbox"
+
+    @property
+    def serves_mailbox_page(self) -> bool:
+        """/dev/mailbox shows clients' names and addresses: only for the local embedded default."""
+        return self.embedded and self.smtp_url is None
+
+    @property
+    def sender(self) -> str:
+        host = urlsplit(self.public_base_url).hostname or "localhost"
+        return self.mail_from or f"Bookings <bookings@{host}>"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -93,7 +119,13 @@ class Settings:
             max_body_bytes=reader.number("MAX_BODY_BYTES", 64 * 1024, int, 1024, 10 * 1024 * 1024),
             booking_rate_limit_per_minute=reader.number("BOOKING_RATE_LIMIT_PER_MINUTE", 10, int, 1, 10_000),
             housekeeping_seconds=reader.number("HOUSEKEEPING_INTERVAL_SECONDS", 45.0, float, 1.0, 3600.0),
+            outbox_seconds=reader.number("OUTBOX_INTERVAL_SECONDS", 5.0, float, 0.5, 3600.0),
             log_level=reader.text("LOG_LEVEL", "INFO").upper(),
+            smtp_url=reader.checked("SMTP_URL", SmtpSettings.from_url),
+            mail_from=reader.optional("MAIL_FROM"),
+            webhook_urls=tuple(reader.parsed("WEBHOOK_URLS", parse_webhook_urls, [])),
+            webhook_secret=reader.optional("WEBHOOK_SECRET"),
+            calcom=reader.group("CALCOM_", CalcomSettings.from_env, CalcomSettings()),
         )
         return settings, reader.problems + settings.problems()
 
@@ -134,6 +166,17 @@ class Settings:
                 )
             if self.stripe_secret_key.startswith(_LIVE_KEY_PREFIXES) and not self.https:
                 problems.append("A live STRIPE_SECRET_KEY needs an https:// PUBLIC_BASE_URL.")
+        if self.webhook_urls and self.webhook_secret is None and not self.embedded:
+            problems.append(
+                "WEBHOOK_URLS is set without WEBHOOK_SECRET: give every subscriber the same secret "
+                "(e.g. whsec_ followed by 32 random characters) so that they can verify the signature."
+            )
+        if self.webhook_secret is not None and len(self.webhook_secret) < MIN_SECRET_LENGTH:
+            problems.append(f"WEBHOOK_SECRET must have at least {MIN_SECRET_LENGTH} characters.")
+        if self.mail_from is not None and "@" not in parseaddr(self.mail_from)[1]:
+            problems.append(
+                f"MAIL_FROM {self.mail_from!r} holds no address, e.g. Bookings <bookings@example.org>."
+            )
         if logging.getLevelName(self.log_level) == f"Level {self.log_level}":
             problems.append(f"LOG_LEVEL {self.log_level!r} is not one of DEBUG, INFO, WARNING, ERROR.")
         return problems
@@ -152,6 +195,33 @@ class _Reader:
 
     def text(self, name: str, default: str) -> str:
         return self.optional(name) or default
+
+    def parsed(self, name: str, parse: Callable[[str | None], T], default: T) -> T:
+        """`parse` the variable (None when unset); a ValueError becomes a problem, `default` stands in."""
+        try:
+            return parse(self.optional(name))
+        except ValueError as error:
+            self.invalid(name, error)
+            return default
+
+    def group(self, prefix: str, parse: Callable[[Mapping[str, str]], T], default: T) -> T:
+        """Variables named `prefix...`, read by an adapter's own settings class."""
+        try:
+            return parse(self.env)
+        except ValueError as error:
+            self.invalid(prefix, error)
+            return default
+
+    def checked(self, name: str, check: Callable[[str], object]) -> str | None:
+        """The variable as given if `check` accepts it, else None and a problem."""
+        value = self.optional(name)
+        if value is not None and self.parsed(name, lambda raw: check(str(raw)), None) is None:
+            return None
+        return value
+
+    def invalid(self, name: str, error: ValueError) -> None:
+        message = str(error)
+        self.problems.append(message if name in message else f"{name}: {message}")
 
     def number(self, name: str, default: T, kind: Callable[[str], T], low: T, high: T) -> T:
         raw = self.optional(name)

@@ -24,7 +24,10 @@ def test_db_upgrade_creates_the_embedded_database(data_dir: Path, capsys: pytest
     assert "up to date" in capsys.readouterr().out
 
 
-def test_import_then_list_upserts_by_id(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_import_then_list_upserts_by_id(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CALCOM_API_KEY", "cal_test_fake_key")  # the example connects jane-doe to Cal.com
     path = tmp_path / "team.toml"
     path.write_text(ISSUE_EXAMPLE.replace("Dr. Jane Doe", "Dr. Jane Doe-Smith"))
     main(["practitioners", "import", str(path)])

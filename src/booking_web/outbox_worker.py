@@ -1,0 +1,84 @@
+"""The outbox worker of a process: runs the relay every few seconds and right after a booking change,
+and keeps the failing deliveries visible (a gauge per channel, a log line when they change)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+
+import anyio
+from attrs import define, field
+
+from booking_core import Outbox, OutboxRelay, RelayReport
+from booking_web.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+MAX_PASSES = 20  # x 50 items per channel: a backlog larger than that waits for the next round
+
+
+def combined(first: RelayReport, second: RelayReport) -> RelayReport:
+    return RelayReport(
+        first.delivered + second.delivered, first.failed + second.failed, first.gave_up + second.gave_up
+    )
+
+
+@define
+class OutboxWorker:
+    relay: OutboxRelay
+    outbox: Outbox
+    metrics: Metrics
+    changed: asyncio.Event = field(factory=asyncio.Event)  # set by the notifier after each change
+    _failing: dict[str, tuple[int, int]] = field(factory=dict, init=False)  # last logged, per channel
+
+    async def register_channels(self) -> None:
+        """A channel seen for the first time starts after the history that exists then. Call this
+        before any booking can change (at start-up), so that no event falls between registration
+        and the first delivery. Registering claims at most one item with a zero lease: nothing is
+        delivered and nothing is held back from the next pass."""
+        now = self.relay.clock.now()
+        for channel in self.relay.channels:
+            await self.outbox.claim(channel.name, now, limit=1, lease_seconds=0)
+
+    async def deliver_pending(self, max_passes: int = MAX_PASSES) -> RelayReport:
+        """Relay passes while one delivers something (at most `max_passes`); the totals."""
+        total = RelayReport()
+        for _ in range(max_passes):
+            report = await self.relay.run_once()
+            total = combined(total, report)
+            if not report.delivered:
+                break
+        for outcome in ("delivered", "failed", "gave_up"):
+            self.metrics.outbox_deliveries.labels(outcome=outcome).inc(getattr(total, outcome))
+        await self.record_failures()
+        return total
+
+    async def record_failures(self) -> None:
+        failures = await self.outbox.failures()
+        failing = Counter(failure.channel for failure in failures)
+        given_up = Counter(failure.channel for failure in failures if failure.next_attempt_at is None)
+        for name in {channel.name for channel in self.relay.channels} | failing.keys():
+            self.metrics.outbox_failing.labels(channel=name).set(failing[name])
+            counts = (failing[name], given_up[name])
+            if counts != self._failing.get(name, (0, 0)):
+                log.log(
+                    logging.WARNING if counts[0] else logging.INFO,
+                    "outbox channel %s: %d deliveries failing, %d of them given up "
+                    "(`booking outbox list --failed` shows them)",
+                    name,
+                    *counts,
+                )
+            self._failing[name] = counts
+
+    async def run(self, interval_seconds: float) -> None:
+        """Deliver now (what waited while the process was down), then every `interval_seconds` or
+        as soon as a booking changes, until cancelled."""
+        while True:
+            self.changed.clear()  # a change during the pass below triggers the next one at once
+            try:
+                await self.deliver_pending()
+            except Exception:  # e.g. the database blinked; the next round retries
+                log.exception("outbox delivery round failed")
+            with anyio.move_on_after(interval_seconds):
+                await self.changed.wait()
