@@ -112,6 +112,12 @@ class MemoryBookingStore:
 
     async def add_if_free(self, booking: Booking, event: BookingEvent) -> None:
         with self._lock:
+            if booking.idempotency_key is not None and any(
+                other.practitioner_id == booking.practitioner_id
+                and other.idempotency_key == booking.idempotency_key
+                for other in self._bookings.values()
+            ):  # a concurrent twin of the same request won; the service replays it
+                raise SlotUnavailable("This request was already made with the same Idempotency-Key.")
             self._claim(booking, event.at)
             self._bookings[booking.id] = booking
             self._log.append(event)

@@ -31,6 +31,7 @@ from booking_core.errors import (
     PaymentProviderError,
     ProviderError,
     SlotUnavailable,
+    StorageUnavailable,
 )
 from booking_core.money import Money
 from booking_core.offer import CancellationPolicy, Offer, Practitioner
@@ -117,6 +118,7 @@ __all__ = [
     "RetryPolicy",
     "ScheduleSource",
     "SlotUnavailable",
+    "StorageUnavailable",
     "TimeRange",
     "Trigger",
     "WeeklySchedule",

@@ -75,3 +75,9 @@ class PaymentProviderError(ProviderError):
 
 class AvailabilityProviderError(ProviderError):
     provider = "calendar"
+
+
+class StorageUnavailable(ProviderError):
+    """The database cannot be reached (restarting, overloaded); nothing was changed."""
+
+    provider = "database"

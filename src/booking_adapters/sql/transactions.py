@@ -19,16 +19,18 @@ from typing import TypeVar
 
 from attrs import define
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from booking_core import SlotUnavailable
+from booking_core import SlotUnavailable, StorageUnavailable
 
 T = TypeVar("T")
 
 SLOT_TAKEN_MESSAGE = "This time is not available any more. Please choose another slot."
 SQLITE_OVERLAP = "booking_overlap"  # the message the SQLite triggers raise
 IDEMPOTENCY_CONSTRAINT = "uq_bookings_practitioner_id_idempotency_key"
+UNREACHABLE_MESSAGE = "The booking database is not reachable right now. Please try again in a moment."
 _DEADLOCK_ATTEMPTS = 4
 _ADVISORY_LOCK_CLASS = 0x626B  # "bk": the namespace of this adapter's advisory locks
 
@@ -63,6 +65,30 @@ def _classify(error: DBAPIError) -> _Conflict | None:
     return None
 
 
+def _unreachable(error: Exception) -> bool:
+    """A lost or refused connection (server restarting, pool exhausted), not a fault of the query."""
+    if isinstance(error, PoolTimeout):
+        return True
+    return isinstance(error, DBAPIError) and (
+        error.connection_invalidated or isinstance(error, (OperationalError, InterfaceError))
+    )
+
+
+@asynccontextmanager
+async def _reachable() -> AsyncIterator[None]:
+    """Turn an unreachable database into the core's StorageUnavailable (the web answers 503)."""
+    try:
+        yield
+    except (DBAPIError, PoolTimeout) as error:
+        if _unreachable(error) and _classify_safe(error) is None:
+            raise StorageUnavailable(UNREACHABLE_MESSAGE) from error
+        raise
+
+
+def _classify_safe(error: Exception) -> _Conflict | None:
+    return _classify(error) if isinstance(error, DBAPIError) else None
+
+
 @define
 class Transactions:
     """Runs writes in one transaction each, translating conflicts; `lock_practitioner` makes
@@ -94,7 +120,7 @@ class Transactions:
         """Run `work` in a write transaction; an overlapping live booking raises SlotUnavailable."""
         for attempt in range(1, _DEADLOCK_ATTEMPTS + 1):
             try:
-                async with self._transaction() as connection:
+                async with _reachable(), self._transaction() as connection:
                     return await work(connection)
             except DBAPIError as error:
                 conflict = _classify(error)
@@ -121,5 +147,5 @@ class Transactions:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
-        async with self.engine.connect() as connection:
+        async with _reachable(), self.engine.connect() as connection:
             yield connection
