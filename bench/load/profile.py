@@ -1,0 +1,76 @@
+"""py-spy over the server while a phase runs, and a text summary of what it recorded.
+
+python -m bench.load --profile var/profiles      record the 1-worker phases (py-spy in .venv)
+python -m bench.load.profile var/profiles/availability-week-1w.txt [--top 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+@contextmanager
+def profiling(pid: int, output: Path | None, seconds: float) -> Iterator[None]:
+    """Sample `pid` and its worker processes for `seconds` into `output` (collapsed stacks)."""
+    if output is None:
+        yield
+        return
+    py_spy = Path(sys.executable).with_name("py-spy")
+    if not py_spy.exists():
+        raise RuntimeError("--profile needs py-spy: .venv/bin/pip install py-spy")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    command = [str(py_spy), "record", "--pid", str(pid), "--subprocesses", "--nonblocking"]
+    command += ["--rate", "200", "--format", "raw", "--duration", str(max(1, round(seconds)))]
+    recorder = subprocess.Popen([*command, "--output", str(output)], stdout=subprocess.DEVNULL)
+    try:
+        yield
+    finally:
+        try:
+            recorder.wait(timeout=seconds + 30)
+        except subprocess.TimeoutExpired:
+            recorder.kill()
+            recorder.wait()
+
+
+def summarise(lines: list[str], top: int) -> str:
+    """Functions by share of samples: inclusive (anywhere on the stack) and self (on top)."""
+    inclusive: Counter[str] = Counter()
+    own: Counter[str] = Counter()
+    total = 0
+    for line in lines:
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        count = int(count_text)
+        frames = [f for f in stack.split(";") if not f.startswith("process ")]
+        if not frames:
+            continue
+        total += count
+        own[frames[-1]] += count
+        for frame in set(frames):
+            inclusive[frame] += count
+    if not total:
+        return "no samples"
+    out = [f"{total} samples", "", "inclusive:"]
+    out += [f"{n / total:6.1%}  {frame}" for frame, n in inclusive.most_common(top)]
+    out += ["", "self:"]
+    out += [f"{n / total:6.1%}  {frame}" for frame, n in own.most_common(top)]
+    return "\n".join(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.load.profile")
+    parser.add_argument("file", type=Path)
+    parser.add_argument("--top", type=int, default=30)
+    args = parser.parse_args()
+    print(summarise(args.file.read_text().splitlines(), args.top))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,209 @@
+"""One run: database, practitioners, fake Stripe, then per worker count the service's phases and the
+bare endpoint's, each phase bounded by `seconds` (+ warm-up) or by a fixed number of requests."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Coroutine
+from contextlib import ExitStack
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+import uvloop
+from attrs import define, field, frozen
+
+from bench.load import drive, scenarios
+from bench.load.client import Connection
+from bench.load.database import fresh_database, live_bookings, raw_insert_rate
+from bench.load.practitioners import flash_id, regular_id, write_practitioners
+from bench.load.processes import booking_command, free_port, python_module, run_once, serving
+from bench.load.profile import profiling
+from bench.load.report import AVAILABILITY_TARGET, BOOKING_TARGET, P99_TARGET_MS, FlashSale, Row
+from bench.load.sample import Sample
+
+T = TypeVar("T")
+HOST = "127.0.0.1"
+WEBHOOK_SECRET = "whsec_fake_load_bench"
+BOOKING_PRACTITIONERS = 40  # per worker count: ~300 free slots each, far more than a phase books
+PACED_CONNECTIONS = 8
+
+
+@frozen
+class Options:
+    admin_url: str
+    workers: tuple[int, ...] = (1, 2)
+    seconds: float = 5.0
+    warmup: float = 1.0
+    connections: int = 16
+    practitioners: int = 300
+    flash_clients: int = 200
+    flash_slots: int = 20
+    paced_fraction: float = 0.5
+    profile_dir: Path | None = None
+
+
+@define
+class Results:
+    raw_insert: Sample | None = None
+    rows: list[Row] = field(factory=list)
+    flash_sales: list[FlashSale] = field(factory=list)
+
+
+def measure(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Each phase on a fresh uvloop loop: the load generator pays as little per request as it can."""
+    return uvloop.run(coroutine)
+
+
+class LoadRun:
+    def __init__(self, options: Options, stack: ExitStack) -> None:
+        self.options = options
+        self.stack = stack
+        self.tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="booking-load-")))
+        self.first = scenarios.first_day(date.today())
+        self.results = Results()
+        self.env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"} | {
+            "BOOKING_SECRET_KEY": "load-bench-secret-" + "x" * 32,
+            "STRIPE_SECRET_KEY": "sk_test_fake_load_bench",
+            "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "BOOKING_DATA_DIR": str(self.tmp / "data"),
+            "BOOKING_RATE_LIMIT_PER_MINUTE": "10000",  # the bench is one client address
+            "NO_PROXY": "127.0.0.1,localhost",
+        }
+
+    def execute(self) -> Results:
+        o = self.options
+        self.env["DATABASE_URL"] = self.stack.enter_context(fresh_database(o.admin_url, self.env))
+        toml = self.tmp / "practitioners.toml"
+        write_practitioners(toml, o.practitioners, [f"{n}w" for n in o.workers])
+        run_once(booking_command("practitioners", "import", str(toml)), self.env)
+        stripe_port = free_port()
+        self.stack.enter_context(
+            serving(
+                "fake-stripe",
+                python_module(
+                    "bench.load.stripe_server", "--port", str(stripe_port), "--webhook-secret", WEBHOOK_SECRET
+                ),
+                self.env,
+                f"http://{HOST}:{stripe_port}/v1/events/none*",
+                self.tmp,
+            )
+        )
+        self.env["STRIPE_API_BASE"] = f"http://{HOST}:{stripe_port}"
+        self.results.raw_insert = measure(
+            raw_insert_rate(
+                self.env["DATABASE_URL"], connections=o.connections, seconds=o.seconds, warmup=o.warmup
+            )
+        )
+        for index, workers in enumerate(o.workers):
+            self._worker_count(index, workers)
+        return self.results
+
+    def _saturate(self, port: int, request_for: drive.RequestFor) -> Sample:
+        o = self.options
+        return measure(
+            drive.saturate(
+                HOST, port, request_for, connections=o.connections, seconds=o.seconds, warmup=o.warmup
+            )
+        )
+
+    def _profiled(self, pid: int, name: str, workers: int) -> Any:
+        o = self.options
+        output = o.profile_dir / f"{name}-{workers}w.txt" if o.profile_dir else None
+        return profiling(pid, output, o.seconds + o.warmup)
+
+    def _worker_count(self, index: int, workers: int) -> None:
+        o = self.options
+        everyone = [regular_id(n) for n in range(o.practitioners)]
+        bookable = everyone[index * BOOKING_PRACTITIONERS : (index + 1) * BOOKING_PRACTITIONERS]
+        port = free_port()
+        env = self.env | {"PORT": str(port)}
+        if workers > 1:
+            metrics_dir = self.tmp / f"metrics-{workers}"
+            metrics_dir.mkdir()
+            env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+        command = booking_command("serve", "--port", str(port), "--workers", str(workers))
+        with serving(f"booking-{workers}w", command, env, f"http://{HOST}:{port}/readyz", self.tmp) as server:
+            slots = measure(self._open_slots(port, bookable, days=58))
+            with self._profiled(server.pid, "availability-week", workers):
+                week = self._saturate(port, scenarios.availability_requests(everyone, self.first, 7))
+            month = self._saturate(port, scenarios.availability_requests(everyone, self.first, 30))
+            rate = max(1.0, o.paced_fraction * week.per_second)
+            calm = measure(
+                drive.paced(
+                    HOST,
+                    port,
+                    scenarios.availability_requests(everyone, self.first, 7),
+                    rate=rate,
+                    connections=PACED_CONNECTIONS,
+                    seconds=o.seconds,
+                )
+            )
+            with self._profiled(server.pid, "booking-create", workers):
+                create = self._saturate(port, scenarios.booking_requests(slots))
+            flash = self._flash_sale(port, workers)
+        with serving(
+            f"bare-{workers}w",
+            python_module("bench.load.bare", "--port", str(port), "--workers", str(workers)),
+            self.env,
+            f"http://{HOST}:{port}/bare",
+            self.tmp,
+        ):
+            bare_week = self._saturate(port, scenarios.bare_requests("GET", week.mean_body))
+            bare_month = self._saturate(port, scenarios.bare_requests("GET", month.mean_body))
+            post_body = scenarios.booking_body(regular_id(0), "2030-01-07T09:00:00+01:00", 0)
+            bare_post = self._saturate(port, scenarios.bare_requests("POST", create.mean_body, post_body))
+
+        def kb(sample: Sample) -> str:
+            return f"{sample.mean_body / 1000:.1f} kB"
+
+        self.results.rows += [
+            Row(
+                "availability, 1 week",
+                workers,
+                week,
+                bare_week,
+                f"bare GET {kb(week)}",
+                target=AVAILABILITY_TARGET,
+            ),
+            Row("availability, 30 days", workers, month, bare_month, f"bare GET {kb(month)}"),
+            Row(
+                f"availability, 1 week, paced at {rate:,.0f}/s ({o.paced_fraction:.0%} of saturation)",
+                workers,
+                calm,
+                bare_week,
+                f"bare GET {kb(week)}",
+                p99_target_ms=P99_TARGET_MS if workers == 1 else None,
+            ),
+            Row(
+                "booking creation, distinct slots, fake Stripe",
+                workers,
+                create,
+                bare_post,
+                f"bare POST {kb(create)}",
+                expected=(201,),
+                target=BOOKING_TARGET,
+                raw_insert=self.results.raw_insert,
+            ),
+        ]
+        self.results.flash_sales.append(flash)
+
+    async def _open_slots(self, port: int, practitioner_ids: list[str], days: int) -> list[tuple[str, str]]:
+        connection = Connection(HOST, port)
+        try:
+            return await scenarios.open_slots(connection, practitioner_ids, self.first, days)
+        finally:
+            await connection.close()
+
+    def _flash_sale(self, port: int, workers: int) -> FlashSale:
+        o = self.options
+        practitioner = flash_id(f"{workers}w")
+        slots = measure(self._open_slots(port, [practitioner], days=14))[: o.flash_slots]
+        if len(slots) < o.flash_slots:
+            raise RuntimeError(f"{practitioner} offers only {len(slots)} slots in two weeks")
+        requests = [scenarios.booking_requests(slots)(n) for n in range(o.flash_clients)]
+        sample, answers = measure(drive.burst(HOST, port, requests))
+        sold_out = max((at for status, at in answers if status == 201), default=float("nan"))
+        live = live_bookings(self.env["DATABASE_URL"], practitioner)
+        return FlashSale(workers, o.flash_slots, sample, sold_out, live)
