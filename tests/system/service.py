@@ -1,0 +1,119 @@
+"""`booking serve` as a separate process tree, configured only through its environment."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+import httpx
+from attrs import frozen
+
+from tests.browser.conftest import free_port
+
+BOOKING = Path(sys.executable).with_name("booking")
+STARTUP_ATTEMPTS = 150  # x 0.1 s
+STOP_SECONDS = 15
+CLI_SECONDS = 60
+NO_PROXY = {"NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
+
+
+class ServiceFailed(AssertionError):
+    """The service did not start, or a CLI command failed; the message carries its output."""
+
+
+@frozen
+class StripeConfig:
+    api_base: str
+    webhook_secret: str
+
+
+def service_env(database_url: str, stripe: StripeConfig, data_dir: Path, **extra: str) -> dict[str, str]:
+    """What an operator would set, plus a generous rate limit (all test clients share one address)."""
+    return (
+        dict(os.environ)
+        | {
+            "DATABASE_URL": database_url,
+            "BOOKING_SECRET_KEY": "system-test-secret-" + "x" * 32,
+            "STRIPE_SECRET_KEY": "sk_test_fake_system",
+            "STRIPE_WEBHOOK_SECRET": stripe.webhook_secret,
+            "STRIPE_API_BASE": stripe.api_base,
+            "BOOKING_DATA_DIR": str(data_dir),
+            "BOOKING_RATE_LIMIT_PER_MINUTE": "10000",
+        }
+        | NO_PROXY
+        | extra
+    )
+
+
+@frozen
+class RunningService:
+    base_url: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def worker_pids(self) -> list[int]:
+        """The uvicorn workers: the children of the supervising process."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in children.read_text().split()] if children.exists() else []
+
+
+@contextmanager
+def serving(env: Mapping[str, str], log_path: Path, workers: int = 2) -> Iterator[RunningService]:
+    """Start `booking serve`, wait for /readyz, yield; always terminate the whole process tree."""
+    port = free_port()
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [str(BOOKING), "serve", "--port", str(port), "--workers", str(workers)],
+            env=dict(env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so cleanup reaches every worker
+        )
+        service = RunningService(f"http://127.0.0.1:{port}", process, log_path)
+        try:
+            _wait_ready(service)
+            yield service
+        finally:
+            _stop(process)
+
+
+def _wait_ready(service: RunningService) -> None:
+    for _ in range(STARTUP_ATTEMPTS):
+        if service.process.poll() is not None:
+            raise ServiceFailed(f"the service exited: {service.log()}")
+        try:
+            if httpx.get(f"{service.base_url}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise ServiceFailed(f"the service did not become ready: {service.log()}")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        with suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=STOP_SECONDS)
+    with suppress(ProcessLookupError):  # workers the supervisor did not take down (e.g. a restarted one)
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=STOP_SECONDS)
+
+
+def run_cli(args: Sequence[str], env: Mapping[str, str]) -> str:
+    """Run a `booking` command to completion; its output, or ServiceFailed with it."""
+    result = subprocess.run(
+        [str(BOOKING), *args], env=dict(env), capture_output=True, text=True, timeout=CLI_SECONDS, check=False
+    )
+    if result.returncode != 0:
+        raise ServiceFailed(f"booking {' '.join(args)} failed: {result.stdout}{result.stderr}")
+    return result.stdout
