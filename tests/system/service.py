@@ -65,6 +65,24 @@ class RunningService:
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
         return [int(pid) for pid in children.read_text().split()] if children.exists() else []
 
+    def worker_connected_to(self, port: int) -> int | None:
+        """The worker with an open TCP connection to 127.0.0.1:`port` (read from /proc), if any."""
+        inodes = _socket_inodes_connected_to(port)
+        for pid in self.worker_pids():
+            fds = Path(f"/proc/{pid}/fd")
+            with suppress(FileNotFoundError, PermissionError):
+                if any(
+                    os.readlink(fd).removeprefix("socket:[").rstrip("]") in inodes for fd in fds.iterdir()
+                ):
+                    return pid
+        return None
+
+
+def _socket_inodes_connected_to(port: int) -> set[str]:
+    remote = f"0100007F:{port:04X}"  # 127.0.0.1 as /proc/net/tcp writes it
+    lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    return {fields[9] for fields in (line.split() for line in lines) if fields[2] == remote}
+
 
 @contextmanager
 def serving(env: Mapping[str, str], log_path: Path, workers: int = 2) -> Iterator[RunningService]:
