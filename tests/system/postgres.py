@@ -39,7 +39,8 @@ def require_shared_server() -> str:
         check_reachable(ADMIN_URL)
     except psycopg.OperationalError as error:
         shown = make_url(ADMIN_URL).render_as_string(hide_password=True)
-        skip_or_fail(f"PostgreSQL not reachable at {shown} (BOOKING_TEST_POSTGRES_URL): {str(error).strip()}")
+        reason = " ".join(str(error).split())  # the driver's message spans lines; a skip reason is one
+        skip_or_fail(f"PostgreSQL not reachable at {shown} (BOOKING_TEST_POSTGRES_URL): {reason}")
     return ADMIN_URL
 
 
