@@ -70,8 +70,9 @@ def create_app(source: Settings | Container, *, build: Builder = build_container
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ],
         middleware=[
-            Middleware(RequestContextMiddleware, metrics=metrics),
+            # Outermost, so that even the 500 answered by the request context carries the headers.
             Middleware(SecurityHeadersMiddleware, https=settings.https),
+            Middleware(RequestContextMiddleware, metrics=metrics),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
             Middleware(
                 RateLimitMiddleware,

@@ -1,0 +1,213 @@
+"""The security review's checks, each as a test: headers on every answer, CSRF, cancel tokens,
+unguessable ids, the rate limit, webhook signatures, and logs without personal data."""
+
+from __future__ import annotations
+
+import base64
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from starlette.requests import Request
+from starlette.routing import Route
+
+from booking_adapters.stripe import LocalTestGateway
+from booking_adapters.stripe.signing import signature_headers
+from tests.fuzz.stacks import CLIENT, HTML, Stack, embedded_stack, hidden_fields, memory_stack
+
+SECURITY_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy")
+
+
+def assert_error(response_json: object, code: str) -> None:
+    assert isinstance(response_json, dict) and set(response_json) == {"error"}
+    assert response_json["error"]["code"] == code
+    assert response_json["error"]["message"]
+
+
+def assert_security_headers(headers: object, where: str) -> None:
+    for name in SECURITY_HEADERS:
+        assert name in headers, f"{where}: no {name}"  # type: ignore[operator]
+    csp = headers["Content-Security-Policy"]  # type: ignore[index]
+    assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp, where
+    assert headers["X-Content-Type-Options"] == "nosniff", where  # type: ignore[index]
+
+
+# -- headers ---------------------------------------------------------------------------------------
+
+
+def test_every_kind_of_answer_carries_the_security_headers(stack: Stack) -> None:
+    created = stack.book()
+    big = b"x" * (stack.client.app.state.settings.max_body_bytes + 1)  # type: ignore[attr-defined]
+    requests: list[tuple[str, str, dict[str, object]]] = [
+        ("GET", "/", {"headers": HTML}),
+        ("GET", "/book/jane-doe", {"headers": HTML}),
+        ("POST", "/book/jane-doe", {"data": {"name": "x"}, "headers": HTML}),  # 403, CSRF
+        ("GET", "/book/nobody", {"headers": HTML}),  # 404 page
+        ("GET", "/api/practitioners", {}),
+        ("GET", "/api/practitioners/jane-doe/availability", {"params": {"timezone": "Mars/Base"}}),
+        ("GET", f"/api/bookings/{created['id']}", {}),
+        ("POST", "/api/bookings", {"content": b"{"}),  # 400
+        ("POST", "/api/bookings", {"content": big}),  # 413
+        ("DELETE", "/api/practitioners", {}),  # 405
+        ("GET", "/api/nothing", {}),  # 404
+        ("POST", "/api/webhooks/stripe", {"content": b"{}"}),  # 400
+        ("GET", "/booking/success", {"params": {"booking": created["id"]}, "headers": HTML}),
+        ("GET", "/healthz", {}),
+        ("GET", "/readyz", {}),
+        ("GET", "/metrics", {}),
+        ("GET", "/openapi.json", {}),
+        ("GET", "/static/style.css", {}),
+    ]
+    for method, path, options in requests:
+        response = stack.client.request(method, path, follow_redirects=False, **options)  # type: ignore[arg-type]
+        assert response.status_code < 500, (method, path, response.status_code)
+        assert_security_headers(response.headers, f"{method} {path} -> {response.status_code}")
+
+
+def test_the_answer_to_an_unexpected_error_carries_them_too(tmp_path: Path) -> None:
+    async def broken(request: Request) -> None:
+        raise RuntimeError("boom")
+
+    with memory_stack(tmp_path) as stack:
+        stack.client.app.router.routes.insert(0, Route("/api/broken", broken))  # type: ignore[attr-defined]
+        for headers in ({}, HTML):
+            response = stack.client.get("/api/broken", headers=headers)
+            assert response.status_code == 500
+            assert_security_headers(response.headers, "500")
+
+
+def test_the_rate_limit_answers_429_in_the_error_shape_on_both_booking_routes(tmp_path: Path) -> None:
+    with memory_stack(tmp_path, rate_limit=2) as stack:
+        before = stack.snapshot()
+        first, second, limited = (stack.client.post("/api/bookings", json={}) for _ in range(3))
+        assert (first.status_code, second.status_code, limited.status_code) == (422, 422, 429)
+        assert_error(limited.json(), "rate_limited")
+        assert int(limited.headers["Retry-After"]) >= 1
+        assert_security_headers(limited.headers, "429")
+        page = stack.client.post("/book/jane-doe", data={"name": "Ann"}, headers=HTML)
+        assert page.status_code == 429  # the form shares the bucket of the address
+        assert stack.snapshot() == before
+
+
+# -- CSRF ------------------------------------------------------------------------------------------
+
+
+def _open_form(stack: Stack) -> tuple[dict[str, str], str]:
+    page = stack.client.get("/book/jane-doe", headers=HTML)
+    start = re.search(r'name="start" value="([^"]+)"', page.text)
+    assert page.status_code == 200 and start is not None
+    return hidden_fields(page.text), start.group(1)
+
+
+def test_a_form_post_without_or_with_a_forged_csrf_token_is_refused_and_changes_nothing(stack: Stack) -> None:
+    fields, start = _open_form(stack)
+    form = fields | CLIENT | {"start": start}
+    cookie = stack.client.cookies.get("booking_csrf")
+    assert cookie
+    forged = {
+        "no token": {k: v for k, v in form.items() if k != "csrf_token"},
+        "empty token": form | {"csrf_token": ""},
+        "token of another value": form | {"csrf_token": fields["csrf_token"][:-2] + "AA"},
+        "the raw cookie as token": form | {"csrf_token": cookie},
+    }
+    before = stack.snapshot()
+    for label, data in forged.items():
+        response = stack.client.post("/book/jane-doe", data=data, follow_redirects=False)
+        assert response.status_code == 403, label
+        assert_error(response.json(), "csrf_rejected")
+    stack.client.cookies.delete("booking_csrf")  # a cross-site post: the token, but not the cookie
+    assert stack.client.post("/book/jane-doe", data=form, follow_redirects=False).status_code == 403
+    assert stack.snapshot() == before
+    stack.client.cookies.set("booking_csrf", cookie)
+    accepted = stack.client.post("/book/jane-doe", data=form, follow_redirects=False)
+    assert accepted.status_code == 303  # the same form with its token books: the refusals were CSRF
+    assert stack.snapshot() != before
+
+
+def test_cancelling_needs_the_token_and_the_csrf_token(stack: Stack) -> None:
+    created = stack.book()
+    path = f"/api/bookings/{created['id']}/cancel"
+    before = stack.snapshot()
+    for wrong in ("", "0" * 64, str(created["cancel_token"]).upper(), str(created["cancel_token"])[:-1]):
+        response = stack.client.post(path, json={"cancel_token": wrong})
+        assert response.status_code == 403, wrong
+        assert_error(response.json(), "invalid_cancel_token")
+    page = stack.client.get(f"/booking/{created['id']}/cancel", params={"token": created["cancel_token"]})
+    form = hidden_fields(page.text)
+    forged = stack.client.post(
+        f"/booking/{created['id']}/cancel", data=form | {"csrf_token": "forged"}, headers=HTML
+    )
+    assert forged.status_code == 403
+    wrong_token = stack.client.post(f"/booking/{created['id']}/cancel", data=form | {"token": "0" * 64})
+    assert wrong_token.status_code == 403
+    assert stack.snapshot() == before
+    assert stack.client.get(f"/api/bookings/{created['id']}").json()["status"] == "pending_payment"
+    cancelled = stack.client.post(path, json={"cancel_token": created["cancel_token"]})
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+
+
+# -- enumeration -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    with embedded_stack(tmp_path_factory.mktemp("embedded")) as stack:
+        yield stack
+
+
+def test_booking_ids_carry_128_random_bits_and_cancel_tokens_are_never_stored(embedded: Stack) -> None:
+    created = [embedded.book() for _ in range(6)]
+    ids = [str(c["id"]) for c in created]
+    assert len(set(ids)) == len(ids)
+    for booking_id in ids:
+        assert len(base64.urlsafe_b64decode(booking_id + "==")) >= 16
+    tokens = [str(c["cancel_token"]) for c in created]
+    assert all(re.fullmatch(r"[0-9a-f]{64}", token) for token in tokens)  # HMAC-SHA256
+    stored = repr(embedded.snapshot())
+    assert not any(token in stored for token in tokens)  # only their hashes are kept
+
+
+def test_a_booking_read_by_id_shows_no_contact_details(stack: Stack) -> None:
+    created = stack.book(name="Zed Quill", email="zed.quill@example.org", phone="+44 20 7946 0958")
+    response = stack.client.get(f"/api/bookings/{created['id']}")
+    assert response.status_code == 200
+    assert set(response.json()) == {
+        "id", "status", "start", "end", "timezone", "hold_expires_at", "price", "practitioner",
+    }  # fmt: skip
+    for personal in ("Zed Quill", "zed.quill", "7946", "+442079460958", str(created["cancel_token"])):
+        assert personal not in response.text
+
+
+# -- webhooks --------------------------------------------------------------------------------------
+
+
+def _webhook_secret(stack: Stack) -> str:
+    return (stack.data_dir / "webhook_secret").read_text().strip()
+
+
+def test_forged_stale_tampered_or_unsigned_webhooks_are_400_and_change_nothing(embedded: Stack) -> None:
+    created = embedded.book()
+    gateway = embedded.client.app.state.booking.payments  # type: ignore[attr-defined]
+    assert isinstance(gateway, LocalTestGateway)
+    genuine = gateway.pay(str(created["checkout_session_id"]))  # signed, but not delivered yet
+    secret = _webhook_secret(embedded)
+    attempts = {
+        "forged": (genuine.payload, signature_headers(genuine.payload, "whsec_fake_attacker")),
+        "stale": (
+            genuine.payload,
+            signature_headers(genuine.payload, secret, timestamp=int(time.time()) - 900),
+        ),
+        "tampered": (genuine.payload.replace(b'"paid"', b'"unpaid"'), genuine.headers),
+        "unsigned": (genuine.payload, {"content-type": "application/json"}),
+        "garbage header": (genuine.payload, {"stripe-signature": "t=x,v1=\x7f"}),
+    }
+    before = embedded.snapshot()
+    for label, (payload, headers) in attempts.items():
+        response = embedded.client.post("/api/webhooks/stripe", content=payload, headers=headers)
+        assert response.status_code == 400, label
+        assert_error(response.json(), "invalid_signature")
+    assert embedded.snapshot() == before
+    delivered = embedded.client.post("/api/webhooks/stripe", content=genuine.payload, headers=genuine.headers)
+    assert delivered.json()["outcome"] == "confirmed"  # the same event, truly signed, is accepted
