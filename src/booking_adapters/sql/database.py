@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
-from booking_adapters.sql.directory import SqlDirectory
+from booking_adapters.sql.directory import CACHE_SECONDS, SqlDirectory
 from booking_adapters.sql.migrate import SchemaBehind, current_revisions, head_revisions, run_migrations
 from booking_adapters.sql.sqlite import configure_sqlite
 from booking_adapters.sql.store import SqlBookingStore
@@ -53,10 +53,17 @@ class Database:
         await self.engine.dispose()
 
 
-async def open_database(url: str, *, pool_size: int = 10, lock_practitioner: bool = False) -> Database:
+async def open_database(
+    url: str,
+    *,
+    pool_size: int = 10,
+    lock_practitioner: bool = False,
+    practitioner_cache_seconds: float = CACHE_SECONDS,
+) -> Database:
     """Connect to `url` (see `database_url` for the forms). Opening checks nothing: call `ping` and
     `require_current_schema`. An in-memory SQLite database is created and migrated here.
 
+    `practitioner_cache_seconds`: how long a process serves practitioners from memory (0: never).
     `lock_practitioner` queues PostgreSQL writes of one practitioner on an advisory lock instead of
     letting racing inserts deadlock and retry; docs/performance.md has the measurements.
     """
@@ -68,7 +75,8 @@ async def open_database(url: str, *, pool_size: int = 10, lock_practitioner: boo
     if engine.dialect.name == "sqlite":
         configure_sqlite(engine.sync_engine)
     transactions = Transactions(engine, lock_practitioner=lock_practitioner)
-    database = Database(engine, SqlBookingStore(transactions), SqlDirectory(transactions))
+    directory = SqlDirectory(transactions, cache_seconds=practitioner_cache_seconds)
+    database = Database(engine, SqlBookingStore(transactions), directory)
     if is_sqlite_memory(url):
         await database.migrate()
     return database
