@@ -40,5 +40,6 @@ def log_config(level: str) -> dict[str, Any]:
             "uvicorn.error": {"level": level},
             "uvicorn.access": {"handlers": [], "propagate": False},  # ours has no query strings
             "alembic": {"level": "WARNING"},  # the readiness probe asks Alembic on every call
+            "aiosqlite": {"level": "INFO"},  # its DEBUG lines carry every statement's parameters: PII
         },
     }

@@ -4,17 +4,22 @@ unguessable ids, the rate limit, webhook signatures, and logs without personal d
 from __future__ import annotations
 
 import base64
+import io
+import json
+import logging
 import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pythonjsonlogger.json import JsonFormatter
 from starlette.requests import Request
 from starlette.routing import Route
 
 from booking_adapters.stripe import LocalTestGateway
 from booking_adapters.stripe.signing import signature_headers
+from booking_web.logs import RequestIdFilter, log_config
 from tests.fuzz.stacks import CLIENT, HTML, Stack, embedded_stack, hidden_fields, memory_stack
 
 SECURITY_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy")
@@ -211,3 +216,51 @@ def test_forged_stale_tampered_or_unsigned_webhooks_are_400_and_change_nothing(e
     assert embedded.snapshot() == before
     delivered = embedded.client.post("/api/webhooks/stripe", content=genuine.payload, headers=genuine.headers)
     assert delivered.json()["outcome"] == "confirmed"  # the same event, truly signed, is accepted
+
+
+# -- logs ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def json_log() -> Iterator[io.StringIO]:
+    """The production logging at LOG_LEVEL=DEBUG (its JSON formatter and its per-logger levels) on
+    the root logger, for the length of a test."""
+    config = log_config("DEBUG")
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    formatter = config["formatters"]["json"]
+    handler.setFormatter(JsonFormatter(formatter["fmt"], rename_fields=formatter["rename_fields"]))
+    handler.addFilter(RequestIdFilter())
+    loggers = {name: logging.getLogger(name) for name in ("", *config["loggers"])}
+    levels = {name: logger.level for name, logger in loggers.items()}
+    for name, options in config["loggers"].items():
+        loggers[name].setLevel(options.get("level", levels[name]))
+    loggers[""].setLevel(logging.DEBUG)
+    loggers[""].addHandler(handler)
+    yield stream
+    loggers[""].removeHandler(handler)
+    for name, level in levels.items():
+        loggers[name].setLevel(level)
+
+
+def test_the_logs_of_a_whole_booking_hold_no_personal_data(embedded: Stack, json_log: io.StringIO) -> None:
+    """Regression: at LOG_LEVEL=DEBUG, aiosqlite logged every INSERT with the client's name, e-mail
+    and phone (found with this very flow)."""
+    personal = {"name": "Quentin Zebulon", "email": "quentin.zebulon@example.net", "phone": "+1 212 555 0187"}
+    created = embedded.book("sam-lee", **personal)
+    session = str(created["checkout_session_id"])
+    paid = embedded.client.post(f"/test-payments/{session}/pay", follow_redirects=True, headers=HTML)
+    assert paid.status_code == 200 and "confirmed" in paid.text.lower()
+    embedded.deliver_outbox()
+    cancel_page = embedded.client.get(
+        f"/booking/{created['id']}/cancel", params={"token": created["cancel_token"]}, headers=HTML
+    )
+    embedded.client.post(f"/booking/{created['id']}/cancel", data=hidden_fields(cancel_page.text))
+    embedded.deliver_outbox()
+    assert embedded.client.get(f"/api/bookings/{created['id']}").json()["status"] != "confirmed"
+
+    lines = [json.loads(line) for line in json_log.getvalue().splitlines()]
+    assert any(line.get("logger") == "booking_web.access" for line in lines)  # the capture works
+    text = json.dumps([line for line in lines if line.get("logger") != "httpx"]).lower()  # not the client's
+    for secret in (*personal.values(), "quentin", "zebulon", "2125550187", str(created["cancel_token"])):
+        assert secret.lower() not in text, secret
