@@ -60,6 +60,10 @@ class RunningService:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def unexpected_errors(self) -> list[str]:
+        """Log lines of requests that failed unexpectedly (answered 500 with an error id)."""
+        return [line[:2000] for line in self.log().splitlines() if "unexpected error" in line]
+
     def worker_pids(self) -> list[int]:
         """The uvicorn workers: the children of the supervising process."""
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")

@@ -71,7 +71,8 @@ def test_postgres_restart_under_load(stripe: StripeConfig, tmp_path: Path) -> No
                 cluster.start()
                 recovered = _recovered(service.base_url)
                 time.sleep(LOAD_SECONDS)
-            log = service.log()
+            # Background rounds (outbox, housekeeping) may log the outage with its trace; requests may not.
+            unexpected = service.unexpected_errors()
             after = _book_first_free(service.base_url, "sam-lee")
             assert service.process.poll() is None  # the same service, never restarted
 
@@ -85,6 +86,6 @@ def test_postgres_restart_under_load(stripe: StripeConfig, tmp_path: Path) -> No
         assert load.between(recovered, float("inf")), "no load after recovery"
         assert readiness.status_code == 503
         assert after.status_code == 201, after.text
-        assert "Traceback" not in log
+        assert unexpected == []
         assert invariants.overlapping_live_bookings(database_url) == []
         assert invariants.history_gaps(database_url) == []

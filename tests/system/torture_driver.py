@@ -197,12 +197,14 @@ class Driver:
             self.age_hold(booking)  # housekeeping or `payments reconcile` releases it
 
     def idempotent_retry(self) -> None:
+        """A retry with the same Idempotency-Key replays a created booking. After a refusal the key
+        was not used up: the retry may find the slot freed meanwhile."""
         slot, key = self.pick_slot(), f"retry-{self.plan.number}-{self.serial}"
         first, second = self.book(slot, key), self.book(slot, key)
-        if (first is None) != (second is None) or (first and second and first["id"] != second["id"]):
-            self.surprises.append(f"idempotent retry gave two answers: {first} / {second}")
-        if first:
-            self.at_stripe(first, "complete")
+        if first and (second is None or second["id"] != first["id"]):
+            self.surprises.append(f"idempotent retry of {first['id']} gave {second and second['id']}")
+        if second:
+            self.at_stripe(second, "complete")
 
     def off_grid(self) -> None:
         practitioner, start = self.rng.choice(self.plan.hot_slots)
