@@ -8,6 +8,7 @@ import logging
 from collections import Counter
 
 import anyio
+import anyio.lowlevel
 from attrs import define, field
 
 from booking_core import Outbox, OutboxRelay, RelayReport
@@ -42,16 +43,23 @@ class OutboxWorker:
             await self.outbox.claim(channel.name, now, limit=1, lease_seconds=0)
 
     async def deliver_pending(self, max_passes: int = MAX_PASSES) -> RelayReport:
-        """Relay passes while one delivers something (at most `max_passes`); the totals."""
+        """Relay passes while one delivers something (at most `max_passes`); the totals.
+
+        A pass is shielded from cancellation: a stopping process finishes the pass under way (each
+        delivery is bounded by its channel's timeouts) instead of abandoning a database transaction
+        mid-flight, which leaves aiosqlite connections closing after their event loop is gone."""
         total = RelayReport()
         for _ in range(max_passes):
-            report = await self.relay.run_once()
+            with anyio.CancelScope(shield=True):
+                report = await self.relay.run_once()
             total = combined(total, report)
+            for outcome in ("delivered", "failed", "gave_up"):
+                self.metrics.outbox_deliveries.labels(outcome=outcome).inc(getattr(report, outcome))
             if not report.delivered:
                 break
-        for outcome in ("delivered", "failed", "gave_up"):
-            self.metrics.outbox_deliveries.labels(outcome=outcome).inc(getattr(total, outcome))
-        await self.record_failures()
+            await anyio.lowlevel.checkpoint()  # where a stopping process leaves the loop
+        with anyio.CancelScope(shield=True):
+            await self.record_failures()
         return total
 
     async def record_failures(self) -> None:
