@@ -33,6 +33,11 @@ class CancelBody:
 def _strict_str(value: object, _type: object) -> str:
     if not isinstance(value, str):
         raise ValueError("Expected a string.")
+    if not value.isascii():
+        try:
+            value.encode()
+        except UnicodeEncodeError:  # JSON may escape a lone surrogate (\ud800); it is not text
+            raise ValueError("The text is not valid Unicode.") from None
     return value
 
 
@@ -57,7 +62,7 @@ def parse_body(raw: bytes, shape: type[T]) -> T:
     """A request body as `shape`: MalformedBody if it is not JSON, InvalidInput naming every bad field."""
     try:
         data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (ValueError, RecursionError):  # also numbers of over 4300 digits and nesting past the stack
         raise MalformedBody("The request body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise InvalidInput({"body": "Expected a JSON object."}, "The request body has the wrong shape.")
