@@ -26,7 +26,10 @@ def days_window(first: date, last: date, timezone: str) -> tuple[datetime, datet
     """From the start of `first` to the end of `last`, local days in `timezone`."""
     if last < first:
         raise InvalidInput({"end": "The end date must not be before the start date."})
-    return local_midnight(first, timezone), local_midnight(last + timedelta(days=1), timezone)
+    try:
+        return local_midnight(first, timezone), local_midnight(last + timedelta(days=1), timezone)
+    except OverflowError:  # the calendar's first and last days have no midnight in every zone
+        raise InvalidInput({"start" if first.year == 1 else "end": "This date is out of range."}) from None
 
 
 def slots_by_day(slots: Iterable[TimeRange], timezone: str) -> list[tuple[date, list[datetime]]]:
