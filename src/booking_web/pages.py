@@ -7,7 +7,7 @@ import functools
 import hmac
 import secrets
 import zoneinfo
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from starlette.datastructures import FormData
@@ -120,7 +120,13 @@ def _parse_start(value: str) -> datetime | None:
         start = datetime.fromisoformat(value)
     except ValueError:
         return None
-    return start if start.tzinfo is not None else None
+    if start.tzinfo is None:
+        return None
+    try:
+        start.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00+14:00: before the calendar's first instant
+        return None
+    return start
 
 
 def _valid_zone(name: str, fallback: str) -> str:
@@ -131,11 +137,13 @@ def _valid_zone(name: str, fallback: str) -> str:
     return name
 
 
-def _valid_week(text: str, today: date) -> date:
+def _valid_week(text: str, today: date, last_day: date) -> date:
+    """The week asked for if it can hold a bookable day, else this week (the page links no others)."""
     try:
-        return monday_of(date.fromisoformat(text))
+        week = monday_of(date.fromisoformat(text))
     except ValueError:
         return monday_of(today)
+    return week if monday_of(today) <= week <= last_day else monday_of(today)
 
 
 async def _booking_page(
@@ -153,14 +161,14 @@ async def _booking_page(
     service = service_of(request)
     timezone = _valid_zone(timezone, practitioner.timezone)
     today = today_in(timezone, service.clock)
-    week = _valid_week(week_text, today)
+    last_day = today + timedelta(days=practitioner.offer.horizon.days)
+    week = _valid_week(week_text, today, last_day)
     start, end = days_window(week, week + timedelta(days=6), timezone)
     try:
         availability = await service.list_availability(practitioner.id, TimeRange(start, end))
         days = slots_by_day(availability.slots, timezone)
     except ProviderError as error:
         days, message, status = [], error.message, status_for(error)
-    last_day = today + timedelta(days=practitioner.offer.horizon.days)
     token, cookie = _guard(request).form_token(request)
     context = {
         "practitioner": practitioner,
@@ -191,7 +199,8 @@ async def success_page(request: Request) -> Response:
     booking = await service.booking(request.query_params.get("booking", ""))
     session_id = request.query_params.get("session_id", "")
     paid_here = booking.checkout_session_id is not None and hmac.compare_digest(
-        session_id, booking.checkout_session_id
+        session_id.encode(),
+        booking.checkout_session_id.encode(),  # str must be ASCII, bytes need not
     )
     context = await _booking_context(service, booking)
     if paid_here:
