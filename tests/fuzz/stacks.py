@@ -8,6 +8,7 @@ import re
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import anyio
@@ -45,11 +46,17 @@ class Stack:
     data_dir: Path
     deliver_outbox: Callable[[], None] = lambda: None  # e-mails of the embedded default, on demand
 
-    def free_starts(self, practitioner_id: str = "jane-doe") -> list[str]:
-        """Slot starts currently offered (the default window: a week from today)."""
-        response = self.client.get(f"/api/practitioners/{practitioner_id}/availability")
-        assert response.status_code == 200, response.text
-        return [slot["start"] for slot in response.json()["slots"]]
+    def free_starts(self, practitioner_id: str = "jane-doe", weeks: int = 4) -> list[str]:
+        """Slot starts offered in the coming `weeks` (the fuzzers use up slots as they go)."""
+        today = self.client.app.state.booking.clock.now().date()  # type: ignore[attr-defined]
+        starts = []
+        for week in range(weeks):
+            first = today + timedelta(days=7 * week)
+            window = {"start": str(first), "end": str(first + timedelta(days=6)), "timezone": "UTC"}
+            response = self.client.get(f"/api/practitioners/{practitioner_id}/availability", params=window)
+            assert response.status_code == 200, response.text
+            starts += [slot["start"] for slot in response.json()["slots"]]
+        return starts
 
     def book(self, practitioner_id: str = "jane-doe", **details: str) -> dict[str, object]:
         """A new hold on the first free slot, through the API."""
