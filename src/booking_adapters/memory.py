@@ -198,7 +198,9 @@ class MemoryBookingStore:
     ) -> Sequence[OutboxItem]:
         with self._lock:
             start = self._channel_start.setdefault(channel, len(self._log))
-            items = []
+            items: list[OutboxItem] = []
+            if limit <= 0:
+                return items
             for seq in range(start + 1, len(self._log) + 1):
                 delivery = self._deliveries.setdefault((channel, seq), _Delivery())
                 if delivery.delivered or (delivery.attempts and delivery.next_attempt_at is None):

@@ -123,8 +123,9 @@ def parse_webhook_urls(value: str | None) -> list[str]:
     """WEBHOOK_URLS: comma-separated http(s) URLs; raises ValueError naming every bad one."""
     urls = [part.strip() for part in (value or "").split(",") if part.strip()]
     bad = [url for url in urls if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname]
-    if bad:
-        raise ValueError(f"WEBHOOK_URLS: not an http(s) URL: {', '.join(bad)}")
+    if bad:  # positions, not the URLs: they may carry credentials
+        positions = ", ".join(str(urls.index(url) + 1) for url in bad)
+        raise ValueError(f"WEBHOOK_URLS: entry {positions} is not an http(s) URL with a host.")
     return list(dict.fromkeys(urls))
 
 

@@ -159,6 +159,7 @@ def _payment_gateway(settings: Settings) -> PaymentGateway:
             settings.stripe_webhook_secret,
             settings.public_base_url,
             api_base=settings.stripe_api_base,
+            timeout_seconds=settings.stripe_timeout_seconds,
         )
     webhook_secret = settings.stripe_webhook_secret or persistent_secret(
         settings.data_dir / "webhook_secret", prefix="whsec_local_"

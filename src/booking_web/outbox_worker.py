@@ -11,7 +11,7 @@ import anyio
 import anyio.lowlevel
 from attrs import define, field
 
-from booking_core import Outbox, OutboxRelay, RelayReport
+from booking_core import Outbox, OutboxRelay, RelayReport, StorageUnavailable
 from booking_web.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -86,7 +86,9 @@ class OutboxWorker:
             self.changed.clear()  # a change during the pass below triggers the next one at once
             try:
                 await self.deliver_pending()
-            except Exception:  # e.g. the database blinked; the next round retries
+            except StorageUnavailable:  # expected while the database restarts: one line, not a trace
+                log.warning("outbox delivery round skipped: the database is not reachable")
+            except Exception:  # anything else is a bug worth its trace; the next round retries
                 log.exception("outbox delivery round failed")
             with anyio.move_on_after(interval_seconds):
                 await self.changed.wait()

@@ -49,6 +49,7 @@ class Settings:
     stripe_secret_key: str | None = None  # None: local test payments
     stripe_webhook_secret: str | None = None
     stripe_api_base: str | None = None
+    stripe_timeout_seconds: float = 10.0  # per attempt; the SDK tries up to 3 times
     max_body_bytes: int = 64 * 1024
     booking_rate_limit_per_minute: int = 10
     housekeeping_seconds: float = 45.0
@@ -116,6 +117,7 @@ class Settings:
             stripe_secret_key=reader.optional("STRIPE_SECRET_KEY"),
             stripe_webhook_secret=reader.optional("STRIPE_WEBHOOK_SECRET"),
             stripe_api_base=reader.optional("STRIPE_API_BASE"),
+            stripe_timeout_seconds=reader.number("STRIPE_TIMEOUT_SECONDS", 10.0, float, 1.0, 80.0),
             max_body_bytes=reader.number("MAX_BODY_BYTES", 64 * 1024, int, 1024, 10 * 1024 * 1024),
             booking_rate_limit_per_minute=reader.number("BOOKING_RATE_LIMIT_PER_MINUTE", 10, int, 1, 10_000),
             housekeeping_seconds=reader.number("HOUSEKEEPING_INTERVAL_SECONDS", 45.0, float, 1.0, 3600.0),
