@@ -13,6 +13,7 @@ from pathlib import Path
 
 import anyio
 from attrs import frozen
+from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from booking_adapters.memory import (
@@ -68,13 +69,12 @@ class Stack:
         return created
 
 
-@contextmanager
-def memory_stack(
+def memory_app(
     tmp: Path,
     *,
     practitioners: tuple[Practitioner, ...] = DEMO_PRACTITIONERS,
     rate_limit: int = GENEROUS_RATE_LIMIT,
-) -> Iterator[Stack]:
+) -> tuple[Starlette, MemoryBookingStore]:
     store = MemoryBookingStore()
     container = assemble(
         Settings(data_dir=tmp, booking_rate_limit_per_minute=rate_limit),
@@ -84,12 +84,22 @@ def memory_stack(
         ids=SequentialIds(),
         clock=ManualClock(),  # Monday 2030-01-07 08:00 UTC
     )
-    with TestClient(create_app(container), raise_server_exceptions=False) as client:
-        yield Stack("memory", client, lambda: tuple(store.all_bookings()), tmp)
+    return create_app(container), store
 
 
 @contextmanager
-def embedded_stack(tmp: Path, *, rate_limit: int = GENEROUS_RATE_LIMIT) -> Iterator[Stack]:
+def memory_stack(
+    tmp: Path,
+    *,
+    practitioners: tuple[Practitioner, ...] = DEMO_PRACTITIONERS,
+    rate_limit: int = GENEROUS_RATE_LIMIT,
+) -> Iterator[Stack]:
+    app, store = memory_app(tmp, practitioners=practitioners, rate_limit=rate_limit)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield Stack("memory", client, lambda: tuple(store.all_bookings()), tmp)
+
+
+def embedded_app(tmp: Path, *, rate_limit: int = GENEROUS_RATE_LIMIT) -> tuple[Starlette, list[OutboxWorker]]:
     """What `make run` serves with no environment variables, in `tmp` instead of var/.
 
     One difference: the outbox worker does not run in the background but when a test asks. Cancelled
@@ -108,14 +118,20 @@ def embedded_stack(tmp: Path, *, rate_limit: int = GENEROUS_RATE_LIMIT) -> Itera
             container.outbox_worker = None
         return container
 
-    app = create_app(settings, build=build_with_outbox_on_demand)
+    return create_app(settings, build=build_with_outbox_on_demand), workers
+
+
+@contextmanager
+def embedded_stack(tmp: Path, *, rate_limit: int = GENEROUS_RATE_LIMIT) -> Iterator[Stack]:
+    app, workers = embedded_app(tmp, rate_limit=rate_limit)
     with TestClient(app, raise_server_exceptions=False) as client:
 
         def deliver_outbox() -> None:
             for worker in workers:
                 client.portal.call(worker.deliver_pending)  # type: ignore[union-attr]
 
-        yield Stack("embedded", client, lambda: sqlite_rows(settings.sqlite_path), tmp, deliver_outbox)
+        database = app.state.settings.sqlite_path
+        yield Stack("embedded", client, lambda: sqlite_rows(database), tmp, deliver_outbox)
 
 
 def sqlite_rows(path: Path) -> tuple[object, ...]:
