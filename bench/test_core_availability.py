@@ -20,8 +20,10 @@ from booking_adapters.memory import (
     SequentialIds,
 )
 from booking_core import (
+    AvailabilitySourceName,
     Booking,
     BookingService,
+    CandidateSlots,
     ClientDetails,
     LocalHours,
     Money,
@@ -32,6 +34,7 @@ from booking_core import (
     WeeklySchedule,
     free_slots,
     slot_grid,
+    slot_starts,
 )
 
 NOW = datetime(2030, 1, 7, 6, 0, tzinfo=UTC)
@@ -53,7 +56,7 @@ PRACTITIONER = Practitioner(
 def _bookings(count: int) -> list[Booking]:
     """`count` non-overlapping live bookings spread over the window."""
     offer = PRACTITIONER.offer
-    grid = slot_grid(PRACTITIONER.schedule, WINDOW, offer.session_length, offer.step)
+    grid = slot_grid(PRACTITIONER.schedule, WINDOW, offer.session_length, offer.step)  # the candidates
     # The grid's step is session plus buffer, so any choice of its slots is free of overlaps.
     chosen = random.Random(7).sample(grid, count)
     client = ClientDetails("Bench", "bench@example.com", "+493012345678")
@@ -84,7 +87,8 @@ def test_free_slots_90_days_2000_bookings(benchmark: pytest.FixtureRequest) -> N
     offer = PRACTITIONER.offer
 
     def compute() -> list[TimeRange]:
-        candidates = slot_grid(PRACTITIONER.schedule, WINDOW, offer.session_length, offer.step)
+        starts = slot_starts(PRACTITIONER.schedule, WINDOW, offer.session_length, offer.step)
+        candidates = CandidateSlots(tuple(starts), offer.session_length, AvailabilitySourceName.SCHEDULE)
         return free_slots(candidates, busy, offer, WINDOW, NOW)
 
     free = benchmark(compute)

@@ -244,9 +244,10 @@ class MemoryBookingStore:
 
 @define
 class StaticSlotsSource:
-    """An availability source that offers exactly the slots it was given (a stand-in for a calendar)."""
+    """An availability source that offers exactly the slot starts it was given (a stand-in for a
+    calendar); slots last the practitioner's session length."""
 
-    slots: dict[str, list[TimeRange]] = field(factory=dict)
+    starts: dict[str, list[datetime]] = field(factory=dict)
     failing: bool = False
     source: AvailabilitySourceName = AvailabilitySourceName.CALCOM
     calls: int = 0
@@ -259,8 +260,8 @@ class StaticSlotsSource:
             raise AvailabilityProviderError(
                 "The calendar service is not answering. Please try again shortly."
             )
-        offered = [s for s in self.slots.get(practitioner.id, ()) if window.start <= s.start < window.end]
-        return CandidateSlots(tuple(sorted(offered)), self.source)
+        offered = [s for s in self.starts.get(practitioner.id, ()) if window.start <= s < window.end]
+        return CandidateSlots(tuple(offered), practitioner.offer.session_length, self.source)
 
 
 @define

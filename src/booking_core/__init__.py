@@ -55,7 +55,7 @@ from booking_core.ports import (
     PractitionerDirectory,
 )
 from booking_core.relay import Channel, OutboxRelay, RelayReport, RetryPolicy
-from booking_core.schedule import DateOverride, LocalHours, WeeklySchedule, slot_grid, zone
+from booking_core.schedule import DateOverride, LocalHours, WeeklySchedule, slot_grid, slot_starts, zone
 from booking_core.services import (
     BookingHold,
     BookingRequest,
@@ -127,5 +127,6 @@ __all__ = [
     "hash_token",
     "merge",
     "slot_grid",
+    "slot_starts",
     "zone",
 ]

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
+from itertools import accumulate, islice
+from operator import le
 
 from attrs import frozen
 
 from booking_core.offer import Offer, Practitioner
-from booking_core.schedule import slot_grid
-from booking_core.timerange import TimeRange, merge, sorted_unique
+from booking_core.schedule import slot_starts
+from booking_core.timerange import TimeRange, ascending, bounds
 
 
 class AvailabilitySourceName(StrEnum):
@@ -22,10 +25,18 @@ class AvailabilitySourceName(StrEnum):
 
 @frozen
 class CandidateSlots:
-    """Slots an availability source offers before bookings held here are taken out."""
+    """What an availability source offers, before bookings held here are taken out: start times
+    (UTC) of slots that all last `length`, the offer's session length; a source decides only where
+    slots start. Starts need not be sorted or unique; the sweep makes them so."""
 
-    slots: tuple[TimeRange, ...]
+    starts: tuple[datetime, ...]
+    length: timedelta
     source: AvailabilitySourceName
+
+    @property
+    def slots(self) -> tuple[TimeRange, ...]:
+        starts = ascending(self.starts)
+        return tuple(TimeRange._trusted(start, start + self.length) for start in starts)
 
 
 @frozen
@@ -44,37 +55,41 @@ def bookable_window(offer: Offer, window: TimeRange, now: datetime) -> TimeRange
 
 
 def free_slots(
-    candidates: Iterable[TimeRange],
-    busy: Iterable[TimeRange],
-    offer: Offer,
-    window: TimeRange,
-    now: datetime,
+    candidates: CandidateSlots, busy: Iterable[TimeRange], offer: Offer, window: TimeRange, now: datetime
 ) -> list[TimeRange]:
     """Candidates that start in the bookable part of `window` and whose occupied span (slot plus
     buffers) overlaps nothing in `busy` (occupied spans of live bookings).
 
-    One sweep over both sorted lists: O((slots + busy) log) for the sorts, linear after.
+    A slot starting at s occupies (s - before, s + length + after), so a busy span b blocks exactly
+    the starts in the open interval (b.start - length - after, b.end + before). One sweep over the
+    sorted starts and the busy spans sorted by start: a start is blocked when some span that opened
+    before it reaches past it, which the running maximum of their ends answers. Linear in slots plus
+    busy spans after sorting (both usually arrive sorted); ranges are built only for free slots.
     """
     allowed = bookable_window(offer, window, now)
     if allowed is None:
         return []
-    blocked = merge(busy)  # disjoint and sorted, so the first one ending after a start decides
-    starts = [b.start for b in blocked]
-    ends = [b.end for b in blocked]
-    before, after = offer.buffer_before, offer.buffer_after
-    lo, hi = allowed.start, allowed.end
-    free: list[TimeRange] = []
-    j, n = 0, len(blocked)
-    for slot in sorted_unique(candidates):
-        if not lo <= slot.start < hi:
+    starts = ascending(candidates.starts)
+    starts = starts[bisect_left(starts, allowed.start) : bisect_left(starts, allowed.end)]
+    spans = list(busy)
+    span_starts = [span.start for span in spans]
+    if not all(map(le, span_starts, islice(span_starts, 1, None))):  # stores usually sort them already
+        spans.sort(key=bounds)
+        span_starts = [span.start for span in spans]
+    reach_back = candidates.length + offer.buffer_after
+    opens = [start - reach_back for start in span_starts]
+    before = offer.buffer_before
+    reach = list(accumulate([span.end + before for span in spans], max))
+    free: list[datetime] = []
+    opened, total = 0, len(spans)
+    for start in starts:
+        while opened < total and opens[opened] < start:
+            opened += 1
+        if opened and reach[opened - 1] > start:
             continue
-        occupied_start = slot.start - before  # == offer.occupied(slot), without building it
-        while j < n and ends[j] <= occupied_start:
-            j += 1
-        if j < n and starts[j] < slot.end + after:
-            continue
-        free.append(slot)
-    return free
+        free.append(start)
+    length = candidates.length
+    return [TimeRange._trusted(start, start + length) for start in free]
 
 
 @frozen
@@ -86,5 +101,5 @@ class ScheduleSource:
     ) -> CandidateSlots:
         del fresh  # a schedule is always fresh
         offer = practitioner.offer
-        slots = slot_grid(practitioner.schedule, window, offer.session_length, offer.step)
-        return CandidateSlots(tuple(slots), AvailabilitySourceName.SCHEDULE)
+        starts = slot_starts(practitioner.schedule, window, offer.session_length, offer.step)
+        return CandidateSlots(tuple(starts), offer.session_length, AvailabilitySourceName.SCHEDULE)

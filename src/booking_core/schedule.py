@@ -8,13 +8,15 @@ is skipped; an ambiguous one (the autumn repeat) is resolved once, to its first 
 from __future__ import annotations
 
 import itertools
+from bisect import bisect_left
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from attrs import field, frozen
 
-from booking_core.timerange import TimeRange, sorted_unique
+from booking_core.timerange import TimeRange, ascending
 
 MINUTES_PER_DAY = 24 * 60
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -121,11 +123,12 @@ class WeeklySchedule:
         return self.week[day.weekday()]
 
 
-def _constant_offset(day: date, tz: ZoneInfo) -> timedelta | None:
-    """The UTC offset in force all day, or None on a day with a DST change."""
-    start = datetime.combine(day, time(), tzinfo=tz).utcoffset()
-    end = datetime.combine(day + timedelta(days=1), time(), tzinfo=tz).utcoffset()
-    return start if start == end and exists(day, 0, tz) else None
+def _midnight_offset(day: date, tz: ZoneInfo) -> timedelta:
+    """The UTC offset at the start of `day`. A day whose offset differs from the next day's has a DST
+    change (also one at midnight itself: fold=0 reads the offset from before it)."""
+    offset = datetime.combine(day, time(), tzinfo=tz).utcoffset()
+    assert offset is not None  # a ZoneInfo always has one
+    return offset
 
 
 def _naive(day: date, minute: int) -> datetime:
@@ -152,45 +155,60 @@ def local_instant(day: date, minute: int, tz: ZoneInfo) -> datetime:
     return min(instant, after)
 
 
+def slot_starts(
+    schedule: WeeklySchedule, window: TimeRange, length: timedelta, step: timedelta
+) -> list[datetime]:
+    """Start times (UTC, sorted, unique) of slots of `length`, laid every `step` from the start of each
+    opening-hours block in wall-clock time, that fit in their block and start within `window`."""
+    tz = zone(schedule.timezone)
+    step = max(step, timedelta(minutes=1))
+    starts: list[datetime] = []
+    day = window.start.astimezone(tz).date() - timedelta(days=1)
+    last_day = window.end.astimezone(tz).date()
+    offset = _midnight_offset(day, tz)
+    while day <= last_day:
+        next_day = day + timedelta(days=1)
+        next_offset = _midnight_offset(next_day, tz)
+        for hours in schedule.hours_on(day):
+            if next_offset != offset:  # a DST change today: the careful path
+                starts.extend(_starts_across_change(day, hours, tz, length, step))
+                continue
+            midnight = datetime.combine(day, time(), tzinfo=UTC) - offset
+            starts.extend(
+                [midnight + o for o in _offsets(hours.start_minute, hours.end_minute, length, step)]
+            )
+        day, offset = next_day, next_offset
+    starts = ascending(starts)
+    return starts[bisect_left(starts, window.start) : bisect_left(starts, window.end)]
+
+
 def slot_grid(
     schedule: WeeklySchedule, window: TimeRange, length: timedelta, step: timedelta
 ) -> list[TimeRange]:
-    """Candidate slots of `length`, laid every `step` from the start of each opening-hours block in
-    wall-clock time, that fit in their block and start within `window`; sorted."""
-    tz = zone(schedule.timezone)
-    lo, hi = window.start, window.end
-    step = max(step, timedelta(minutes=1))
-    slots: list[TimeRange] = []
-    day = window.start.astimezone(tz).date() - timedelta(days=1)
-    last_day = window.end.astimezone(tz).date()
-    while day <= last_day:
-        hours_today = schedule.hours_on(day)
-        offset = _constant_offset(day, tz) if hours_today else None
-        for hours in hours_today:
-            if offset is None:  # a DST change today: the careful path
-                slots.extend(_slots_across_change(day, hours, tz, length, step, window))
-                continue
-            midnight = datetime.combine(day, time(), tzinfo=UTC) - offset
-            start = midnight + timedelta(minutes=hours.start_minute)
-            last_start = midnight + timedelta(minutes=hours.end_minute) - length
-            while start <= last_start:
-                if lo <= start < hi:
-                    slots.append(TimeRange._trusted(start, start + length))
-                start += step
-        day += timedelta(days=1)
-    return sorted_unique(slots)
+    """`slot_starts` as ranges."""
+    return [
+        TimeRange._trusted(start, start + length) for start in slot_starts(schedule, window, length, step)
+    ]
 
 
-def _slots_across_change(
-    day: date, hours: LocalHours, tz: ZoneInfo, length: timedelta, step: timedelta, window: TimeRange
-) -> list[TimeRange]:
+@lru_cache(maxsize=512)
+def _offsets(start_minute: int, end_minute: int, length: timedelta, step: timedelta) -> tuple[timedelta, ...]:
+    """Offsets from local midnight of the slot starts in one opening-hours block (days without a
+    DST change all share them)."""
+    first, last = timedelta(minutes=start_minute), timedelta(minutes=end_minute) - length
+    count = (last - first) // step + 1 if last >= first else 0
+    return tuple(first + i * step for i in range(count))
+
+
+def _starts_across_change(
+    day: date, hours: LocalHours, tz: ZoneInfo, length: timedelta, step: timedelta
+) -> list[datetime]:
     block_end = local_instant(day, hours.end_minute, tz)
     step_minutes = int(step.total_seconds() // 60)
-    slots = []
+    starts = []
     for minute in range(hours.start_minute, hours.end_minute, step_minutes):
-        if not exists(day, minute, tz):
-            continue
-        start = local_instant(day, minute, tz)
-        if window.start <= start < window.end and start + length <= block_end:
-            slots.append(TimeRange._trusted(start, start + length))
-    return slots
+        if exists(day, minute, tz):
+            start = local_instant(day, minute, tz)
+            if start + length <= block_end:
+                starts.append(start)
+    return starts

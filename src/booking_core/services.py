@@ -132,14 +132,14 @@ class BookingService:
             )
             return [], default
         candidates = await self.availability.candidate_slots(practitioner, allowed, fresh=fresh)
-        if not candidates.slots:
+        if not candidates.starts:
             return [], candidates.source
         reach = TimeRange(
-            min(s.start for s in candidates.slots) - offer.buffer_before,
-            max(s.end for s in candidates.slots) + offer.buffer_after,
+            min(candidates.starts) - offer.buffer_before,
+            max(candidates.starts) + candidates.length + offer.buffer_after,
         )
         busy = await self.store.busy(practitioner.id, reach, now)
-        return free_slots(candidates.slots, busy, offer, allowed, now), candidates.source
+        return free_slots(candidates, busy, offer, allowed, now), candidates.source
 
     # -- booking ---------------------------------------------------------------------------------
 

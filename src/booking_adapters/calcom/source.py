@@ -77,8 +77,9 @@ class CalcomSource:
                     "The calendar cannot confirm this time right now. Please try again in a moment."
                 ) from error
             return await self._degraded(practitioner, window, key, error)
-        slots = _slots_within(starts, window, practitioner.offer.session_length)
-        return CandidateSlots(slots, AvailabilitySourceName.CALCOM)
+        return CandidateSlots(
+            _within(starts, window), practitioner.offer.session_length, AvailabilitySourceName.CALCOM
+        )
 
     async def _cached_or_coalesced(self, key: _Key, time_zone: str) -> tuple[datetime, ...]:
         answer = self._answers.get(key)
@@ -113,10 +114,10 @@ class CalcomSource:
         last_good = self._last_good(key[0], window)
         if last_good is not None:
             source = AvailabilitySourceName.CALCOM_STALE
-            slots = _slots_within(last_good.starts, window, practitioner.offer.session_length)
+            starts = _within(last_good.starts, window)
         else:
             source = AvailabilitySourceName.SCHEDULE_FALLBACK
-            slots = (await self.schedule.candidate_slots(practitioner, window)).slots
+            starts = (await self.schedule.candidate_slots(practitioner, window)).starts
         AVAILABILITY_DEGRADED.labels(source.value).inc()
         log.warning(
             "Cal.com failed for practitioner %s (event type %d), answering from %s: %s",
@@ -125,7 +126,7 @@ class CalcomSource:
             source.value,
             error,
         )
-        return CandidateSlots(slots, source)
+        return CandidateSlots(starts, practitioner.offer.session_length, source)
 
     def _last_good(self, event_type_id: int, window: TimeRange) -> _Answer | None:
         """The newest answer for the event type whose range covers `window` (any age)."""
@@ -145,8 +146,6 @@ def _whole_days(window: TimeRange) -> TimeRange:
     return TimeRange(start, end)
 
 
-def _slots_within(
-    starts: tuple[datetime, ...], window: TimeRange, length: timedelta
-) -> tuple[TimeRange, ...]:
+def _within(starts: tuple[datetime, ...], window: TimeRange) -> tuple[datetime, ...]:
     """Our slots have the offer's length: Cal.com's event type decides only where they start."""
-    return tuple(TimeRange.of(start, length) for start in starts if window.start <= start < window.end)
+    return tuple(start for start in starts if window.start <= start < window.end)

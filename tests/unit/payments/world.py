@@ -83,7 +83,7 @@ class PaymentWorld:
         self.service = BookingService(
             MemoryDirectory.of([practitioner]),
             self.store,
-            StaticSlotsSource({practitioner.id: self.slots}),
+            StaticSlotsSource({practitioner.id: [s.start for s in self.slots]}),
             self.gateway,
             RecordingNotifier(),
             self.clock,
