@@ -65,17 +65,6 @@ def ascending(instants: Iterable[datetime]) -> list[datetime]:
     return result
 
 
-def sorted_unique(ranges: Iterable[TimeRange]) -> list[TimeRange]:
-    result: list[TimeRange] = []
-    last = None
-    for r in sorted(ranges, key=bounds):
-        key = (r.start, r.end)
-        if key != last:
-            result.append(r)
-            last = key
-    return result
-
-
 def merge(ranges: Iterable[TimeRange]) -> list[TimeRange]:
     """Sorted union of possibly overlapping or touching ranges."""
     merged: list[TimeRange] = []
