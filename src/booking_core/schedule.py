@@ -26,8 +26,8 @@ def zone(name: str) -> ZoneInfo:
     """The IANA zone `name`, or ValueError naming it (never a bare lookup error)."""
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"{name!r} is not an IANA time zone") from None
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a tzdata folder, an overlong name
+        raise ValueError(f"{name[:60]!r} is not an IANA time zone") from None
 
 
 def _check_zone(_instance: object, _attribute: object, value: str) -> None:

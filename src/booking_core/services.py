@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from attrs import define, frozen
@@ -487,9 +487,22 @@ def _validate(request: BookingRequest, practitioner: Practitioner) -> tuple[Clie
         problems["timezone"] = str(error)
     if request.start.tzinfo is None:
         problems["start"] = "The start time needs a UTC offset, e.g. 2026-03-02T09:00:00+01:00."
+    elif not _within_calendar(request.start):
+        problems["start"] = "The start time is outside the range of dates that can be booked."
     if problems:
         raise InvalidInput(problems)
     return client, timezone
+
+
+def _within_calendar(start: datetime) -> bool:
+    """False for instants so near year 1 or 9999 that slot arithmetic (length, buffers, the days
+    around it) would overflow; no practitioner offers those anyway."""
+    margin = timedelta(days=7)
+    try:
+        start.astimezone(UTC) - margin + 2 * margin
+    except OverflowError:
+        return False
+    return True
 
 
 def _product_name(practitioner: Practitioner, slot: TimeRange) -> str:
