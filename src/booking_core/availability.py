@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from itertools import accumulate, islice
 from operator import le
@@ -14,6 +14,9 @@ from attrs import frozen
 from booking_core.offer import Offer, Practitioner
 from booking_core.schedule import slot_starts
 from booking_core.timerange import TimeRange, ascending, bounds
+
+_START_OF_TIME = datetime.min.replace(tzinfo=UTC)
+_END_OF_TIME = datetime.max.replace(tzinfo=UTC)
 
 
 class AvailabilitySourceName(StrEnum):
@@ -78,16 +81,18 @@ def free_slots(
         span_starts = [span.start for span in spans]
     reach_back = candidates.length + offer.buffer_after
     opens = [start - reach_back for start in span_starts]
+    opens.append(_END_OF_TIME)  # a sentinel: the inner loop needs no bounds check
     before = offer.buffer_before
     reach = list(accumulate([span.end + before for span in spans], max))
     free: list[datetime] = []
-    opened, total = 0, len(spans)
+    keep = free.append
+    opened, blocked_until = 0, _START_OF_TIME  # how far the spans opened so far reach
     for start in starts:
-        while opened < total and opens[opened] < start:
+        while opens[opened] < start:
+            blocked_until = reach[opened]
             opened += 1
-        if opened and reach[opened - 1] > start:
-            continue
-        free.append(start)
+        if blocked_until <= start:
+            keep(start)
     length = candidates.length
     return [TimeRange._trusted(start, start + length) for start in free]
 

@@ -135,20 +135,22 @@ def _naive(day: date, minute: int) -> datetime:
     return datetime.combine(day, time()) + timedelta(minutes=minute)
 
 
-def exists(day: date, minute: int, tz: ZoneInfo) -> bool:
-    """False for wall-clock times skipped by a DST change."""
+def existing_instant(day: date, minute: int, tz: ZoneInfo) -> datetime | None:
+    """The UTC instant of a local wall time (its first occurrence if ambiguous), or None for a
+    time skipped by a DST change."""
     naive = _naive(day, minute)
-    round_trip = naive.replace(tzinfo=tz).astimezone(UTC).astimezone(tz).replace(tzinfo=None)
-    return round_trip == naive
+    instant = naive.replace(tzinfo=tz).astimezone(UTC)
+    return instant if instant.astimezone(tz).replace(tzinfo=None) == naive else None
 
 
 def local_instant(day: date, minute: int, tz: ZoneInfo) -> datetime:
     """The UTC instant of a local wall time: the first occurrence if ambiguous, and for a time
     inside a DST gap the moment the gap ends (the first instant that exists after it)."""
+    instant = existing_instant(day, minute, tz)
+    if instant is not None:
+        return instant
     naive = _naive(day, minute)
     instant = naive.replace(tzinfo=tz, fold=0).astimezone(UTC)
-    if exists(day, minute, tz):
-        return instant
     # In a gap fold=0 applies the offset from before the change, which lands after the gap:
     # the gap ends at the first instant whose local time is past the requested one.
     after = naive.replace(tzinfo=tz, fold=1).astimezone(UTC)
@@ -207,8 +209,7 @@ def _starts_across_change(
     step_minutes = int(step.total_seconds() // 60)
     starts = []
     for minute in range(hours.start_minute, hours.end_minute, step_minutes):
-        if exists(day, minute, tz):
-            start = local_instant(day, minute, tz)
-            if start + length <= block_end:
-                starts.append(start)
+        start = existing_instant(day, minute, tz)
+        if start is not None and start + length <= block_end:
+            starts.append(start)
     return starts
