@@ -104,8 +104,9 @@ async def submit_booking(request: Request) -> Response:
             )
         )
     except InvalidInput as error:
+        chosen = None if "start" in error.fields else start  # a refused start is not shown as picked
         return await _booking_page(
-            request, practitioner, timezone, week, values, error.fields, status=422, chosen=start
+            request, practitioner, timezone, week, values, error.fields, status=422, chosen=chosen
         )
     except (SlotUnavailable, ProviderError) as error:
         return await _booking_page(
