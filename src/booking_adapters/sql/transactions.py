@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 from enum import Enum, auto
 from typing import TypeVar
 
-from attrs import define
+from attrs import define, field
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -97,6 +97,15 @@ class Transactions:
     engine: AsyncEngine
     lock_practitioner: bool = False
     deadlocks: int = 0  # retried deadlocks and serialization failures, for metrics and benchmarks
+    _reader: AsyncEngine = field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        # Reads are single statements: on PostgreSQL autocommit spares the BEGIN and ROLLBACK round
+        # trips of each (measured 1.51 -> 1.17 ms a read). The pool is shared with the writer.
+        autocommit = not self.is_sqlite  # SQLite's driver already runs in autocommit (database.py)
+        self._reader = (
+            self.engine.execution_options(isolation_level="AUTOCOMMIT") if autocommit else self.engine
+        )
 
     @property
     def is_sqlite(self) -> bool:
@@ -147,5 +156,5 @@ class Transactions:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
-        async with _reachable(), self.engine.connect() as connection:
+        async with _reachable(), self._reader.connect() as connection:
             yield connection
