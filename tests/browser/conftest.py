@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, sync_playwright
+
+from tests.serving import free_port, wait_until_ready
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -24,13 +23,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--headless",
 ]
-STARTUP_ATTEMPTS = 100  # x 0.1 s
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -54,17 +46,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(STARTUP_ATTEMPTS):
-            if server.poll() is not None:
-                pytest.fail(f"the server exited: {(workdir / 'server.log').read_text()}")
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        else:
-            pytest.fail("the server did not become ready")
+        wait_until_ready(base, server, (workdir / "server.log").read_text)
         yield base
     finally:
         server.terminate()

@@ -6,15 +6,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-import httpx
 from attrs import frozen
 
-from tests.browser.conftest import free_port
+from tests.serving import free_port, wait_until_ready
 
 BOOKING = Path(sys.executable).with_name("booking")
 STARTUP_ATTEMPTS = 150  # x 0.1 s
@@ -102,23 +100,10 @@ def serving(env: Mapping[str, str], log_path: Path, workers: int = 2) -> Iterato
         )
         service = RunningService(f"http://127.0.0.1:{port}", process, log_path)
         try:
-            _wait_ready(service)
+            wait_until_ready(service.base_url, service.process, service.log, STARTUP_ATTEMPTS)
             yield service
         finally:
             _stop(process)
-
-
-def _wait_ready(service: RunningService) -> None:
-    for _ in range(STARTUP_ATTEMPTS):
-        if service.process.poll() is not None:
-            raise ServiceFailed(f"the service exited: {service.log()}")
-        try:
-            if httpx.get(f"{service.base_url}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise ServiceFailed(f"the service did not become ready: {service.log()}")
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.browser.conftest import free_port
+from tests.serving import free_port
 from tests.system import invariants
 from tests.system.load import Answer, background_load
 from tests.system.postgres import private_cluster, seeded_database

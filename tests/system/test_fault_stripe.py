@@ -10,7 +10,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.browser.conftest import free_port
+from tests.serving import free_port
 from tests.system.service import RunningService, StripeConfig, service_env, serving
 from tests.system.stripe_control import ControlledFakeStripe
 

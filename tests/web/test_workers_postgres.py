@@ -6,7 +6,6 @@ import asyncio
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,7 +17,7 @@ from booking_adapters import sql
 from booking_adapters.sql.scratch import check_reachable, scratch_database
 from booking_adapters.testing.fake_stripe import FakeStripe, running
 from booking_web.demo import DEMO_PRACTITIONERS
-from tests.browser.conftest import STARTUP_ATTEMPTS, free_port
+from tests.serving import free_port, wait_until_ready
 
 pytestmark = pytest.mark.postgres
 
@@ -74,25 +73,12 @@ def two_workers(postgres_url: str, tmp_path: Path) -> Iterator[str]:
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            _wait_ready(base, server, tmp_path / "server.log")
+            wait_until_ready(base, server, (tmp_path / "server.log").read_text)
             yield base
         finally:
             server.terminate()
             server.wait(timeout=15)
             log.close()
-
-
-def _wait_ready(base: str, server: subprocess.Popen[bytes], log: Path) -> None:
-    for _ in range(STARTUP_ATTEMPTS):
-        if server.poll() is not None:
-            pytest.fail(f"the server exited: {log.read_text()}")
-        try:
-            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    pytest.fail("the server did not become ready")
 
 
 def test_racing_clients_on_two_workers_get_exactly_one_booking(two_workers: str) -> None:
