@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,7 +15,7 @@ from booking_adapters import sql
 from booking_adapters.sql.scratch import check_reachable, scratch_database
 from booking_adapters.testing.fake_stripe import FakeStripe, running
 from booking_web.demo import DEMO_PRACTITIONERS
-from tests.serving import free_port, wait_until_ready
+from tests.serving import booking_serve
 
 pytestmark = pytest.mark.postgres
 
@@ -52,7 +50,6 @@ async def _seed(url: str) -> None:
 def two_workers(postgres_url: str, tmp_path: Path) -> Iterator[str]:
     fake = FakeStripe()
     with running(fake) as stripe_url:
-        port = free_port()
         env = os.environ | {
             "DATABASE_URL": postgres_url,
             "BOOKING_SECRET_KEY": "test-secret-" + "x" * 32,
@@ -63,22 +60,8 @@ def two_workers(postgres_url: str, tmp_path: Path) -> Iterator[str]:
             "BOOKING_RATE_LIMIT_PER_MINUTE": "1000",
             "NO_PROXY": "127.0.0.1,localhost",
         }
-        booking = Path(sys.executable).with_name("booking")
-        log = (tmp_path / "server.log").open("wb")
-        server = subprocess.Popen(
-            [str(booking), "serve", "--port", str(port), "--workers", "2"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            wait_until_ready(base, server, (tmp_path / "server.log").read_text)
+        with booking_serve(["--workers", "2"], env, tmp_path) as base:
             yield base
-        finally:
-            server.terminate()
-            server.wait(timeout=15)
-            log.close()
 
 
 def test_racing_clients_on_two_workers_get_exactly_one_booking(two_workers: str) -> None:
