@@ -8,7 +8,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from booking_core import BookingRequest, InvalidInput, TimeRange
+from booking_core import AvailabilitySourceName, BookingRequest, InvalidInput, TimeRange
+from booking_web.availability_cache import AvailabilityCache
 from booking_web.bootstrap import service_of
 from booking_web.local_days import days_window, today_in
 from booking_web.payloads import (
@@ -24,6 +25,7 @@ from booking_web.payloads import (
 
 DEFAULT_DAYS = 7
 MAX_IDEMPOTENCY_KEY = 255
+CACHEABLE_SOURCES = (AvailabilitySourceName.SCHEDULE, AvailabilitySourceName.CALCOM)
 
 
 async def list_practitioners(request: Request) -> Response:
@@ -43,9 +45,19 @@ async def get_availability(request: Request) -> Response:
     timezone = parse_timezone(query.get("timezone") or practitioner.timezone)
     first = parse_date(query["start"], "start") if "start" in query else today_in(timezone, service.clock)
     last = parse_date(query["end"], "end") if "end" in query else first + timedelta(days=DEFAULT_DAYS - 1)
-    start, end = days_window(first, last, timezone)
-    availability = await service.list_availability(practitioner.id, TimeRange(start, end))
-    return JSONResponse(availability_json(availability, timezone))
+    cache: AvailabilityCache = request.app.state.availability_cache
+    key = (practitioner.id, first, last, timezone)
+    body = cache.get(key, practitioner.id)
+    cached = body is not None
+    if body is None:
+        ticket = cache.ticket(practitioner.id)
+        start, end = days_window(first, last, timezone)
+        availability = await service.list_availability(practitioner.id, TimeRange(start, end))
+        body = bytes(JSONResponse(availability_json(availability, timezone)).body)
+        if availability.source in CACHEABLE_SOURCES:  # not a fallback: show recovery at once
+            cache.put(key, practitioner.id, ticket, body)
+    request.app.state.metrics.availability_cache.labels(result="hit" if cached else "miss").inc()
+    return Response(body, media_type="application/json")
 
 
 async def create_booking(request: Request) -> Response:

@@ -49,6 +49,8 @@ def create_app(source: Settings | Container, *, build: Builder = build_container
         try:
             async with anyio.create_task_group() as background:
                 background.start_soon(keep_house, container.service, settings.housekeeping_seconds)
+                if container.change_feed is not None:
+                    background.start_soon(container.change_feed.run)
                 worker = container.outbox_worker
                 if worker is not None:
                     await worker.register_channels()  # before the first request can change a booking
@@ -95,6 +97,7 @@ def create_app(source: Settings | Container, *, build: Builder = build_container
 def _expose(app: Starlette, container: Container) -> None:
     app.state.container = container
     app.state.booking = container.service
+    app.state.availability_cache = container.availability_cache
     app.state.csrf = CsrfGuard(container.secret, secure_cookie=container.settings.https)
 
 

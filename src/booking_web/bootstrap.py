@@ -14,6 +14,7 @@ from starlette.requests import Request
 from booking_adapters import sql
 from booking_adapters.calcom import open_calcom
 from booking_adapters.outgoing_webhooks import webhook_http_client
+from booking_adapters.sql.directory import CACHE_SECONDS
 from booking_adapters.stripe import LocalTestGateway, StripeGateway
 from booking_adapters.system import SecureIds, SystemClock
 from booking_core import (
@@ -29,6 +30,7 @@ from booking_core import (
     PractitionerDirectory,
     ScheduleSource,
 )
+from booking_web.availability_cache import AvailabilityCache
 from booking_web.channels import outbox_channels
 from booking_web.demo import DEMO_PRACTITIONERS
 from booking_web.local_secrets import persistent_secret
@@ -39,6 +41,10 @@ from booking_web.settings import ConfigurationError, Settings
 __all__ = ["Container", "assemble", "build_container", "check_startup", "persistent_secret", "prepare"]
 
 log = logging.getLogger(__name__)
+
+# With PostgreSQL, every process hears of practitioner changes (sql.PractitionerChanges) and
+# forgets them at once; the time only bounds staleness while that feed is down.
+SHARED_PRACTITIONER_CACHE_SECONDS = 60.0
 
 Closer = Callable[[], Awaitable[None]]
 ChannelFactory = Callable[[BookingService], Sequence[Channel]]  # channels may need the service
@@ -65,6 +71,8 @@ class Container:
     database: DatabaseHandle | None = None
     closers: list[Closer] = field(factory=list)
     outbox_worker: OutboxWorker | None = None  # None: nothing is delivered (tests of the web alone)
+    availability_cache: AvailabilityCache = field(factory=lambda: AvailabilityCache(0))
+    change_feed: sql.PractitionerChanges | None = None  # other processes' changes (PostgreSQL)
 
     async def readiness_problems(self) -> list[str]:
         if self.database is None:
@@ -109,12 +117,21 @@ def assemble(
     metrics = metrics or Metrics()
     clock = clock or SystemClock()
     changed = asyncio.Event()
+    cache = AvailabilityCache(
+        settings.availability_cache_seconds,
+        clock=lambda: clock.now().timestamp(),  # the service's time: slots and holds expire in it
+    )
+
+    def booking_changed(practitioner_id: str) -> None:
+        changed.set()
+        cache.changed(practitioner_id)
+
     service = BookingService(
         directory=directory,
         store=store,
         availability=availability or ScheduleSource(),
         payments=payments,
-        notifier=CountingNotifier(metrics, changed.set),
+        notifier=CountingNotifier(metrics, booking_changed),
         clock=clock,
         ids=ids,
     )
@@ -122,19 +139,30 @@ def assemble(
     if outbox is not None:
         worker = OutboxWorker(OutboxRelay(outbox, list(channels(service)), clock), outbox, metrics, changed)
     return Container(
-        settings, service, metrics, secret or secrets.token_urlsafe(32), database, list(closers), worker
+        settings,
+        service,
+        metrics,
+        secret or secrets.token_urlsafe(32),
+        database,
+        list(closers),
+        worker,
+        cache,
     )
 
 
 async def build_container(settings: Settings, metrics: Metrics | None = None) -> Container:
     """The production wiring: the database named by the settings, the configured payment provider,
     Cal.com (one HTTP client and one availability cache per process), e-mail and webhooks."""
-    database = await sql.open_database(_database_url(settings))
+    url = _database_url(settings)
+    shared = database_is_shared(url)
+    database = await sql.open_database(
+        url, practitioner_cache_seconds=SHARED_PRACTITIONER_CACHE_SECONDS if shared else CACHE_SECONDS
+    )
     secret = _booking_secret(settings)
     calcom = await open_calcom(settings.calcom)
     webhook_http = webhook_http_client()
     clock = SystemClock()
-    return assemble(
+    container = assemble(
         settings,
         directory=database.directory,
         store=database.store,
@@ -149,6 +177,31 @@ async def build_container(settings: Settings, metrics: Metrics | None = None) ->
         outbox=database.store,
         channels=lambda service: outbox_channels(settings, service, calcom, webhook_http, clock),
     )
+    if shared:
+        container.change_feed = _change_feed(url, container.availability_cache, database.directory)
+    return container
+
+
+def database_is_shared(url: str) -> bool:
+    """PostgreSQL: other processes write too, and announce their changes (migration 0002)."""
+    return url.startswith("postgres")
+
+
+def _change_feed(url: str, cache: AvailabilityCache, directory: sql.SqlDirectory) -> sql.PractitionerChanges:
+    """Other processes' changes void what this one cached; while the feed is down, availability is
+    not cached at all (practitioners still are, for up to SHARED_PRACTITIONER_CACHE_SECONDS)."""
+
+    def changed(practitioner_id: str) -> None:
+        cache.changed(practitioner_id)
+        directory.forget(practitioner_id)
+
+    def gap() -> None:
+        cache.clear()
+        directory.forget()
+
+    feed = sql.PractitionerChanges(sql.listening_conninfo(url), changed, gap)
+    cache.trusted = lambda: feed.live
+    return feed
 
 
 def _payment_gateway(settings: Settings) -> PaymentGateway:

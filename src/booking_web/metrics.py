@@ -29,6 +29,7 @@ class Metrics:
     provider_retries: Counter = field(init=False)
     outbox_deliveries: Counter = field(init=False)
     outbox_failing: Gauge = field(init=False)
+    availability_cache: Counter = field(init=False)
 
     def __attrs_post_init__(self) -> None:
         r = self.registry
@@ -63,6 +64,12 @@ class Metrics:
             registry=r,
             multiprocess_mode="livemax",  # every worker reads the same table: any live one will do
         )
+        self.availability_cache = Counter(
+            "booking_availability_cache",
+            "Availability answers served from this process's cache (hit) or computed (miss)",
+            ["result"],
+            registry=r,
+        )
 
     def exposition(self) -> bytes:
         if os.environ.get(MULTIPROC_ENV):
@@ -76,18 +83,18 @@ class Metrics:
 class CountingNotifier:
     """The Notifier the service is given: every committed transition passes here, so it is counted
     here, and `changed` wakes the outbox worker. (Messages to clients go through the outbox, not
-    through this port.)"""
+    through this port.) `changed` is told whose bookings changed."""
 
     metrics: Metrics
-    changed: Callable[[], None] = lambda: None
+    changed: Callable[[str], None] = lambda practitioner_id: None
 
     async def booking_changed(
         self, booking: Booking, event: BookingEvent, practitioner: Practitioner
     ) -> None:
-        del booking, practitioner
+        del practitioner
         self.metrics.transitions.labels(
             trigger=event.trigger.value,
             from_status=event.from_status.value if event.from_status else "none",
             to_status=event.to_status.value,
         ).inc()
-        self.changed()
+        self.changed(booking.practitioner_id)

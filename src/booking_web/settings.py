@@ -14,6 +14,7 @@ from attrs import field, frozen
 from booking_adapters.calcom import CalcomSettings
 from booking_adapters.mail import SmtpSettings
 from booking_adapters.outgoing_webhooks import parse_webhook_urls
+from booking_web import availability_cache
 
 T = TypeVar("T")
 
@@ -54,6 +55,7 @@ class Settings:
     booking_rate_limit_per_minute: int = 10
     housekeeping_seconds: float = 45.0
     outbox_seconds: float = 5.0
+    availability_cache_seconds: float = availability_cache.DEFAULT_SECONDS  # 0: no cache
     log_level: str = "INFO"
     smtp_url: str | None = field(default=None, repr=False)  # None: e-mails go to the mailbox folder
     mail_from: str | None = None  # None: Bookings <bookings@{host of PUBLIC_BASE_URL}>
@@ -122,6 +124,9 @@ class Settings:
             booking_rate_limit_per_minute=reader.number("BOOKING_RATE_LIMIT_PER_MINUTE", 10, int, 1, 10_000),
             housekeeping_seconds=reader.number("HOUSEKEEPING_INTERVAL_SECONDS", 45.0, float, 1.0, 3600.0),
             outbox_seconds=reader.number("OUTBOX_INTERVAL_SECONDS", 5.0, float, 0.5, 3600.0),
+            availability_cache_seconds=reader.number(
+                "AVAILABILITY_CACHE_SECONDS", availability_cache.DEFAULT_SECONDS, float, 0.0, 60.0
+            ),
             log_level=reader.text("LOG_LEVEL", "INFO").upper(),
             smtp_url=reader.checked("SMTP_URL", SmtpSettings.from_url),
             mail_from=reader.optional("MAIL_FROM"),

@@ -34,8 +34,8 @@ def test_other_databases_are_refused() -> None:
         database_url("mysql://host/db")
 
 
-def test_the_first_revision_is_0001_initial() -> None:
-    assert head_revisions() == ("0001_initial",)
+def test_the_head_revision_is_0002_change_notifications() -> None:
+    assert head_revisions() == ("0002_change_notifications",)
 
 
 @pytest.mark.anyio

@@ -67,8 +67,15 @@ class SqlDirectory:
         try:
             await self._transactions.write(write)
         finally:
+            self.forget()
+
+    def forget(self, practitioner_id: str | None = None) -> None:
+        """Read `practitioner_id` (None: everyone) from the database next time."""
+        if practitioner_id is None:
             self._by_id.clear()
-            self._everyone = None
+        else:
+            self._by_id.pop(practitioner_id, None)
+        self._everyone = None
 
     def _remember(self, found: Sequence[Practitioner]) -> float:
         """Cache `found` until the returned instant (nothing, with a cache time of 0)."""
