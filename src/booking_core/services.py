@@ -119,8 +119,10 @@ class BookingService:
         return Availability(practitioner_id, window, tuple(slots), source)
 
     async def _free_slots(
-        self, practitioner: Practitioner, window: TimeRange, *, fresh: bool
+        self, practitioner: Practitioner, window: TimeRange, *, fresh: bool, with_bookings: bool = True
     ) -> tuple[list[TimeRange], AvailabilitySourceName]:
+        """The slots offered in `window`, minus those live bookings occupy (unless `with_bookings`
+        is false: then only what the source offers within notice and horizon)."""
         now = self.clock.now()
         offer = practitioner.offer
         allowed = bookable_window(offer, window, now)
@@ -138,7 +140,7 @@ class BookingService:
             min(candidates.starts) - offer.buffer_before,
             max(candidates.starts) + candidates.length + offer.buffer_after,
         )
-        busy = await self.store.busy(practitioner.id, reach, now)
+        busy = await self.store.busy(practitioner.id, reach, now) if with_bookings else ()
         return free_slots(candidates, busy, offer, allowed, now), candidates.source
 
     # -- booking ---------------------------------------------------------------------------------
@@ -153,8 +155,11 @@ class BookingService:
                 return self._replay(existing, request)
         offer = practitioner.offer
         slot = TimeRange.of(request.start, offer.session_length)
-        free, _source = await self._free_slots(practitioner, slot, fresh=True)
-        if slot not in free:
+        # Only whether the slot is offered: whether it is free, `add_if_free` decides atomically
+        # by the same rule (docs/architecture.md), so a read of the live bookings first would be
+        # a second round trip to the database for nothing but an earlier refusal.
+        offered, _source = await self._free_slots(practitioner, slot, fresh=True, with_bookings=False)
+        if slot not in offered:
             raise SlotUnavailable("This time is not available any more. Please choose another slot.")
 
         now = self.clock.now()

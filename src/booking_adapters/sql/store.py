@@ -6,12 +6,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, insert, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, insert, or_, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from booking_adapters.sql.outbox import SqlOutbox, append_events
-from booking_adapters.sql.rows import booking_from_row, booking_row, event_from_row
+from booking_adapters.sql.rows import booking_from_row, booking_row, event_from_row, event_row
 from booking_adapters.sql.tables import booking_events, bookings, processed_payment_events
+from booking_adapters.sql.transactions import SLOT_TAKEN_MESSAGE
 from booking_adapters.sql.upsert import insert_ignoring_duplicates
 from booking_core import (
     LIVE_STATUSES,
@@ -19,12 +21,80 @@ from booking_core import (
     BookingEvent,
     BookingStatus,
     ConcurrentUpdate,
+    SlotUnavailable,
     TimeRange,
     Trigger,
 )
 
 _PENDING = BookingStatus.PENDING_PAYMENT.value
 _LAPSED_REASON = "hold lapsed"
+_BOOKING_COLUMNS = tuple(column.name for column in bookings.columns)
+_EVENT_COLUMNS = ("booking_id", "trigger", "from_status", "to_status", "at", "reason")
+
+
+def _typed_values(table: Table, names: Sequence[str], prefix: str = "") -> str:
+    """`CAST(%(name)s AS type), ...`: parameters typed as the columns they fill (a NULL too)."""
+    dialect = postgresql.dialect()
+    return ", ".join(
+        f"CAST(%({prefix}{name})s AS {table.c[name].type.compile(dialect=dialect)})" for name in names
+    )
+
+
+# PostgreSQL, one statement each (autocommit: the statement is the transaction, one round trip).
+# Parameters in psycopg's %(name)s style; the booking's columns, `at` (the event's time) and `e_*`
+# (the event's columns). The statement releases lapsed holds in the way (and records their events),
+# then inserts the booking unless a booking live at `at` overlaps it (the check the service's
+# availability read used to make; the exclusion constraint still decides between racing inserts),
+# and records its event. The INSERT reads the count of released rows, so the release has run to its
+# end before the constraint checks the new row. (S608: built once from this module's constants.)
+_RELEASE_LAPSED_SQL = f"""
+    UPDATE bookings SET status = '{BookingStatus.EXPIRED.value}', updated_at = %(at)s, version = version + 1
+    WHERE practitioner_id = %(practitioner_id)s
+      AND occupied_start < %(occupied_end)s AND occupied_end > %(occupied_start)s
+      AND id <> %(id)s AND status = '{_PENDING}' AND hold_expires_at <= %(at)s
+    RETURNING id"""  # noqa: S608
+_ADD_IF_FREE_SQL = f"""
+WITH released AS ({_RELEASE_LAPSED_SQL}
+), inserted AS (
+    INSERT INTO bookings ({", ".join(_BOOKING_COLUMNS)})
+    SELECT {_typed_values(bookings, _BOOKING_COLUMNS)}
+    WHERE (SELECT count(*) FROM released) >= 0
+      AND NOT EXISTS (
+        SELECT 1 FROM bookings AS live
+        WHERE live.practitioner_id = %(practitioner_id)s
+          AND live.occupied_start < %(occupied_end)s AND live.occupied_end > %(occupied_start)s
+          AND (live.status = '{BookingStatus.CONFIRMED.value}'
+               OR (live.status = '{_PENDING}' AND live.hold_expires_at > %(at)s))
+      )
+    RETURNING id
+), events AS (
+    INSERT INTO booking_events ({", ".join(_EVENT_COLUMNS)})
+    SELECT * FROM (
+        SELECT id, '{Trigger.HOLD_RELEASED.value}', '{_PENDING}', '{BookingStatus.EXPIRED.value}',
+               %(at)s, '{_LAPSED_REASON}'
+        FROM released ORDER BY id
+    ) AS lapsed
+    UNION ALL
+    SELECT {_typed_values(booking_events, _EVENT_COLUMNS, "e_")} FROM inserted
+)
+SELECT count(*) FROM inserted"""  # noqa: S608
+# A change that does not make the booking live: compare-and-set on `version`, and its event (if
+# any) recorded only if the row changed.
+_SAVE_SQL = f"""
+WITH updated AS (
+    UPDATE bookings SET {", ".join(f"{name} = %({name})s" for name in _BOOKING_COLUMNS if name != "id")}
+    WHERE id = %(id)s AND version = %(before_version)s
+    RETURNING id
+)"""  # noqa: S608
+_SAVE_EVENT_SQL = f""", events AS (
+    INSERT INTO booking_events ({", ".join(_EVENT_COLUMNS)})
+    SELECT {_typed_values(booking_events, _EVENT_COLUMNS, "e_")} FROM updated
+)"""  # noqa: S608
+_SAVE_RESULT_SQL = "\nSELECT count(*) FROM updated"
+
+
+def _event_parameters(event: BookingEvent) -> dict[str, Any]:
+    return {f"e_{name}": value for name, value in event_row(event).items()}
 
 
 def _overlapping(practitioner_id: str, span: TimeRange) -> ColumnElement[bool]:
@@ -39,6 +109,10 @@ class SqlBookingStore(SqlOutbox):
     """Bookings in the `bookings` table, their history in `booking_events` (also the outbox)."""
 
     async def add_if_free(self, booking: Booking, event: BookingEvent) -> None:
+        if self._transactions.single_statement_writes:
+            await self._add_if_free_in_one_statement(booking, event)
+            return
+
         async def insert_booking(connection: AsyncConnection) -> None:
             released = await self._release_lapsed_in_the_way(connection, booking, event.at)
             await connection.execute(insert(bookings).values(booking_row(booking)))
@@ -46,8 +120,20 @@ class SqlBookingStore(SqlOutbox):
 
         await self._transactions.write(insert_booking)
 
+    async def _add_if_free_in_one_statement(self, booking: Booking, event: BookingEvent) -> None:
+        parameters = booking_row(booking) | _event_parameters(event) | {"at": event.at}
+
+        async def insert_booking(connection: AsyncConnection) -> None:
+            if (await connection.exec_driver_sql(_ADD_IF_FREE_SQL, parameters)).scalar_one() != 1:
+                raise SlotUnavailable(SLOT_TAKEN_MESSAGE)
+
+        await self._transactions.write_statement(insert_booking)
+
     async def save(self, before: Booking, after: Booking, event: BookingEvent | None) -> None:
         becomes_live = after.status in LIVE_STATUSES and before.status not in LIVE_STATUSES
+        if self._transactions.single_statement_writes and not becomes_live:
+            await self._save_in_one_statement(before, after, event)
+            return
 
         async def update_booking(connection: AsyncConnection) -> None:
             released: list[BookingEvent] = []
@@ -63,6 +149,22 @@ class SqlBookingStore(SqlOutbox):
             await append_events(connection, [*released, *([event] if event else [])])
 
         await self._transactions.write(update_booking)
+
+    async def _save_in_one_statement(
+        self, before: Booking, after: Booking, event: BookingEvent | None
+    ) -> None:
+        parameters = booking_row(after) | {"before_version": before.version}
+        statement = _SAVE_SQL
+        if event is not None:
+            parameters |= _event_parameters(event)
+            statement += _SAVE_EVENT_SQL
+        statement += _SAVE_RESULT_SQL
+
+        async def update_booking(connection: AsyncConnection) -> None:
+            if (await connection.exec_driver_sql(statement, parameters)).scalar_one() != 1:
+                raise ConcurrentUpdate(f"booking {before.id} changed meanwhile")
+
+        await self._transactions.write_statement(update_booking)
 
     async def _release_lapsed_in_the_way(
         self, connection: AsyncConnection, booking: Booking, at: datetime
