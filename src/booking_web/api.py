@@ -56,7 +56,7 @@ async def get_availability(request: Request) -> Response:
         body = bytes(JSONResponse(availability_json(availability, timezone)).body)
         if availability.source in CACHEABLE_SOURCES:  # not a fallback: show recovery at once
             cache.put(key, practitioner.id, ticket, body)
-    request.app.state.metrics.availability_cache.labels(result="hit" if cached else "miss").inc()
+    request.app.state.metrics.count_availability(cached=cached)
     return Response(body, media_type="application/json")
 
 

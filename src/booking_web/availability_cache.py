@@ -14,14 +14,18 @@ against the database, so the worst case is a clean 409 for a slot shown a moment
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable, Hashable
 
 from attrs import frozen
-from cachetools import TTLCache
+from cachetools import TLRUCache
 
 DEFAULT_SECONDS = 5.0  # as long as a practitioner edit may take to show (SqlDirectory)
 DEFAULT_ENTRIES = 10_000  # least recently used answers go first beyond this
+# Answers computed together (a cold start, a burst) would all expire together and be recomputed in
+# one stampede: each lives between this fraction of `seconds` and all of it.
+SPREAD = 0.5
 
 
 @frozen
@@ -42,9 +46,11 @@ class AvailabilityCache:
         trusted: Callable[[], bool] = lambda: True,
     ) -> None:
         self.enabled = seconds > 0
-        self._entries: TTLCache[Hashable, tuple[Ticket, bytes]] = TTLCache(
-            max_entries, max(seconds, 1e-9), timer=clock
-        )
+
+        def expiry(_key: Hashable, _value: object, now: float) -> float:
+            return now + seconds * (1 - SPREAD * random.random())  # noqa: S311 (not for secrets)
+
+        self._entries: TLRUCache[Hashable, tuple[Ticket, bytes]] = TLRUCache(max_entries, expiry, timer=clock)
         self.trusted = trusted  # False: do not serve or keep anything (changes could go unheard)
         self._epoch = 0  # bumped by clear(): every entry is void
         self._generations: dict[str, int] = {}  # bumped by changed(practitioner_id)

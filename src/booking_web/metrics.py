@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from typing import Any
 
 from attrs import define, field
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -30,6 +31,9 @@ class Metrics:
     outbox_deliveries: Counter = field(init=False)
     outbox_failing: Gauge = field(init=False)
     availability_cache: Counter = field(init=False)
+    # Label lookups cost more than the increments; each request's children are found once.
+    _request_children: dict[tuple[str, str, int], tuple[Any, Any]] = field(init=False, factory=dict)
+    _availability_children: dict[bool, Any] = field(init=False)
 
     def __attrs_post_init__(self) -> None:
         r = self.registry
@@ -70,6 +74,23 @@ class Metrics:
             ["result"],
             registry=r,
         )
+        self._availability_children = {
+            True: self.availability_cache.labels(result="hit"),
+            False: self.availability_cache.labels(result="miss"),
+        }
+
+    def count_availability(self, *, cached: bool) -> None:
+        self._availability_children[cached].inc()
+
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Count an answered request and its latency (`route`: the template, a bounded value)."""
+        key = (method, route, status)
+        children = self._request_children.get(key)
+        if children is None:
+            children = (self.requests.labels(method, route, str(status)), self.latency.labels(method, route))
+            self._request_children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
     def exposition(self) -> bytes:
         if os.environ.get(MULTIPROC_ENV):

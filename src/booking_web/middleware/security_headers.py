@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # Checkout is the only other origin a form leads to (by redirect), so it is allowed as a form action.
@@ -26,6 +25,8 @@ class SecurityHeadersMiddleware:
         }
         if https:
             self.headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+        # ASGI's raw form, built once: every response of the service passes here.
+        self.raw = [(name.lower().encode(), value.encode()) for name, value in self.headers.items()]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -34,9 +35,9 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in self.headers.items():
-                    headers.setdefault(name, value)
+                headers = list(message.get("headers", ()))
+                present = {name.lower() for name, _value in headers}  # a response's own value wins
+                message["headers"] = headers + [h for h in self.raw if h[0] not in present]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
