@@ -25,7 +25,8 @@ from booking_web.payloads import (
 
 DEFAULT_DAYS = 7
 MAX_IDEMPOTENCY_KEY = 255
-CACHEABLE_SOURCES = (AvailabilitySourceName.SCHEDULE, AvailabilitySourceName.CALCOM)
+# Cal.com answers change outside this service; its adapter keeps them for CALCOM_CACHE_TTL_SECONDS.
+CACHEABLE_SOURCES = (AvailabilitySourceName.SCHEDULE,)
 
 
 async def list_practitioners(request: Request) -> Response:
@@ -54,7 +55,7 @@ async def get_availability(request: Request) -> Response:
         start, end = days_window(first, last, timezone)
         availability = await service.list_availability(practitioner.id, TimeRange(start, end))
         body = bytes(JSONResponse(availability_json(availability, timezone)).body)
-        if availability.source in CACHEABLE_SOURCES:  # not a fallback: show recovery at once
+        if availability.source in CACHEABLE_SOURCES:
             cache.put(key, practitioner.id, ticket, body)
     request.app.state.metrics.count_availability(cached=cached)
     return Response(body, media_type="application/json")
@@ -78,8 +79,7 @@ async def create_booking(request: Request) -> Response:
         )
     )
     booking = hold.booking
-    practitioner = await service.practitioner(booking.practitioner_id)
-    answer = booking_json(booking, practitioner) | {
+    answer = booking_json(booking, hold.practitioner) | {
         "checkout_url": booking.checkout_url,
         "checkout_session_id": booking.checkout_session_id,
         "cancel_token": hold.cancel_token,
