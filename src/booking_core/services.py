@@ -76,6 +76,7 @@ class BookingHold:
 
     booking: Booking
     cancel_token: str
+    practitioner: Practitioner  # as read for this request (callers need not read it again)
 
 
 @frozen
@@ -152,7 +153,7 @@ class BookingService:
         if request.idempotency_key:
             existing = await self.store.find_by_idempotency_key(practitioner.id, request.idempotency_key)
             if existing is not None:
-                return self._replay(existing, request)
+                return self._replay(existing, request, practitioner)
         offer = practitioner.offer
         slot = TimeRange.of(request.start, offer.session_length)
         # Only whether the slot is offered: whether it is free, `add_if_free` decides atomically
@@ -183,9 +184,9 @@ class BookingService:
             if request.idempotency_key:  # a concurrent twin of this very request won the slot
                 twin = await self.store.find_by_idempotency_key(practitioner.id, request.idempotency_key)
                 if twin is not None:
-                    return self._replay(twin, request)
+                    return self._replay(twin, request, practitioner)
             raise
-        await self._notify(booking, event)
+        await self._notify(booking, event, practitioner)
 
         try:
             session = await self.payments.start_checkout(
@@ -213,12 +214,12 @@ class BookingService:
                 None,
             ),
         )
-        return BookingHold(booking, self.ids.cancel_token(booking.id))
+        return BookingHold(booking, self.ids.cancel_token(booking.id), practitioner)
 
-    def _replay(self, existing: Booking, request: BookingRequest) -> BookingHold:
+    def _replay(self, existing: Booking, request: BookingRequest, practitioner: Practitioner) -> BookingHold:
         if existing.slot.start != request.start or existing.practitioner_id != request.practitioner_id:
             raise IdempotencyKeyReused("This Idempotency-Key was used for a different booking request.")
-        return BookingHold(existing, self.ids.cancel_token(existing.id))
+        return BookingHold(existing, self.ids.cancel_token(existing.id), practitioner)
 
     # -- payments --------------------------------------------------------------------------------
 
@@ -465,9 +466,12 @@ class BookingService:
             return after
         raise ConcurrentUpdate("The booking is changing too often; please try again.")
 
-    async def _notify(self, booking: Booking, event: BookingEvent) -> None:
+    async def _notify(
+        self, booking: Booking, event: BookingEvent, practitioner: Practitioner | None = None
+    ) -> None:
         try:
-            practitioner = await self.practitioner(booking.practitioner_id)
+            if practitioner is None:
+                practitioner = await self.practitioner(booking.practitioner_id)
             await self.notifier.booking_changed(booking, event, practitioner)
         except Exception:  # a notification must never undo a committed booking change
             log.exception("notifying about booking %s (%s) failed", booking.id, event.trigger)
