@@ -26,6 +26,7 @@ async def append_events(connection: AsyncConnection, events: Sequence[BookingEve
 class SqlOutbox:
     def __init__(self, transactions: Transactions) -> None:
         self._transactions = transactions
+        self._registered: set[str] = set()  # channels known to have their row (rows are never deleted)
 
     @property
     def transactions(self) -> Transactions:
@@ -81,17 +82,20 @@ class SqlOutbox:
             )
             return [OutboxItem(row["seq"], event_from_row(row), row["attempts"]) for row in rows]
 
-        return await self._transactions.write(lease)
+        items = await self._transactions.write(lease)
+        self._registered.add(channel)  # committed: its row exists from now on
+        return items
 
     async def _channel_start(self, connection: AsyncConnection, channel: str, now: datetime) -> int:
         """The channel's start, registering it at the end of the history if it is new. The row
         lock serialises claims of one channel, so no two workers lease the same item."""
-        end_of_history = select(func.coalesce(func.max(_events.c.seq), 0)).scalar_subquery()
-        await connection.execute(
-            insert_ignoring_duplicates(connection, outbox_channels).values(
-                channel=channel, start_seq=end_of_history, created_at=now
+        if channel not in self._registered:
+            end_of_history = select(func.coalesce(func.max(_events.c.seq), 0)).scalar_subquery()
+            await connection.execute(
+                insert_ignoring_duplicates(connection, outbox_channels).values(
+                    channel=channel, start_seq=end_of_history, created_at=now
+                )
             )
-        )
         query = select(outbox_channels.c.start_seq).where(outbox_channels.c.channel == channel)
         return int((await connection.execute(query.with_for_update())).scalar_one())
 
@@ -107,7 +111,7 @@ class SqlOutbox:
                 )
             )
 
-        await self._transactions.write(record)
+        await self._transactions.write_statement(record)  # one statement: no BEGIN/COMMIT round trips
 
     async def mark_failed(
         self, channel: str, seq: int, at: datetime, error: str, retry_at: datetime | None
@@ -128,7 +132,7 @@ class SqlOutbox:
                 )
             )
 
-        await self._transactions.write(record)
+        await self._transactions.write_statement(record)
 
     async def failures(self, channel: str | None = None) -> Sequence[DeliveryFailure]:
         query = (
