@@ -42,9 +42,17 @@ async def _timed(connection: Connection, request: Request, due: float, sample: S
 
 
 async def saturate(
-    host: str, port: int, request_for: RequestFor, *, connections: int, seconds: float, warmup: float
+    host: str,
+    port: int,
+    request_for: RequestFor,
+    *,
+    connections: int,
+    seconds: float,
+    warmup: float,
+    server_cpu: Callable[[], float] | None = None,
 ) -> Sample:
-    """Closed loop for `warmup` + `seconds`; only the last `seconds` are recorded."""
+    """Closed loop for `warmup` + `seconds`; only the last `seconds` are recorded (and, given
+    `server_cpu` (seconds used so far), the server's CPU time over them)."""
     pool = await _connections(host, port, connections)
     numbers = itertools.count()
     warm, sample = Sample(), Sample()
@@ -57,8 +65,16 @@ async def saturate(
             target = sample if now >= measuring_from else warm
             await _timed(connection, request_for(next(numbers)), now, target)
 
+    async def cpu_meter() -> None:
+        if server_cpu is None:
+            return
+        await asyncio.sleep(max(0.0, measuring_from - time.perf_counter()))
+        used = server_cpu()
+        await asyncio.sleep(max(0.0, deadline - time.perf_counter()))
+        sample.server_cpu = server_cpu() - used
+
     try:
-        await asyncio.gather(*(loop(c) for c in pool))
+        await asyncio.gather(cpu_meter(), *(loop(c) for c in pool))
     finally:
         await _close(pool)
     sample.seconds = time.perf_counter() - measuring_from

@@ -243,7 +243,7 @@ def main() -> None:
             "BOOKING_DATA_DIR": str(tmp / "data"),
             "BOOKING_RATE_LIMIT_PER_MINUTE": "10000",
             "NO_PROXY": "127.0.0.1,localhost",
-            "LOG_LEVEL": "WARNING",
+            "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
         }
         env["DATABASE_URL"] = stack.enter_context(fresh_database(admin_url, env))
         toml = tmp / "practitioners.toml"

@@ -60,18 +60,22 @@ def _ms(value: float) -> str:
     return f"{value:,.1f}"
 
 
+def _cpu(sample: Sample) -> str:
+    return "" if math.isnan(sample.server_cpu_ms) else f"{sample.server_cpu_ms:.2f}"
+
+
 def rows_table(rows: list[Row]) -> str:
     lines = [
-        "| scenario | workers | requests/s | p50 ms | p99 ms | other answers | ceiling | ceiling req/s "
-        "| ratio | vs raw INSERT | target |",
-        "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---|",
+        "| scenario | workers | requests/s | p50 ms | p99 ms | other answers | server CPU ms/req | ceiling "
+        "| ceiling req/s | ceiling CPU ms/req | ratio | vs raw INSERT | target |",
+        "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|",
     ]
     for r in rows:
         raw = f"{r.ours.per_second / r.raw_insert.per_second:.2f}" if r.raw_insert else ""
         lines.append(
             f"| {r.scenario} | {r.workers} | {r.ours.per_second:,.0f} | {_ms(r.ours.p50_ms)} "
-            f"| {_ms(r.ours.p99_ms)} | {r.ours.unexpected(*r.expected)} | {r.ceiling_label} "
-            f"| {r.ceiling.per_second:,.0f} | {r.ratio:.2f} | {raw} | {r.verdict()} |"
+            f"| {_ms(r.ours.p99_ms)} | {r.ours.unexpected(*r.expected)} | {_cpu(r.ours)} | {r.ceiling_label} "
+            f"| {r.ceiling.per_second:,.0f} | {_cpu(r.ceiling)} | {r.ratio:.2f} | {raw} | {r.verdict()} |"
         )
     return "\n".join(lines)
 

@@ -18,7 +18,14 @@ from bench.load import drive, scenarios
 from bench.load.client import Connection
 from bench.load.database import fresh_database, live_bookings, raw_insert_rate
 from bench.load.practitioners import flash_id, regular_id, write_practitioners
-from bench.load.processes import booking_command, free_port, python_module, run_once, serving
+from bench.load.processes import (
+    booking_command,
+    free_port,
+    python_module,
+    run_once,
+    serving,
+    tree_cpu_seconds,
+)
 from bench.load.profile import profiling
 from bench.load.report import AVAILABILITY_TARGET, BOOKING_TARGET, P99_TARGET_MS, FlashSale, Row
 from bench.load.sample import Sample
@@ -100,11 +107,17 @@ class LoadRun:
             self._worker_count(index, workers)
         return self.results
 
-    def _saturate(self, port: int, request_for: drive.RequestFor) -> Sample:
+    def _saturate(self, port: int, request_for: drive.RequestFor, server_pid: int | None = None) -> Sample:
         o = self.options
         return measure(
             drive.saturate(
-                HOST, port, request_for, connections=o.connections, seconds=o.seconds, warmup=o.warmup
+                HOST,
+                port,
+                request_for,
+                connections=o.connections,
+                seconds=o.seconds,
+                warmup=o.warmup,
+                server_cpu=(lambda: tree_cpu_seconds(server_pid)) if server_pid is not None else None,
             )
         )
 
@@ -127,8 +140,12 @@ class LoadRun:
         with serving(f"booking-{workers}w", command, env, f"http://{HOST}:{port}/readyz", self.tmp) as server:
             slots = measure(self._open_slots(port, bookable, days=58))
             with self._profiled(server.pid, "availability-week", workers):
-                week = self._saturate(port, scenarios.availability_requests(everyone, self.first, 7))
-            month = self._saturate(port, scenarios.availability_requests(everyone, self.first, 30))
+                week = self._saturate(
+                    port, scenarios.availability_requests(everyone, self.first, 7), server.pid
+                )
+            month = self._saturate(
+                port, scenarios.availability_requests(everyone, self.first, 30), server.pid
+            )
             rate = max(1.0, o.paced_fraction * week.per_second)
             calm = measure(
                 drive.paced(
@@ -141,7 +158,7 @@ class LoadRun:
                 )
             )
             with self._profiled(server.pid, "booking-create", workers):
-                create = self._saturate(port, scenarios.booking_requests(slots))
+                create = self._saturate(port, scenarios.booking_requests(slots), server.pid)
             flash = self._flash_sale(port, workers)
         with serving(
             f"bare-{workers}w",
@@ -149,11 +166,13 @@ class LoadRun:
             self.env,
             f"http://{HOST}:{port}/bare",
             self.tmp,
-        ):
-            bare_week = self._saturate(port, scenarios.bare_requests("GET", week.mean_body))
-            bare_month = self._saturate(port, scenarios.bare_requests("GET", month.mean_body))
+        ) as bare:
+            bare_week = self._saturate(port, scenarios.bare_requests("GET", week.mean_body), bare.pid)
+            bare_month = self._saturate(port, scenarios.bare_requests("GET", month.mean_body), bare.pid)
             post_body = scenarios.booking_body(regular_id(0), "2030-01-07T09:00:00+01:00", 0)
-            bare_post = self._saturate(port, scenarios.bare_requests("POST", create.mean_body, post_body))
+            bare_post = self._saturate(
+                port, scenarios.bare_requests("POST", create.mean_body, post_body), bare.pid
+            )
 
         def kb(sample: Sample) -> str:
             return f"{sample.mean_body / 1000:.1f} kB"

@@ -14,6 +14,14 @@ class Sample:
     latencies: list[float] = field(factory=list)  # seconds, one per answered request
     errors: int = 0  # connection failures and timeouts
     body_bytes: int = 0
+    server_cpu: float | None = None  # seconds of the server's processes' CPU while recorded
+
+    @property
+    def server_cpu_ms(self) -> float:
+        """Server CPU per answered request (NaN when not measured)."""
+        if self.server_cpu is None or not self.answered:
+            return float("nan")
+        return 1000 * self.server_cpu / self.answered
 
     def record(self, status: int, latency: float, body_bytes: int = 0) -> None:
         self.statuses[status] += 1
