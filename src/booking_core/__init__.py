@@ -7,6 +7,7 @@ from booking_core.availability import (
     ScheduleSource,
     bookable_window,
     free_slots,
+    unchanged_until,
 )
 from booking_core.booking import (
     LIVE_STATUSES,
@@ -128,5 +129,6 @@ __all__ = [
     "merge",
     "slot_grid",
     "slot_starts",
+    "unchanged_until",
     "zone",
 ]

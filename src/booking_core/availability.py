@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from itertools import accumulate, islice
@@ -55,6 +55,21 @@ def bookable_window(offer: Offer, window: TimeRange, now: datetime) -> TimeRange
     start = max(window.start, now + offer.min_notice)
     end = min(window.end, now + offer.horizon)
     return TimeRange(start, end) if start < end else None
+
+
+def unchanged_until(
+    free: Sequence[TimeRange], offer: Offer, window: TimeRange, now: datetime
+) -> datetime | None:
+    """Until when `free`, the free slots of `window` computed at `now`, stays the answer as time
+    passes, the same bookings given: the instant minimum notice reaches its first slot (that slot is
+    still offered at exactly that instant). None: time alone never changes it. `now` itself when the
+    horizon ends inside `window`: a later instant may let new slots in.
+
+    A pending hold lapsing changes the bookings, not time: a reader that keeps an answer this long
+    shows a lapsed hold's slot once the hold is released (see docs/operations.md)."""
+    if now + offer.horizon < window.end:
+        return now
+    return free[0].start - offer.min_notice if free else None
 
 
 def free_slots(

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from booking_core import AvailabilitySourceName, BookingRequest, InvalidInput, TimeRange
+from booking_core import AvailabilitySourceName, BookingRequest, InvalidInput, TimeRange, unchanged_until
 from booking_web.availability_cache import AvailabilityCache
 from booking_web.bootstrap import service_of
 from booking_web.local_days import days_window, today_in
@@ -51,12 +51,13 @@ async def get_availability(request: Request) -> Response:
     body = cache.get(key, practitioner.id)
     cached = body is not None
     if body is None:
-        ticket = cache.ticket(practitioner.id)
-        start, end = days_window(first, last, timezone)
-        availability = await service.list_availability(practitioner.id, TimeRange(start, end))
+        ticket, now = cache.ticket(practitioner.id), service.clock.now()
+        window = TimeRange(*days_window(first, last, timezone))
+        availability = await service.list_availability(practitioner.id, window)
         body = bytes(JSONResponse(availability_json(availability, timezone)).body)
         if availability.source in CACHEABLE_SOURCES:
-            cache.put(key, practitioner.id, ticket, body)
+            until = unchanged_until(availability.slots, practitioner.offer, window, now)
+            cache.put(key, practitioner.id, ticket, body, None if until is None else until.timestamp())
     request.app.state.metrics.count_availability(cached=cached)
     return Response(body, media_type="application/json")
 

@@ -1,15 +1,18 @@
-"""Availability answers kept in memory for a moment, and dropped the instant a booking changes.
+"""Availability answers kept in memory, dropped the instant a booking changes or time changes them.
 
 Availability is read far more than bookings change (a launch, a flash sale: everyone refreshes the
 same weeks), and each answer costs a database query and the slot arithmetic. This process keeps the
-encoded answer for at most `seconds` per (practitioner, range, time zone), and forgets a
-practitioner's answers when their bookings change: in this process through the service's notifier,
-in any process through PostgreSQL's change feed (booking_adapters.sql.changes). While that feed is
-down nothing is cached (`trusted`).
+encoded answer per (practitioner, days, time zone):
+- until the practitioner or their bookings change: in this process through the service's notifier,
+  in any process through PostgreSQL's change feed (booking_adapters.sql.changes). While that feed
+  is down nothing is cached (`trusted`);
+- until time alone would change it (`booking_core.unchanged_until`: a slot entering its minimum
+  notice, the horizon letting new slots in), exactly;
+- for `seconds` at most (spread, see SPREAD). That bounds what nothing announces: a pending hold
+  that lapsed shows as free once housekeeping releases it or this runs out, whichever comes first.
 
-What is served from here can be at most `seconds` behind the clock: a slot whose minimum notice
-just ran out, a hold that just lapsed. Booking never trusts this: `request_booking` checks the slot
-against the database, so the worst case is a clean 409 for a slot shown a moment too long.
+Booking never trusts this: `request_booking` asks the source and the store afresh, so the worst a
+cached answer can cause is a clean 409.
 """
 
 from __future__ import annotations
@@ -21,7 +24,10 @@ from collections.abc import Callable, Hashable
 from attrs import frozen
 from cachetools import TLRUCache
 
-DEFAULT_SECONDS = 5.0  # as long as a practitioner edit may take to show (SqlDirectory)
+DEFAULT_SECONDS = 60.0  # with PostgreSQL's change feed; see UNHEARD_SECONDS without it
+# Without a change feed (SQLite, the memory fakes) another process's practitioner edit is not
+# heard: answers live no longer than the SQL directory keeps a practitioner.
+UNHEARD_SECONDS = 5.0
 DEFAULT_ENTRIES = 10_000  # least recently used answers go first beyond this
 # Answers computed together (a cold start, a burst) would all expire together and be recomputed in
 # one stampede: each lives between this fraction of `seconds` and all of it.
@@ -36,43 +42,57 @@ class Ticket:
     generation: int
 
 
+@frozen
+class _Entry:
+    ticket: Ticket
+    body: bytes
+    until: float | None  # on the cache's clock: when time alone changes the answer
+
+
 class AvailabilityCache:
     def __init__(
         self,
-        seconds: float = DEFAULT_SECONDS,
+        seconds: float = UNHEARD_SECONDS,
         *,
         max_entries: int = DEFAULT_ENTRIES,
         clock: Callable[[], float] = time.monotonic,
         trusted: Callable[[], bool] = lambda: True,
     ) -> None:
-        self.enabled = seconds > 0
-
-        def expiry(_key: Hashable, _value: object, now: float) -> float:
-            return now + seconds * (1 - SPREAD * random.random())  # noqa: S311 (not for secrets)
-
-        self._entries: TLRUCache[Hashable, tuple[Ticket, bytes]] = TLRUCache(max_entries, expiry, timer=clock)
+        self.seconds = seconds  # raised by the composition root once changes are heard
         self.trusted = trusted  # False: do not serve or keep anything (changes could go unheard)
+        self._clock = clock
+        self._entries: TLRUCache[Hashable, _Entry] = TLRUCache(max_entries, self._expiry, timer=clock)
         self._epoch = 0  # bumped by clear(): every entry is void
         self._generations: dict[str, int] = {}  # bumped by changed(practitioner_id)
+
+    def _expiry(self, _key: Hashable, entry: _Entry, now: float) -> float:
+        spread = now + self.seconds * (1 - SPREAD * random.random())  # noqa: S311 (not for secrets)
+        return spread if entry.until is None else min(spread, entry.until)
 
     def ticket(self, practitioner_id: str) -> Ticket:
         """Take before computing an answer; `put` discards it if a change came in meanwhile."""
         return Ticket(self._epoch, self._generations.get(practitioner_id, 0))
 
     def get(self, key: Hashable, practitioner_id: str) -> bytes | None:
-        if not (self.enabled and self.trusted()):
+        if not (self.seconds > 0 and self.trusted()):
             return None
         entry = self._entries.get(key)
-        if entry is None or entry[0] != self.ticket(practitioner_id):
+        if entry is None or entry.ticket != self.ticket(practitioner_id):
             return None
-        return entry[1]
+        return entry.body
 
-    def put(self, key: Hashable, practitioner_id: str, ticket: Ticket, body: bytes) -> None:
-        if self.enabled and self.trusted() and ticket == self.ticket(practitioner_id):
-            self._entries[key] = (ticket, body)
+    def put(
+        self, key: Hashable, practitioner_id: str, ticket: Ticket, body: bytes, until: float | None
+    ) -> None:
+        """Keep `body` until `until` (None: only the cache's own limit) unless a change voids it."""
+        if not (self.seconds > 0 and self.trusted() and ticket == self.ticket(practitioner_id)):
+            return
+        if until is not None and until <= self._clock():
+            return
+        self._entries[key] = _Entry(ticket, body, until)
 
     def changed(self, practitioner_id: str) -> None:
-        """The practitioner's bookings changed: their answers are void."""
+        """The practitioner or their bookings changed: their answers are void."""
         self._generations[practitioner_id] = self._generations.get(practitioner_id, 0) + 1
 
     def clear(self) -> None:

@@ -30,7 +30,7 @@ from booking_core import (
     PractitionerDirectory,
     ScheduleSource,
 )
-from booking_web.availability_cache import AvailabilityCache
+from booking_web.availability_cache import UNHEARD_SECONDS, AvailabilityCache
 from booking_web.channels import outbox_channels
 from booking_web.demo import DEMO_PRACTITIONERS
 from booking_web.local_secrets import persistent_secret
@@ -118,7 +118,7 @@ def assemble(
     clock = clock or SystemClock()
     changed = asyncio.Event()
     cache = AvailabilityCache(
-        settings.availability_cache_seconds,
+        min(settings.availability_cache_seconds, UNHEARD_SECONDS),  # raised once changes are heard
         clock=lambda: clock.now().timestamp(),  # the service's time: slots and holds expire in it
     )
 
@@ -179,6 +179,7 @@ async def build_container(settings: Settings, metrics: Metrics | None = None) ->
     )
     if shared:
         container.change_feed = _change_feed(url, container.availability_cache, database.directory)
+        container.availability_cache.seconds = settings.availability_cache_seconds
     return container
 
 

@@ -55,7 +55,7 @@ class Settings:
     booking_rate_limit_per_minute: int = 10
     housekeeping_seconds: float = 45.0
     outbox_seconds: float = 5.0
-    availability_cache_seconds: float = availability_cache.DEFAULT_SECONDS  # 0: no cache
+    availability_cache_seconds: float = availability_cache.DEFAULT_SECONDS  # at most; 0: no cache
     log_level: str = "INFO"
     smtp_url: str | None = field(default=None, repr=False)  # None: e-mails go to the mailbox folder
     mail_from: str | None = None  # None: Bookings <bookings@{host of PUBLIC_BASE_URL}>
@@ -125,7 +125,7 @@ class Settings:
             housekeeping_seconds=reader.number("HOUSEKEEPING_INTERVAL_SECONDS", 45.0, float, 1.0, 3600.0),
             outbox_seconds=reader.number("OUTBOX_INTERVAL_SECONDS", 5.0, float, 0.5, 3600.0),
             availability_cache_seconds=reader.number(
-                "AVAILABILITY_CACHE_SECONDS", availability_cache.DEFAULT_SECONDS, float, 0.0, 60.0
+                "AVAILABILITY_CACHE_SECONDS", availability_cache.DEFAULT_SECONDS, float, 0.0, 3600.0
             ),
             log_level=reader.text("LOG_LEVEL", "INFO").upper(),
             smtp_url=reader.checked("SMTP_URL", SmtpSettings.from_url),
