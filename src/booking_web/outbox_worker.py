@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 MAX_PASSES = 20  # x BATCH items per channel: a backlog larger than that waits for the next round
 BATCH = 50  # items claimed per channel and pass
-MIN_ROUND_SECONDS = 0.1  # while bookings keep changing, one round at most this often (batches them)
+MIN_ROUND_SECONDS = 0.5  # while bookings keep changing, one round at most this often (batches them)
 
 
 def combined(first: RelayReport, second: RelayReport) -> RelayReport:
