@@ -74,7 +74,7 @@ def create_app(source: Settings | Container, *, build: Builder = build_container
         middleware=[
             # Outermost, so that even the 500 answered by the request context carries the headers.
             Middleware(SecurityHeadersMiddleware, https=settings.https),
-            Middleware(RequestContextMiddleware, metrics=metrics),
+            Middleware(RequestContextMiddleware, metrics=metrics, access_log=settings.access_log),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
             Middleware(
                 RateLimitMiddleware,

@@ -57,6 +57,9 @@ class Settings:
     outbox_seconds: float = 5.0
     availability_cache_seconds: float = availability_cache.DEFAULT_SECONDS  # at most; 0: no cache
     log_level: str = "INFO"
+    access_log: bool = (
+        True  # one line per request; off behind a proxy that logs them (~25 % of a cached read)
+    )
     smtp_url: str | None = field(default=None, repr=False)  # None: e-mails go to the mailbox folder
     mail_from: str | None = None  # None: Bookings <bookings@{host of PUBLIC_BASE_URL}>
     webhook_urls: tuple[str, ...] = field(default=(), repr=False)  # URLs may carry credentials
@@ -128,6 +131,7 @@ class Settings:
                 "AVAILABILITY_CACHE_SECONDS", availability_cache.DEFAULT_SECONDS, float, 0.0, 3600.0
             ),
             log_level=reader.text("LOG_LEVEL", "INFO").upper(),
+            access_log=reader.flag("ACCESS_LOG", True),
             smtp_url=reader.checked("SMTP_URL", SmtpSettings.from_url),
             mail_from=reader.optional("MAIL_FROM"),
             webhook_urls=tuple(reader.parsed("WEBHOOK_URLS", parse_webhook_urls, [])),
@@ -229,6 +233,17 @@ class _Reader:
     def invalid(self, name: str, error: ValueError) -> None:
         message = str(error)
         self.problems.append(message if name in message else f"{name}: {message}")
+
+    def flag(self, name: str, default: bool) -> bool:
+        raw = self.optional(name)
+        if raw is None:
+            return default
+        if raw.lower() in ("true", "1", "yes", "on"):
+            return True
+        if raw.lower() in ("false", "0", "no", "off"):
+            return False
+        self.problems.append(f"{name} must be true or false, not {raw!r}.")
+        return default
 
     def number(self, name: str, default: T, kind: Callable[[str], T], low: T, high: T) -> T:
         raw = self.optional(name)

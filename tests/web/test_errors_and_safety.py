@@ -157,6 +157,17 @@ def test_logs_carry_no_personal_data(memory_client: TestClient, caplog: pytest.L
         assert personal not in text
 
 
+def test_without_the_access_log_requests_log_nothing_but_are_counted(
+    tmp_path: Path, clock: ManualClock, gateway: FakePaymentGateway, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = create_app(Settings(data_dir=tmp_path, access_log=False), build=memory_builder(clock, gateway))
+    with TestClient(app) as client, caplog.at_level(logging.DEBUG):
+        assert client.get("/api/practitioners").status_code == 200
+        metrics = client.get("/metrics").text
+    assert "booking_web.access" not in {r.name for r in caplog.records}
+    assert 'http_requests_total{method="GET",route="/api/practitioners",status="200"} 1.0' in metrics
+
+
 def test_metrics_count_requests_by_route_and_transitions(
     memory_client: TestClient, gateway: FakePaymentGateway
 ) -> None:

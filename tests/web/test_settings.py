@@ -41,6 +41,17 @@ def test_every_problem_is_listed_at_once() -> None:
     assert len(caught.value.problems) == 5
 
 
+@pytest.mark.parametrize(("raw", "expected"), [("false", False), ("OFF", False), ("1", True), ("yes", True)])
+def test_the_access_log_can_be_turned_off(raw: str, expected: bool) -> None:
+    assert Settings.from_env({}).access_log
+    assert Settings.from_env({"ACCESS_LOG": raw}).access_log is expected
+
+
+def test_an_unreadable_access_log_flag_is_a_problem() -> None:
+    with pytest.raises(ConfigurationError, match="ACCESS_LOG must be true or false, not 'sometimes'"):
+        Settings.from_env({"ACCESS_LOG": "sometimes"})
+
+
 def test_postgres_needs_a_shared_booking_secret() -> None:
     with pytest.raises(ConfigurationError, match="BOOKING_SECRET_KEY"):
         Settings.from_env({"DATABASE_URL": "postgresql://user@host/db"})

@@ -21,9 +21,10 @@ _TRUSTED_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, *, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp, *, metrics: Metrics, access_log: bool = True) -> None:
         self.app = app
         self.metrics = metrics
+        self.access_log = access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -56,11 +57,12 @@ class RequestContextMiddleware:
             template = getattr(scope.get("route"), "path", "unmatched")  # bounded label values
             elapsed = time.perf_counter() - started
             self.metrics.observe_request(scope["method"], template, status, elapsed)
-            log.info(
-                "%s %s %d",
-                scope["method"],
-                template,
-                status,
-                extra={"status": status, "route": template, "duration_ms": round(elapsed * 1000, 1)},
-            )
+            if self.access_log:
+                log.info(
+                    "%s %s %d",
+                    scope["method"],
+                    template,
+                    status,
+                    extra={"status": status, "route": template, "duration_ms": round(elapsed * 1000, 1)},
+                )
             request_id_var.reset(token)
