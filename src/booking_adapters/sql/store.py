@@ -123,11 +123,9 @@ class SqlBookingStore(SqlOutbox):
     async def _add_if_free_in_one_statement(self, booking: Booking, event: BookingEvent) -> None:
         parameters = booking_row(booking) | _event_parameters(event) | {"at": event.at}
 
-        async def insert_booking(connection: AsyncConnection) -> None:
-            if (await connection.exec_driver_sql(_ADD_IF_FREE_SQL, parameters)).scalar_one() != 1:
-                raise SlotUnavailable(SLOT_TAKEN_MESSAGE)
-
-        await self._transactions.write_statement(insert_booking)
+        row = await self._transactions.driver_statement(_ADD_IF_FREE_SQL, parameters)
+        if row is None or row[0] != 1:
+            raise SlotUnavailable(SLOT_TAKEN_MESSAGE)
 
     async def save(self, before: Booking, after: Booking, event: BookingEvent | None) -> None:
         becomes_live = after.status in LIVE_STATUSES and before.status not in LIVE_STATUSES
@@ -160,11 +158,9 @@ class SqlBookingStore(SqlOutbox):
             statement += _SAVE_EVENT_SQL
         statement += _SAVE_RESULT_SQL
 
-        async def update_booking(connection: AsyncConnection) -> None:
-            if (await connection.exec_driver_sql(statement, parameters)).scalar_one() != 1:
-                raise ConcurrentUpdate(f"booking {before.id} changed meanwhile")
-
-        await self._transactions.write_statement(update_booking)
+        row = await self._transactions.driver_statement(statement, parameters)
+        if row is None or row[0] != 1:
+            raise ConcurrentUpdate(f"booking {before.id} changed meanwhile")
 
     async def _release_lapsed_in_the_way(
         self, connection: AsyncConnection, booking: Booking, at: datetime
