@@ -42,7 +42,7 @@ __all__ = ["Container", "assemble", "build_container", "check_startup", "persist
 
 log = logging.getLogger(__name__)
 
-# With PostgreSQL, every process hears of practitioner changes (sql.PractitionerChanges) and
+# With PostgreSQL, every process hears of practitioner changes (sql.ChangeFeed) and
 # forgets them at once; the time only bounds staleness while that feed is down.
 SHARED_PRACTITIONER_CACHE_SECONDS = 60.0
 
@@ -72,7 +72,7 @@ class Container:
     closers: list[Closer] = field(factory=list)
     outbox_worker: OutboxWorker | None = None  # None: nothing is delivered (tests of the web alone)
     availability_cache: AvailabilityCache = field(factory=lambda: AvailabilityCache(0))
-    change_feed: sql.PractitionerChanges | None = None  # other processes' changes (PostgreSQL)
+    change_feed: sql.ChangeFeed | None = None  # other processes' changes (PostgreSQL)
 
     async def readiness_problems(self) -> list[str]:
         if self.database is None:
@@ -188,19 +188,24 @@ def database_is_shared(url: str) -> bool:
     return url.startswith("postgres")
 
 
-def _change_feed(url: str, cache: AvailabilityCache, directory: sql.SqlDirectory) -> sql.PractitionerChanges:
+def _change_feed(url: str, cache: AvailabilityCache, directory: sql.SqlDirectory) -> sql.ChangeFeed:
     """Other processes' changes void what this one cached; while the feed is down, availability is
     not cached at all (practitioners still are, for up to SHARED_PRACTITIONER_CACHE_SECONDS)."""
 
-    def changed(practitioner_id: str) -> None:
-        cache.changed(practitioner_id)
+    def practitioner_changed(practitioner_id: str) -> None:
         directory.forget(practitioner_id)
+        cache.changed(practitioner_id)
 
     def gap() -> None:
         cache.clear()
         directory.forget()
 
-    feed = sql.PractitionerChanges(sql.listening_conninfo(url), changed, gap)
+    feed = sql.ChangeFeed(
+        sql.listening_conninfo(url),
+        on_bookings=cache.changed,
+        on_practitioner=practitioner_changed,
+        on_gap=gap,
+    )
     cache.trusted = lambda: feed.live
     return feed
 

@@ -9,7 +9,7 @@ import anyio
 import pytest
 from attrs import define, field
 
-from booking_adapters.sql import Database, PractitionerChanges, listening_conninfo
+from booking_adapters.sql import ChangeFeed, Database, listening_conninfo
 from booking_core import Trigger
 from booking_core.testing.contracts import NOW, hold, sample_practitioner, transition
 from tests.contract.conftest import open_empty
@@ -20,8 +20,14 @@ WAIT_SECONDS = 10.0  # how long to wait for a notification before the test fails
 
 @define
 class Heard:
-    changes: list[str] = field(factory=list)
+    changes: list[str] = field(factory=list)  # "bookings:<id>" or "practitioner:<id>"
     gaps: int = 0
+
+    def bookings(self, practitioner_id: str) -> None:
+        self.changes.append(f"bookings:{practitioner_id}")
+
+    def practitioner(self, practitioner_id: str) -> None:
+        self.changes.append(f"practitioner:{practitioner_id}")
 
     def gap(self) -> None:
         self.gaps += 1
@@ -44,11 +50,14 @@ async def database(request: pytest.FixtureRequest, anyio_backend: str) -> AsyncI
 
 
 @pytest.fixture
-async def listening(
-    postgres_url: str, database: Database
-) -> AsyncIterator[tuple[PractitionerChanges, Heard]]:
+async def listening(postgres_url: str, database: Database) -> AsyncIterator[tuple[ChangeFeed, Heard]]:
     heard = Heard()
-    feed = PractitionerChanges(listening_conninfo(postgres_url), heard.changes.append, heard.gap)
+    feed = ChangeFeed(
+        listening_conninfo(postgres_url),
+        on_bookings=heard.bookings,
+        on_practitioner=heard.practitioner,
+        on_gap=heard.gap,
+    )
     async with anyio.create_task_group() as tasks:
         tasks.start_soon(feed.run)
         await eventually(lambda: feed.live)
@@ -57,23 +66,23 @@ async def listening(
 
 
 async def test_booking_and_practitioner_changes_are_heard_after_commit(
-    database: Database, listening: tuple[PractitionerChanges, Heard]
+    database: Database, listening: tuple[ChangeFeed, Heard]
 ) -> None:
     _feed, heard = listening
     assert heard.gaps == 1  # on connecting: whatever happened before was not heard
     await database.directory.upsert(sample_practitioner("pr-a"))
-    await eventually(lambda: heard.changes == ["pr-a"])
+    await eventually(lambda: heard.changes == ["practitioner:pr-a"])
 
     booking, event = hold("b1", 9 * 60, practitioner_id="pr-a")
     await database.store.add_if_free(booking, event)
-    await eventually(lambda: heard.changes == ["pr-a", "pr-a"])
+    await eventually(lambda: heard.changes == ["practitioner:pr-a", "bookings:pr-a"])
     released, released_event = transition(booking, Trigger.HOLD_RELEASED, NOW)
     await database.store.save(booking, released, released_event)
-    await eventually(lambda: heard.changes == ["pr-a", "pr-a", "pr-a"])
+    await eventually(lambda: heard.changes == ["practitioner:pr-a", "bookings:pr-a", "bookings:pr-a"])
 
 
 async def test_a_rolled_back_write_is_not_heard(
-    database: Database, listening: tuple[PractitionerChanges, Heard]
+    database: Database, listening: tuple[ChangeFeed, Heard]
 ) -> None:
     _feed, heard = listening
     await database.directory.upsert(sample_practitioner("pr-b"))
@@ -82,11 +91,11 @@ async def test_a_rolled_back_write_is_not_heard(
         await connection.exec_driver_sql("UPDATE practitioners SET name = 'Changed' WHERE id = 'pr-b'")
         await connection.rollback()
     await database.directory.upsert(sample_practitioner("pr-c"))
-    await eventually(lambda: heard.changes == ["pr-b", "pr-c"])
+    await eventually(lambda: heard.changes == ["practitioner:pr-b", "practitioner:pr-c"])
 
 
 async def test_a_lost_connection_is_a_gap_and_the_feed_comes_back(
-    database: Database, listening: tuple[PractitionerChanges, Heard]
+    database: Database, listening: tuple[ChangeFeed, Heard]
 ) -> None:
     feed, heard = listening
     async with database.engine.connect() as connection:
@@ -97,7 +106,7 @@ async def test_a_lost_connection_is_a_gap_and_the_feed_comes_back(
     await eventually(lambda: heard.gaps >= 3)  # connected, lost, connected again
     await eventually(lambda: feed.live)
     await database.directory.upsert(sample_practitioner("pr-d"))
-    await eventually(lambda: "pr-d" in heard.changes)
+    await eventually(lambda: "practitioner:pr-d" in heard.changes)
 
 
 def test_the_listening_connection_string_drops_the_driver() -> None:

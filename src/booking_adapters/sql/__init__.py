@@ -3,10 +3,10 @@ no two live bookings of a practitioner overlap, enforced by the database itself.
 
     upgrade(url)                      apply migrations (`booking db upgrade`)
     db = await open_database(url)     db.store (BookingStore + Outbox), db.directory, db.ping(), ...
-    PractitionerChanges(conninfo, ...)     hear every process's booking changes (PostgreSQL LISTEN)
+    ChangeFeed(conninfo, ...)         hear every process's changes (PostgreSQL LISTEN)
 """
 
-from booking_adapters.sql.changes import PractitionerChanges, listening_conninfo
+from booking_adapters.sql.changes import ChangeFeed, listening_conninfo
 from booking_adapters.sql.database import Database, open_database
 from booking_adapters.sql.directory import SqlDirectory
 from booking_adapters.sql.migrate import UPGRADE_COMMAND, SchemaBehind, head_revisions, upgrade
@@ -15,8 +15,8 @@ from booking_adapters.sql.url import database_url
 
 __all__ = [
     "UPGRADE_COMMAND",
+    "ChangeFeed",
     "Database",
-    "PractitionerChanges",
     "SchemaBehind",
     "SqlBookingStore",
     "SqlDirectory",

@@ -1,10 +1,10 @@
-"""PostgreSQL announces every change to a practitioner or their bookings on `practitioner_changes`.
+"""PostgreSQL announces every change to a practitioner's bookings and to practitioners.
 
-Each process LISTENs (booking_adapters.sql.changes) and drops what it cached about that
-practitioner: their settings, their availability. Triggers rather than the adapter's own
-statements: they cost no extra round trip, and they also cover writes made outside this code (an
-operator's SQL, a restore).
-PostgreSQL delivers a notification at commit, once per distinct payload and transaction. SQLite
+`booking_changes` and `practitioner_changes` carry the practitioner's id. Each process LISTENs
+(booking_adapters.sql.changes) and drops what it cached: the practitioner's availability, and on
+a practitioner change the practitioner too. Triggers rather than the adapter's own statements: they
+cost no extra round trip, and they also cover writes made outside this code (an operator's SQL, a
+restore). PostgreSQL delivers a notification at commit, once per distinct payload and transaction. SQLite
 has no equivalent; nothing is created there.
 
 Revision ID: 0002_change_notifications
@@ -20,28 +20,30 @@ down_revision = "0001_initial"
 branch_labels = None
 depends_on = None
 
-CHANNEL = "practitioner_changes"  # booking_adapters.sql.changes.CHANNEL
+# booking_adapters.sql.changes listens on both
+BOOKINGS_CHANNEL = "booking_changes"
+PRACTITIONERS_CHANNEL = "practitioner_changes"
 
 
-def _announcing(function: str, id_column: str) -> str:
+def _announcing(function: str, channel: str, id_column: str) -> str:
     """A trigger function announcing the practitioner of each changed row (old and new, if moved)."""
     return f"""CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
         IF TG_OP <> 'DELETE' THEN
-            PERFORM pg_notify('{CHANNEL}', NEW.{id_column});
+            PERFORM pg_notify('{channel}', NEW.{id_column});
         END IF;
         IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND OLD.{id_column} <> NEW.{id_column}) THEN
-            PERFORM pg_notify('{CHANNEL}', OLD.{id_column});
+            PERFORM pg_notify('{channel}', OLD.{id_column});
         END IF;
         RETURN NULL;
     END $$"""
 
 
 _UPGRADE = [
-    _announcing("announce_booking_change", "practitioner_id"),
+    _announcing("announce_booking_change", BOOKINGS_CHANNEL, "practitioner_id"),
     """CREATE TRIGGER bookings_announce_change AFTER INSERT OR UPDATE OR DELETE ON bookings
         FOR EACH ROW EXECUTE FUNCTION announce_booking_change()""",
-    _announcing("announce_practitioner_change", "id"),
+    _announcing("announce_practitioner_change", PRACTITIONERS_CHANNEL, "id"),
     """CREATE TRIGGER practitioners_announce_change AFTER INSERT OR UPDATE OR DELETE ON practitioners
         FOR EACH ROW EXECUTE FUNCTION announce_practitioner_change()""",
 ]
