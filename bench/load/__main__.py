@@ -36,6 +36,9 @@ def _options(argv: list[str] | None) -> Options:
     parser.add_argument("--connections", type=int, default=16, help="keep-alive connections per phase")
     parser.add_argument("--practitioners", type=int, default=300)
     parser.add_argument("--profile", type=Path, help="record py-spy profiles of the server into this folder")
+    parser.add_argument(
+        "--access-log", action="store_true", help="the service writes its access log (ACCESS_LOG=true)"
+    )
     args = parser.parse_args(argv)
     return Options(
         admin_url=os.environ.get("BOOKING_TEST_POSTGRES_URL", DEFAULT_ADMIN_URL),
@@ -45,6 +48,7 @@ def _options(argv: list[str] | None) -> Options:
         connections=args.connections,
         practitioners=max(args.practitioners, 80),
         profile_dir=args.profile,
+        access_log=args.access_log,
     )
 
 
@@ -63,7 +67,8 @@ def main(argv: list[str] | None = None) -> None:
         f"{os.cpu_count()} cores shared by the load generator, the servers and PostgreSQL; "
         f"load average before the run {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; "
         f"{options.seconds:g} s per phase after {options.warmup:g} s warm-up, "
-        f"{options.connections} connections; run took {time.monotonic() - started:.0f} s"
+        f"{options.connections} connections; access log {'on' if options.access_log else 'off'}; "
+        f"run took {time.monotonic() - started:.0f} s"
     )
     if results.raw_insert is not None:
         print(raw_insert_line(results.raw_insert, options.connections))

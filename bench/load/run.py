@@ -3,6 +3,7 @@ bare endpoint's, each phase bounded by `seconds` (+ warm-up) or by a fixed numbe
 
 from __future__ import annotations
 
+import asyncio
 import os
 import tempfile
 from collections.abc import Coroutine
@@ -15,6 +16,7 @@ import uvloop
 from attrs import define, field, frozen
 
 from bench.load import drive, scenarios
+from bench.load.cache_hits import CacheHits
 from bench.load.client import Connection
 from bench.load.database import fresh_database, live_bookings, raw_insert_rate
 from bench.load.practitioners import flash_id, regular_id, write_practitioners
@@ -49,6 +51,7 @@ class Options:
     flash_slots: int = 20
     paced_fraction: float = 0.5
     profile_dir: Path | None = None
+    access_log: bool = False  # the service's ACCESS_LOG (a proxy in front logs requests)
 
 
 @define
@@ -131,7 +134,7 @@ class LoadRun:
         everyone = [regular_id(n) for n in range(o.practitioners)]
         bookable = everyone[index * BOOKING_PRACTITIONERS : (index + 1) * BOOKING_PRACTITIONERS]
         port = free_port()
-        env = self.env | {"PORT": str(port)}
+        env = self.env | {"PORT": str(port), "ACCESS_LOG": str(o.access_log).lower()}
         if workers > 1:
             metrics_dir = self.tmp / f"metrics-{workers}"
             metrics_dir.mkdir()
@@ -139,13 +142,18 @@ class LoadRun:
         command = booking_command("serve", "--port", str(port), "--workers", str(workers))
         with serving(f"booking-{workers}w", command, env, f"http://{HOST}:{port}/readyz", self.tmp) as server:
             slots = measure(self._open_slots(port, bookable, days=58))
+            for days in (7, 30):  # each answer once: the phases measure a warm cache (see below)
+                measure(self._each_once(port, scenarios.availability_requests(everyone, self.first, days)))
+            hits = CacheHits(port)
             with self._profiled(server.pid, "availability-week", workers):
                 week = self._saturate(
                     port, scenarios.availability_requests(everyone, self.first, 7), server.pid
                 )
+            week_hits = hits.since_last()
             month = self._saturate(
                 port, scenarios.availability_requests(everyone, self.first, 30), server.pid
             )
+            month_hits = hits.since_last()
             rate = max(1.0, o.paced_fraction * week.per_second)
             calm = measure(
                 drive.paced(
@@ -160,6 +168,16 @@ class LoadRun:
             with self._profiled(server.pid, "booking-create", workers):
                 create = self._saturate(port, scenarios.booking_requests(slots), server.pid)
             flash = self._flash_sale(port, workers)
+        uncached = None
+        if workers == 1:  # what every request cost without the cache (and what a miss costs)
+            command = booking_command("serve", "--port", str(port))
+            env_uncached = env | {"AVAILABILITY_CACHE_SECONDS": "0"}
+            with serving(
+                "booking-uncached", command, env_uncached, f"http://{HOST}:{port}/readyz", self.tmp
+            ) as server:
+                uncached = self._saturate(
+                    port, scenarios.availability_requests(everyone, self.first, 7), server.pid
+                )
         with serving(
             f"bare-{workers}w",
             python_module("bench.load.bare", "--port", str(port), "--workers", str(workers)),
@@ -179,14 +197,25 @@ class LoadRun:
 
         self.results.rows += [
             Row(
-                "availability, 1 week",
+                f"availability, 1 week ({week_hits:.1%} from cache)",
                 workers,
                 week,
                 bare_week,
                 f"bare GET {kb(week)}",
                 target=AVAILABILITY_TARGET,
             ),
-            Row("availability, 30 days", workers, month, bare_month, f"bare GET {kb(month)}"),
+            *(
+                [Row("availability, 1 week, cache off", workers, uncached, bare_week, f"bare GET {kb(week)}")]
+                if uncached is not None
+                else []
+            ),
+            Row(
+                f"availability, 30 days ({month_hits:.1%} from cache)",
+                workers,
+                month,
+                bare_month,
+                f"bare GET {kb(month)}",
+            ),
             Row(
                 f"availability, 1 week, paced at {rate:,.0f}/s ({o.paced_fraction:.0%} of saturation)",
                 workers,
@@ -207,6 +236,21 @@ class LoadRun:
             ),
         ]
         self.results.flash_sales.append(flash)
+
+    async def _each_once(self, port: int, request_for: drive.RequestFor) -> None:
+        """Every practitioner's request of a phase once, on a few connections."""
+        count = self.options.practitioners
+        connections = [Connection(HOST, port) for _ in range(8)]
+        try:
+
+            async def send(connection: Connection, numbers: range) -> None:
+                for n in numbers:
+                    await connection.send(request_for(n))
+
+            await asyncio.gather(*(send(c, range(i, count, 8)) for i, c in enumerate(connections)))
+        finally:
+            for connection in connections:
+                await connection.close()
 
     async def _open_slots(self, port: int, practitioner_ids: list[str], days: int) -> list[tuple[str, str]]:
         connection = Connection(HOST, port)
