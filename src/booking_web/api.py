@@ -102,9 +102,10 @@ async def cancel_booking(request: Request) -> Response:
 
 
 routes = [
+    # The most requested first: the router tries routes in order.
+    Route("/api/practitioners/{practitioner_id}/availability", get_availability, methods=["GET"]),
     Route("/api/practitioners", list_practitioners, methods=["GET"]),
     Route("/api/practitioners/{practitioner_id}", get_practitioner, methods=["GET"]),
-    Route("/api/practitioners/{practitioner_id}/availability", get_availability, methods=["GET"]),
     Route("/api/bookings", create_booking, methods=["POST"]),
     Route("/api/bookings/{booking_id}", get_booking, methods=["GET"]),
     Route("/api/bookings/{booking_id}/cancel", cancel_booking, methods=["POST"]),

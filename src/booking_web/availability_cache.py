@@ -34,12 +34,9 @@ DEFAULT_ENTRIES = 10_000  # least recently used answers go first beyond this
 SPREAD = 0.5
 
 
-@frozen
-class Ticket:
-    """What the cache knew of a practitioner when an answer's computation started."""
-
-    epoch: int
-    generation: int
+# What the cache knew of a practitioner when an answer's computation started: (epoch, generation).
+# A plain tuple: one is made on every request.
+Ticket = tuple[int, int]
 
 
 @frozen
@@ -71,7 +68,7 @@ class AvailabilityCache:
 
     def ticket(self, practitioner_id: str) -> Ticket:
         """Take before computing an answer; `put` discards it if a change came in meanwhile."""
-        return Ticket(self._epoch, self._generations.get(practitioner_id, 0))
+        return self._epoch, self._generations.get(practitioner_id, 0)
 
     def get(self, key: Hashable, practitioner_id: str) -> bytes | None:
         if not (self.seconds > 0 and self.trusted()):

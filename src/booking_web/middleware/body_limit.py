@@ -8,6 +8,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from booking_web.errors import BodyTooLarge, error_body
 
+_WITHOUT_BODY = ("GET", "HEAD")  # no route reads one: nothing to limit
+
 
 class BodyLimitMiddleware:
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
@@ -16,7 +18,7 @@ class BodyLimitMiddleware:
         self.message = f"The request body is larger than {max_bytes} bytes."
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["method"] in _WITHOUT_BODY:
             await self.app(scope, receive, send)
             return
         declared = Headers(scope=scope).get("content-length", "")
