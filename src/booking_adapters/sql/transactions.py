@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from enum import Enum, auto
 from typing import Any, TypeVar
 
@@ -128,9 +128,18 @@ class Transactions:
 
     async def write(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """Run `work` in a write transaction; an overlapping live booking raises SlotUnavailable."""
+        return await self._translating(self._transaction, work)
+
+    async def _translating(
+        self,
+        connect: Callable[[], AbstractAsyncContextManager[AsyncConnection]],
+        work: Callable[[AsyncConnection], Awaitable[T]],
+    ) -> T:
+        """Run `work` on a connection from `connect`: conflicts become SlotUnavailable, deadlock and
+        serialization victims are retried a bounded number of times."""
         for attempt in range(1, _DEADLOCK_ATTEMPTS + 1):
             try:
-                async with _reachable(), self._transaction() as connection:
+                async with _reachable(), connect() as connection:
                     return await work(connection)
             except DBAPIError as error:
                 conflict = _classify(error)
@@ -138,9 +147,8 @@ class Transactions:
                     raise SlotUnavailable(SLOT_TAKEN_MESSAGE) from None
                 if conflict is _Conflict.RETRY:
                     self.deadlocks += 1
-                if conflict is _Conflict.RETRY and attempt < _DEADLOCK_ATTEMPTS:
-                    continue
-                if conflict is _Conflict.RETRY:
+                    if attempt < _DEADLOCK_ATTEMPTS:
+                        continue
                     # Each deadlock had a winner that took this slot or one overlapping it.
                     raise SlotUnavailable(SLOT_TAKEN_MESSAGE) from None
                 raise
@@ -157,21 +165,7 @@ class Transactions:
         trips); conflicts translate as in `write`. Elsewhere, or with `lock_practitioner`, `write`."""
         if not self.single_statement_writes:
             return await self.write(work)
-        for attempt in range(1, _DEADLOCK_ATTEMPTS + 1):
-            try:
-                async with _reachable(), self._reader.connect() as connection:
-                    return await work(connection)
-            except DBAPIError as error:
-                conflict = _classify(error)
-                if conflict is _Conflict.SLOT_TAKEN:
-                    raise SlotUnavailable(SLOT_TAKEN_MESSAGE) from None
-                if conflict is _Conflict.RETRY:
-                    self.deadlocks += 1
-                    if attempt < _DEADLOCK_ATTEMPTS:
-                        continue
-                    raise SlotUnavailable(SLOT_TAKEN_MESSAGE) from None
-                raise
-        raise AssertionError("unreachable")  # the loop returns or raises
+        return await self._translating(self._reader.connect, work)
 
     async def driver_statement(self, statement: str, parameters: Mapping[str, Any]) -> tuple[Any, ...] | None:
         """PostgreSQL, `single_statement_writes`: run one statement (psycopg's %(name)s parameters)

@@ -72,13 +72,17 @@ def _near(max_minutes: int) -> st.SearchStrategy[TimeRange]:
     )
 
 
-@given(
+# offer, candidate starts, busy spans, window, minutes from the window's start to now
+SCENARIOS = (
     offers(),
     st.lists(instants(days=30), max_size=60),
     st.lists(_near(max_minutes=180), max_size=25),
     _near(max_minutes=60 * 24 * 30),
     st.integers(-5000, 5000),
 )
+
+
+@given(*SCENARIOS)
 def test_sweep_equals_brute_force(
     offer: Offer, starts: list[datetime], busy: list[TimeRange], window: TimeRange, shift: int
 ) -> None:
@@ -91,14 +95,7 @@ def test_sweep_equals_brute_force(
     )
 
 
-@given(
-    offers(),
-    st.lists(instants(days=30), max_size=60),
-    st.lists(_near(max_minutes=180), max_size=25),
-    _near(max_minutes=60 * 24 * 30),
-    st.integers(-5000, 5000),
-    st.integers(0, 60 * 24 * 40),
-)
+@given(*SCENARIOS, st.integers(0, 60 * 24 * 40))
 def test_an_answer_stays_right_until_unchanged_until(
     offer: Offer, starts: list[datetime], busy: list[TimeRange], window: TimeRange, shift: int, later: int
 ) -> None:
