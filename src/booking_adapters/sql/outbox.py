@@ -61,20 +61,16 @@ class _Upserts:
 
 
 def _upserts(dialect: Any) -> _Upserts:
-    lease = dialect.insert(_deliveries).values(
-        channel=bindparam("channel"),
-        seq=bindparam("seq"),
-        attempts=0,
-        last_error="",
-        leased_until=bindparam("leased_until"),
-    )
-    delivered = dialect.insert(_deliveries).values(
-        channel=bindparam("channel"),
-        seq=bindparam("seq"),
-        attempts=0,
-        last_error="",
-        delivered_at=bindparam("delivered_at"),
-    )
+    def new_row(column: str) -> Any:  # a delivery record not attempted yet, with `column` bound
+        return dialect.insert(_deliveries).values(
+            channel=bindparam("channel"),
+            seq=bindparam("seq"),
+            attempts=0,
+            last_error="",
+            **{column: bindparam(column)},
+        )
+
+    lease, delivered = new_row("leased_until"), new_row("delivered_at")
     return _Upserts(
         lease=lease.on_conflict_do_update(
             index_elements=["channel", "seq"], set_={"leased_until": lease.excluded.leased_until}
