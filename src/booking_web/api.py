@@ -27,6 +27,7 @@ DEFAULT_DAYS = 7
 MAX_IDEMPOTENCY_KEY = 255
 # Cal.com answers change outside this service; its adapter keeps them for CALCOM_CACHE_TTL_SECONDS.
 CACHEABLE_SOURCES = (AvailabilitySourceName.SCHEDULE,)
+MAX_CACHED_QUERY = 200  # bytes of query string: longer ones are answered, not kept
 
 
 async def list_practitioners(request: Request) -> Response:
@@ -40,26 +41,36 @@ async def get_practitioner(request: Request) -> Response:
 
 
 async def get_availability(request: Request) -> Response:
+    """Answers to a query that names its start are kept per exact query string: a cached answer
+    costs neither the practitioner's lookup nor parsing (a changed practitioner voids them)."""
+    cache: AvailabilityCache = request.app.state.availability_cache
+    practitioner_id = request.path_params["practitioner_id"]
+    key = (practitioner_id, request.scope["query_string"])
+    body = cache.get(key, practitioner_id)
+    cached = body is not None
+    if body is None:
+        body = await _compute_availability(request, cache, key)
+    request.app.state.metrics.count_availability(cached=cached)
+    return Response(body, media_type="application/json")
+
+
+async def _compute_availability(request: Request, cache: AvailabilityCache, key: tuple[str, bytes]) -> bytes:
     service = service_of(request)
-    practitioner = await service.practitioner(request.path_params["practitioner_id"])
+    practitioner = await service.practitioner(key[0])
+    ticket, now = cache.ticket(practitioner.id), service.clock.now()
     query = request.query_params
     timezone = parse_timezone(query.get("timezone") or practitioner.timezone)
     first = parse_date(query["start"], "start") if "start" in query else today_in(timezone, service.clock)
     last = parse_date(query["end"], "end") if "end" in query else first + timedelta(days=DEFAULT_DAYS - 1)
-    cache: AvailabilityCache = request.app.state.availability_cache
-    key = (practitioner.id, first, last, timezone)
-    body = cache.get(key, practitioner.id)
-    cached = body is not None
-    if body is None:
-        ticket, now = cache.ticket(practitioner.id), service.clock.now()
-        window = TimeRange(*days_window(first, last, timezone))
-        availability = await service.list_availability(practitioner.id, window)
-        body = bytes(JSONResponse(availability_json(availability, timezone)).body)
-        if availability.source in CACHEABLE_SOURCES:
-            until = unchanged_until(availability.slots, practitioner.offer, window, now)
-            cache.put(key, practitioner.id, ticket, body, None if until is None else until.timestamp())
-    request.app.state.metrics.count_availability(cached=cached)
-    return Response(body, media_type="application/json")
+    window = TimeRange(*days_window(first, last, timezone))
+    availability = await service.list_availability(practitioner.id, window)
+    body = bytes(JSONResponse(availability_json(availability, timezone)).body)
+    # Without a start the days follow the calendar ("today"), so such answers are not kept.
+    keep = availability.source in CACHEABLE_SOURCES and "start" in query and len(key[1]) <= MAX_CACHED_QUERY
+    if keep and practitioner.id == key[0]:
+        until = unchanged_until(availability.slots, practitioner.offer, window, now)
+        cache.put(key, practitioner.id, ticket, body, None if until is None else until.timestamp())
+    return body
 
 
 async def create_booking(request: Request) -> Response:

@@ -150,3 +150,9 @@ def test_an_answer_already_changed_by_time_is_not_kept() -> None:
     assert cache.get("soon", "jane") == b"y"
     time.now = 1.5
     assert cache.get("soon", "jane") is None
+
+
+def test_answers_for_today_onwards_are_computed_every_time(client: TestClient) -> None:
+    """Without a start the days follow the calendar: such answers are not kept."""
+    assert client.get(AVAILABILITY).json() == client.get(AVAILABILITY).json()
+    assert cache_counts(client) == {"miss": 2.0, "hit": 0.0}
