@@ -67,7 +67,7 @@ async def _compute_availability(request: Request, cache: AvailabilityCache, key:
     body = bytes(JSONResponse(availability_json(availability, timezone)).body)
     # Without a start the days follow the calendar ("today"), so such answers are not kept.
     keep = availability.source in CACHEABLE_SOURCES and "start" in query and len(key[1]) <= MAX_CACHED_QUERY
-    if keep and practitioner.id == key[0]:
+    if keep and practitioner.id == key[0]:  # changes void answers by the practitioner's id
         until = unchanged_until(availability.slots, practitioner.offer, window, now)
         cache.put(key, practitioner.id, ticket, body, None if until is None else until.timestamp())
     return body

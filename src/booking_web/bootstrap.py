@@ -178,8 +178,9 @@ async def build_container(settings: Settings, metrics: Metrics | None = None) ->
         channels=lambda service: outbox_channels(settings, service, calcom, webhook_http, clock),
     )
     if shared:
-        container.change_feed = _change_feed(url, container.availability_cache, database.directory)
-        container.availability_cache.seconds = settings.availability_cache_seconds
+        container.change_feed = _change_feed(
+            url, container.availability_cache, database.directory, settings.availability_cache_seconds
+        )
     return container
 
 
@@ -188,9 +189,12 @@ def database_is_shared(url: str) -> bool:
     return url.startswith("postgres")
 
 
-def _change_feed(url: str, cache: AvailabilityCache, directory: sql.SqlDirectory) -> sql.ChangeFeed:
-    """Other processes' changes void what this one cached; while the feed is down, availability is
-    not cached at all (practitioners still are, for up to SHARED_PRACTITIONER_CACHE_SECONDS)."""
+def _change_feed(
+    url: str, cache: AvailabilityCache, directory: sql.SqlDirectory, cache_seconds: float
+) -> sql.ChangeFeed:
+    """Other processes' changes void what this one cached, so answers may live `cache_seconds`; while
+    the feed is down, availability is not cached at all (practitioners still are, for up to
+    SHARED_PRACTITIONER_CACHE_SECONDS)."""
 
     def practitioner_changed(practitioner_id: str) -> None:
         directory.forget(practitioner_id)
@@ -207,6 +211,7 @@ def _change_feed(url: str, cache: AvailabilityCache, directory: sql.SqlDirectory
         on_gap=gap,
     )
     cache.trusted = lambda: feed.live
+    cache.seconds = cache_seconds
     return feed
 
 

@@ -1,20 +1,27 @@
-"""Production shape: `booking serve --workers 2` on PostgreSQL; racing clients get exactly one booking."""
+"""Production shape on PostgreSQL: `booking serve --workers 2`, racing clients get exactly one booking;
+one worker's cached availability hears of another process's booking."""
 
 from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+from starlette.testclient import TestClient
 
 from booking_adapters import sql
 from booking_adapters.sql.scratch import check_reachable, scratch_database
 from booking_adapters.testing.fake_stripe import FakeStripe, running
+from booking_core import Booking, ClientDetails, TimeRange
+from booking_web.app import create_app
 from booking_web.demo import DEMO_PRACTITIONERS
+from booking_web.settings import Settings
 from tests.serving import booking_serve
 
 pytestmark = pytest.mark.postgres
@@ -90,3 +97,59 @@ def test_racing_clients_on_two_workers_get_exactly_one_booking(two_workers: str)
     assert (
         f'http_requests_total{{method="POST",route="/api/bookings",status="409"}} {RACERS - 1}.0' in metrics
     )
+
+
+async def _hold_elsewhere(url: str, practitioner_id: str, start: datetime) -> None:
+    """Another process's booking: a hold written through a database handle of its own."""
+    database = await sql.open_database(url)
+    try:
+        practitioner = await database.directory.get(practitioner_id)
+        assert practitioner is not None
+        slot = TimeRange.of(start, practitioner.offer.session_length)
+        now = datetime.now(UTC)
+        booking, event = Booking.hold(
+            booking_id="bk-elsewhere",
+            practitioner_id=practitioner_id,
+            slot=slot,
+            occupied=practitioner.offer.occupied(slot),
+            client=ClientDetails("Ann Example", "ann@example.com", "+49301234567"),
+            client_timezone="Europe/Berlin",
+            price=practitioner.offer.price,
+            hold_expires_at=now + timedelta(minutes=30),
+            cancel_token="token-elsewhere",
+            now=now,
+        )
+        await database.store.add_if_free(booking, event)
+    finally:
+        await database.close()
+
+
+def test_a_booking_made_by_another_process_voids_this_workers_cached_availability(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    settings = Settings(data_dir=tmp_path, database_url=postgres_url, booking_secret_key="k" * 40)
+    first = date.today() + timedelta(days=7)
+    week = {"start": first.isoformat(), "end": (first + timedelta(days=6)).isoformat()}
+    with TestClient(create_app(settings)) as client:
+        feed = client.app.state.container.change_feed
+        _eventually(lambda: feed.live)
+
+        def starts() -> list[str]:
+            answer = client.get("/api/practitioners/jane-doe/availability", params=week)
+            assert answer.status_code == 200
+            return [slot["start"] for slot in answer.json()["slots"]]
+
+        before = starts()
+        assert starts() == before  # now from this worker's cache
+        assert 'booking_availability_cache_total{result="hit"} 1.0' in client.get("/metrics").text
+        asyncio.run(_hold_elsewhere(postgres_url, "jane-doe", datetime.fromisoformat(before[0])))
+        _eventually(lambda: before[0] not in starts())  # heard through PostgreSQL, not by expiry
+        assert starts() == before[1:]
+
+
+def _eventually(condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    """Poll `condition` (another thread or process makes it true) until it holds."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the condition did not come true in time"
+        time.sleep(0.02)
