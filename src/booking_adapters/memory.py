@@ -215,10 +215,11 @@ class MemoryBookingStore:
                     break
             return items
 
-    async def mark_delivered(self, channel: str, seq: int, at: datetime) -> None:
+    async def mark_delivered(self, channel: str, seqs: Sequence[int], at: datetime) -> None:
         with self._lock:
-            delivery = self._deliveries.setdefault((channel, seq), _Delivery())
-            delivery.delivered, delivery.leased_until, delivery.last_error = True, None, ""
+            for seq in seqs:
+                delivery = self._deliveries.setdefault((channel, seq), _Delivery())
+                delivery.delivered, delivery.leased_until, delivery.last_error = True, None, ""
 
     async def mark_failed(
         self, channel: str, seq: int, at: datetime, error: str, retry_at: datetime | None

@@ -118,7 +118,9 @@ class Outbox(Protocol):
         events already in the history, so adding a channel does not replay the past."""
         ...
 
-    async def mark_delivered(self, channel: str, seq: int, at: datetime) -> None: ...
+    async def mark_delivered(self, channel: str, seqs: Sequence[int], at: datetime) -> None:
+        """Record the delivery of each of `seqs` (a relay records a claimed batch at once)."""
+        ...
 
     async def mark_failed(
         self, channel: str, seq: int, at: datetime, error: str, retry_at: datetime | None

@@ -28,12 +28,6 @@ class Channel(Protocol):
         ...
 
 
-class MarkDeliveredMany(Protocol):
-    """What an outbox may offer beside the port: record many deliveries of a channel at once."""
-
-    async def __call__(self, channel: str, seqs: Sequence[int], at: datetime) -> None: ...
-
-
 @frozen
 class RetryPolicy:
     """Exponential backoff from `first_delay`, capped at `max_delay`; give up once the event is
@@ -67,25 +61,24 @@ class OutboxRelay:
 
     async def run_once(self, limit: int = 50) -> RelayReport:
         delivered = failed = gave_up = 0
-        batch: MarkDeliveredMany | None = getattr(self.outbox, "mark_delivered_many", None)
         for channel in self.channels:
-            done: list[int] = []  # delivered, to record together (an outbox that can: one statement)
+            done: list[int] = []  # delivered, recorded together (on SQL: one statement)
             try:
                 for item in await self.outbox.claim(channel.name, self.clock.now(), limit=limit):
-                    outcome = await self._deliver(channel, item, record=batch is None)
+                    outcome = await self._deliver(channel, item)
                     if outcome == "delivered":
                         done.append(item.seq)
                     delivered += outcome == "delivered"
                     failed += outcome == "failed"
                     gave_up += outcome == "gave_up"
             finally:
-                if batch is not None and done:
+                if done:
                     # Within the claim's lease; lost by a crash before this, they are delivered
                     # again, which channels must tolerate anyway (at least once).
-                    await batch(channel.name, done, self.clock.now())
+                    await self.outbox.mark_delivered(channel.name, done, self.clock.now())
         return RelayReport(delivered, failed, gave_up)
 
-    async def _deliver(self, channel: Channel, item: OutboxItem, *, record: bool = True) -> str:
+    async def _deliver(self, channel: Channel, item: OutboxItem) -> str:
         try:
             await channel.deliver(item)
         except Exception as error:  # any failure of one delivery must not stop the others
@@ -103,6 +96,4 @@ class OutboxRelay:
                 f"retrying at {retry_at.isoformat()}" if retry_at else "giving up",
             )
             return "failed" if retry_at else "gave_up"
-        if record:
-            await self.outbox.mark_delivered(channel.name, item.seq, self.clock.now())
         return "delivered"

@@ -148,11 +148,8 @@ class SqlOutbox:
             )
         return int((await connection.execute(_CHANNEL_START, {"channel": channel})).scalar_one())
 
-    async def mark_delivered(self, channel: str, seq: int, at: datetime) -> None:
-        await self.mark_delivered_many(channel, [seq], at)
-
-    async def mark_delivered_many(self, channel: str, seqs: Sequence[int], at: datetime) -> None:
-        """`mark_delivered` for each of `seqs`, in one execution (OutboxRelay uses it when offered)."""
+    async def mark_delivered(self, channel: str, seqs: Sequence[int], at: datetime) -> None:
+        """Every one of `seqs` in one execution."""
 
         async def record(connection: AsyncConnection) -> None:
             await _upsert_many(connection, "delivered", channel, seqs, at)

@@ -335,16 +335,26 @@ class OutboxContract:
         await store.claim("webhooks", NOW)
         await self._event(store, "b1", 9 * 60)
         (item,) = await store.claim("mail", NOW)
-        await store.mark_delivered("mail", item.seq, NOW)
+        await store.mark_delivered("mail", [item.seq], NOW)
         assert [i.seq for i in await store.claim("webhooks", NOW)] == [item.seq]
 
     async def test_a_delivered_item_is_not_claimed_again(self, store: Any) -> None:
         await store.claim("mail", NOW)
         await self._event(store, "b1", 9 * 60)
         (item,) = await store.claim("mail", NOW)
-        await store.mark_delivered("mail", item.seq, NOW)
+        await store.mark_delivered("mail", [item.seq], NOW)
         assert await store.claim("mail", NOW + timedelta(hours=1)) == []
         assert await store.failures() == []
+
+    async def test_a_batch_is_marked_delivered_at_once(self, store: Any) -> None:
+        await store.claim("mail", NOW)
+        for index in range(3):
+            await self._event(store, f"b{index}", (9 + index) * 60)
+        items = await store.claim("mail", NOW)
+        await store.mark_delivered("mail", [i.seq for i in items[:2]], NOW)
+        await store.mark_delivered("mail", [], NOW)  # nothing delivered: nothing recorded
+        later = await store.claim("mail", NOW + timedelta(hours=1))
+        assert [i.event.booking_id for i in later] == ["b2"]
 
     async def test_a_failed_item_is_retried_when_due(self, store: Any) -> None:
         await store.claim("mail", NOW)
@@ -363,7 +373,7 @@ class OutboxContract:
             1,
         )
         assert (failure.last_error, failure.next_attempt_at) == ("smtp timeout", retry_at)
-        await store.mark_delivered("mail", item.seq, retry_at)
+        await store.mark_delivered("mail", [item.seq], retry_at)
         assert await store.failures() == []
 
     async def test_a_given_up_item_stays_visible_and_is_not_claimed(self, store: Any) -> None:
