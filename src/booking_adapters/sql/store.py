@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, insert, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, bindparam, insert, or_, select, update
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import psycopg as postgresql_psycopg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from booking_adapters.sql.outbox import SqlOutbox, append_events
@@ -95,6 +96,35 @@ _SAVE_RESULT_SQL = "\nSELECT count(*) FROM updated"
 
 def _event_parameters(event: BookingEvent) -> dict[str, Any]:
     return {f"e_{name}": value for name, value in event_row(event).items()}
+
+
+# Occupied spans of bookings live at `now` that overlap [start, end), built once: on PostgreSQL it
+# runs as compiled SQL on the driver (`Transactions.driver_query`).
+_BUSY = (
+    select(bookings.c.occupied_start, bookings.c.occupied_end)
+    .where(
+        bookings.c.practitioner_id == bindparam("practitioner_id"),
+        bookings.c.occupied_start < bindparam("end"),
+        bookings.c.occupied_end > bindparam("start"),
+        or_(
+            bookings.c.status == bindparam("confirmed"),
+            and_(bookings.c.status == bindparam("pending"), bookings.c.hold_expires_at > bindparam("now")),
+        ),
+    )
+    .order_by(bookings.c.occupied_start, bookings.c.occupied_end)
+)
+_BUSY_POSTGRESQL = str(_BUSY.compile(dialect=postgresql_psycopg.dialect()))
+
+
+def _busy_parameters(practitioner_id: str, window: TimeRange, now: datetime) -> dict[str, Any]:
+    return {
+        "practitioner_id": practitioner_id,
+        "start": window.start,
+        "end": window.end,
+        "now": now,
+        "confirmed": BookingStatus.CONFIRMED.value,
+        "pending": _PENDING,
+    }
 
 
 def _overlapping(practitioner_id: str, span: TimeRange) -> ColumnElement[bool]:
@@ -213,17 +243,12 @@ class SqlBookingStore(SqlOutbox):
         return None if row is None else booking_from_row(row)
 
     async def busy(self, practitioner_id: str, window: TimeRange, now: datetime) -> Sequence[TimeRange]:
-        live_at_now = or_(
-            bookings.c.status == BookingStatus.CONFIRMED.value,
-            and_(bookings.c.status == _PENDING, bookings.c.hold_expires_at > now),
-        )
-        query = (
-            select(bookings.c.occupied_start, bookings.c.occupied_end)
-            .where(_overlapping(practitioner_id, window), live_at_now)
-            .order_by(bookings.c.occupied_start, bookings.c.occupied_end)
-        )
-        async with self._transactions.read() as connection:
-            rows = (await connection.execute(query)).all()
+        parameters = _busy_parameters(practitioner_id, window, now)
+        if self._transactions.is_sqlite:
+            async with self._transactions.read() as connection:
+                rows = (await connection.execute(_BUSY, parameters)).all()
+        else:  # an availability answer's one query: ~1.5 ms through SQLAlchemy's layers, 0.13 bare
+            rows = await self._transactions.driver_query(_BUSY_POSTGRESQL, parameters)
         return [TimeRange(start, end) for start, end in rows]
 
     async def lapsed_holds(self, now: datetime, limit: int = 100) -> Sequence[Booking]:

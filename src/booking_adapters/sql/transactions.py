@@ -174,26 +174,38 @@ class Transactions:
         SQLAlchemy's, so that `write_statement` classifies them as usual."""
 
         async def run(connection: AsyncConnection) -> tuple[Any, ...] | None:
-            driver = (await connection.get_raw_connection()).driver_connection
-            assert driver is not None  # a checked-out connection
-            try:
-                cursor = await driver.execute(statement, parameters)
-                return await cursor.fetchone()
-            except psycopg.Error as error:
-                lost = driver.closed
-                if lost:
-                    await connection.invalidate(error)
-                raise DBAPIError.instance(
-                    statement,
-                    dict(parameters),
-                    error,
-                    psycopg.Error,
-                    hide_parameters=True,
-                    connection_invalidated=lost,
-                    dialect=self.engine.dialect,
-                ) from error
+            cursor = await self._on_driver(connection, statement, parameters)
+            return await cursor.fetchone()
 
         return await self.write_statement(run)
+
+    async def driver_query(self, statement: str, parameters: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """PostgreSQL: a read as `driver_statement` runs a write (autocommit, no SQLAlchemy
+        execution layer); every row."""
+        async with self.read() as connection:
+            cursor = await self._on_driver(connection, statement, parameters)
+            return await cursor.fetchall()
+
+    async def _on_driver(
+        self, connection: AsyncConnection, statement: str, parameters: Mapping[str, Any]
+    ) -> psycopg.AsyncCursor[Any]:
+        driver = (await connection.get_raw_connection()).driver_connection
+        assert driver is not None  # a checked-out connection
+        try:
+            return await driver.execute(statement, parameters)
+        except psycopg.Error as error:
+            lost = driver.closed
+            if lost:
+                await connection.invalidate(error)
+            raise DBAPIError.instance(
+                statement,
+                dict(parameters),
+                error,
+                psycopg.Error,
+                hide_parameters=True,
+                connection_invalidated=lost,
+                dialect=self.engine.dialect,
+            ) from error
 
     async def serialize_practitioner(self, connection: AsyncConnection, practitioner_id: str) -> None:
         """With `lock_practitioner` on PostgreSQL: wait for other writers of this practitioner's slots."""
