@@ -15,7 +15,7 @@ _CSP = (
 class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp, *, https: bool) -> None:
         self.app = app
-        self.headers = {
+        headers = {
             "X-Content-Type-Options": "nosniff",
             "X-Frame-Options": "DENY",
             "Referrer-Policy": "same-origin",
@@ -24,9 +24,9 @@ class SecurityHeadersMiddleware:
             "Cross-Origin-Opener-Policy": "same-origin",
         }
         if https:
-            self.headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+            headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
         # ASGI's raw form, built once: every response of the service passes here.
-        self.raw = [(name.lower().encode(), value.encode()) for name, value in self.headers.items()]
+        self.raw = [(name.lower().encode(), value.encode()) for name, value in headers.items()]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
