@@ -95,7 +95,7 @@ class Metrics:
     def exposition(self) -> bytes:
         if os.environ.get(MULTIPROC_ENV):
             merged = CollectorRegistry()
-            MultiProcessCollector(merged)
+            MultiProcessCollector(merged)  # type: ignore[no-untyped-call]  # prometheus-client lacks hints here
             return generate_latest(merged)
         return generate_latest(self.registry) + generate_latest(REGISTRY)
 

@@ -48,7 +48,9 @@ def _render(
     status: int = 200,
     csrf_cookie: str | None = None,
 ) -> Response:
-    response = request.app.state.templates.TemplateResponse(request, template, context, status_code=status)
+    response: Response = request.app.state.templates.TemplateResponse(
+        request, template, context, status_code=status
+    )
     response.headers["Cache-Control"] = "no-store"  # pages may carry tokens or booking state
     if csrf_cookie is not None:
         _guard(request).remember(response, csrf_cookie)

@@ -192,7 +192,8 @@ class Transactions:
         driver = (await connection.get_raw_connection()).driver_connection
         assert driver is not None  # a checked-out connection
         try:
-            return await driver.execute(statement, parameters)
+            cursor: psycopg.AsyncCursor[Any] = await driver.execute(statement, parameters)
+            return cursor
         except psycopg.Error as error:
             lost = driver.closed
             if lost:

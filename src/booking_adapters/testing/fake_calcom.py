@@ -1,5 +1,6 @@
-"""A fake Cal.com API v2 (Starlette) following ../shared/specs/calcom/: slots, reservations,
-bookings, cancel, and the `{"status": "error", "error": {...}}` error shape.
+"""A fake Cal.com API v2 (Starlette) following Cal.com's published API (excerpt in
+tests/specs/calcom/): slots, reservations, bookings, cancel, and the
+`{"status": "error", "error": {...}}` error shape.
 
 Slots come from a per-event-type weekly pattern (the core's WeeklySchedule) or an explicit list,
 minus the fake's own bookings and reservations. Switches make it slow, rate-limited, failing,

@@ -1,4 +1,4 @@
-"""Stripe's OpenAPI excerpt (../shared/specs/stripe) as jsonschema validators.
+"""Stripe's OpenAPI excerpt (tests/specs/stripe, kept in the repository) as jsonschema validators.
 
 OpenAPI 3.0 is not quite JSON Schema: `nullable` becomes `anyOf [..., null]`, and a `$ref` to a
 schema the excerpt left out is an opaque object.
@@ -7,26 +7,18 @@ schema the excerpt left out is an opaque object.
 from __future__ import annotations
 
 import json
-import os
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-import pytest
 from jsonschema import Draft202012Validator
 
-SPEC_DIR = Path(__file__).resolve().parents[3].parent / "shared" / "specs" / "stripe"
+SPEC = Path(__file__).resolve().parents[2] / "specs" / "stripe" / "stripe-reduced.openapi.json"
 _REF = "#/components/schemas/"
 
 
 def spec() -> dict[str, Any]:
-    """The excerpt; skips the test when the specs folder is missing (fails under CI=true)."""
-    path = SPEC_DIR / "stripe-reduced.openapi.json"
-    if not path.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"Stripe spec excerpt missing at {path}")
-        pytest.skip(f"Stripe spec excerpt not found at {path}")
-    return _load(path)
+    return _load(SPEC)
 
 
 @cache
