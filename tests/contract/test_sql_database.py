@@ -34,8 +34,8 @@ def test_other_databases_are_refused() -> None:
         database_url("mysql://host/db")
 
 
-def test_the_head_revision_is_0002_change_notifications() -> None:
-    assert head_revisions() == ("0002_change_notifications",)
+def test_the_head_revision_is_0005_request_limits() -> None:
+    assert head_revisions() == ("0005_request_limits",)
 
 
 @pytest.mark.anyio
