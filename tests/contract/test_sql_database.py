@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from attrs import evolve
+from sqlalchemy import create_engine
+from sqlalchemy.pool import NullPool
 
 from booking_adapters.sql import SchemaBehind, database_url, head_revisions, open_database, upgrade
-from booking_adapters.sql.tables import metadata
-from tests.contract.conftest import open_empty
+from booking_adapters.sql.rows import practitioner_row
+from booking_adapters.sql.scratch import scratch_database
+from booking_adapters.sql.tables import metadata, practitioners
+from booking_adapters.sql.url import migration_url
+from booking_core.testing.contracts import sample_practitioner
+from tests.contract.conftest import POSTGRES_ADMIN_URL, open_empty
 
 
 @pytest.mark.parametrize(
@@ -90,3 +99,42 @@ async def test_migrations_build_the_schema_tables_py_describes(
             assert await connection.run_sync(_schema_differences) == []
     finally:
         await database.close()
+
+
+_BEFORE_EMAIL = "0002_change_notifications"
+
+
+@contextmanager
+def _database_before_email(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of a database of its own at the revision before practitioners had an e-mail column."""
+    if kind == "sqlite":
+        url = f"sqlite:///{tmp_path / 'old.db'}"
+        upgrade(url, _BEFORE_EMAIL)
+        yield url
+        return
+    request.getfixturevalue("postgres_url")  # skips (or fails under CI) when PostgreSQL is unreachable
+    with scratch_database(POSTGRES_ADMIN_URL, prefix="booking_migration", revision=_BEFORE_EMAIL) as url:
+        yield url
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def test_practitioners_stored_before_0003_gain_an_empty_email(
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    practitioner = sample_practitioner()
+    row = practitioner_row(practitioner)
+    del row["email"]  # the columns of revision 0002
+    with _database_before_email(kind, request, tmp_path) as url:
+        engine = create_engine(migration_url(url), poolclass=NullPool)
+        try:
+            with engine.begin() as connection:
+                connection.execute(practitioners.insert().values(row))
+        finally:
+            engine.dispose()
+        upgrade(url)
+        database = await open_database(url)
+        try:
+            assert await database.directory.get(practitioner.id) == evolve(practitioner, email=None)
+        finally:
+            await database.close()

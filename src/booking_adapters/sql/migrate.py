@@ -44,15 +44,16 @@ def current_revisions(connection: Connection) -> tuple[str, ...]:
     return tuple(MigrationContext.configure(connection).get_current_heads())
 
 
-def run_migrations(connection: Connection) -> None:
+def run_migrations(connection: Connection, revision: str = "head") -> None:
     """Apply pending migrations on `connection`, inside its transaction (the caller commits)."""
     config = _config()
     config.attributes["connection"] = connection
-    command.upgrade(config, "head")
+    command.upgrade(config, revision)
 
 
-def upgrade(url: str) -> None:
-    """Bring the database at `url` to the newest schema (what `booking db upgrade` runs).
+def upgrade(url: str, revision: str = "head") -> None:
+    """Bring the database at `url` to the newest schema (what `booking db upgrade` runs), or to an
+    older `revision` (for tests of what a migration does to rows stored before it).
 
     Synchronous on purpose: it runs before the service starts, or in a thread from async code.
     An in-memory SQLite database lives only inside its engine; `open_database` migrates those.
@@ -66,7 +67,7 @@ def upgrade(url: str) -> None:
         with engine.connect() as connection:
             if connection.dialect.name == "sqlite":
                 connection.exec_driver_sql("BEGIN IMMEDIATE")  # one migrator at a time, all or nothing
-            run_migrations(connection)
+            run_migrations(connection, revision)
             connection.commit()
     finally:
         engine.dispose()

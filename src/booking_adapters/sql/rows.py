@@ -38,6 +38,7 @@ def practitioner_row(practitioner: Practitioner) -> dict[str, Any]:
         "offer": _json.unstructure(practitioner.offer),
         "schedule": _json.unstructure(practitioner.schedule),
         "calcom_event_type_id": practitioner.calcom_event_type_id,
+        "email": practitioner.email,
     }
 
 
@@ -48,6 +49,7 @@ def practitioner_from_row(row: Mapping[Any, Any]) -> Practitioner:
         offer=_json.structure(row["offer"], Offer),
         schedule=_json.structure(row["schedule"], WeeklySchedule),
         calcom_event_type_id=row["calcom_event_type_id"],
+        email=row["email"],
     )
 
 

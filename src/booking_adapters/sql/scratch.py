@@ -26,14 +26,14 @@ def check_reachable(admin_url: str) -> None:
 
 
 @contextmanager
-def scratch_database(admin_url: str, prefix: str = "booking_test") -> Iterator[str]:
-    """Yield the URL of a new, migrated database on `admin_url`'s server; drop it on exit."""
+def scratch_database(admin_url: str, prefix: str = "booking_test", revision: str = "head") -> Iterator[str]:
+    """Yield the URL of a new database on `admin_url`'s server, migrated to `revision`; drop it on exit."""
     name = f"{prefix}_{secrets.token_hex(6)}"
     with _admin(admin_url) as connection:
         connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     try:
-        upgrade(url)
+        upgrade(url, revision)
         yield url
     finally:
         with _admin(admin_url) as connection:

@@ -87,6 +87,7 @@ practitioners = Table(
     Column("offer", Json, nullable=False),
     Column("schedule", Json, nullable=False),
     Column("calcom_event_type_id", BigInteger),
+    Column("email", String(320)),
 )
 
 # No foreign key to practitioners: the store accepts bookings of any practitioner id, like its port.

@@ -26,12 +26,27 @@ from booking_core.errors import ConcurrentUpdate, SlotUnavailable
 from booking_core.money import Money
 from booking_core.offer import CancellationPolicy, Offer, Practitioner
 from booking_core.schedule import DateOverride, LocalHours, WeeklySchedule
+from booking_core.testing.fields import differing_fields, fields_left_at_default
 from booking_core.timerange import TimeRange
 
 NOW = datetime(2030, 1, 7, 8, 0, tzinfo=UTC)
 DAY = datetime(2030, 1, 8, 0, 0, tzinfo=UTC)  # the day the sample slots are on
 HOLD = timedelta(minutes=30)
 PRICE = Money(9000, "EUR")
+
+
+def assert_sets_every_field(sample: object, name: str) -> None:
+    """Fail, naming them, if `sample` leaves optional fields at their defaults: an adapter that forgot
+    such a field would read the default back, equal by chance, and pass."""
+    left = fields_left_at_default(sample)
+    assert not left, f"{name} leaves {', '.join(left)} at the default; give each another value"
+
+
+def assert_reads_back(written: object, read: object, how: str) -> None:
+    """Fail, naming each field, if what the adapter read back after `how` differs from what was written."""
+    lost = differing_fields(written, read)
+    shown = "; ".join(f"{path}: wrote {wrote!r}, read {got!r}" for path, (wrote, got) in lost.items())
+    assert not lost, f"after {how}, {', '.join(lost)} did not round-trip ({shown})"
 
 
 def hold(
@@ -81,28 +96,46 @@ class BookingStoreContract:
         assert await store.get("b1") == booking
         assert await store.get("missing") is None
 
-    async def test_every_field_survives_a_save(self, store: Any) -> None:
-        booking, event = hold("b1", 9 * 60)
-        await store.add_if_free(booking, event)
-        paid = Money(9000, "EUR")
-        after, confirmed = transition(
-            booking,
+    async def test_every_field_round_trips(self, store: Any) -> None:
+        """Every field of Booking (nested ones too) reads back as written, after each write path: the
+        insert of a hold, a save without a transition, and saves of transitions. When Booking gains a
+        field, give it a value in this life (the first assertion names a field left at its default)."""
+        held, placed = hold("b1", 9 * 60, before=5, after=10, idempotency_key="key-every-field")
+        checkout = held.with_details(
+            NOW + timedelta(minutes=1),
+            checkout_session_id="cs_fake_every_field",
+            checkout_url="https://pay.invalid/cs_fake_every_field",
+        )
+        paid, confirmed = transition(
+            checkout,
             Trigger.PAYMENT_CONFIRMED,
             NOW + timedelta(minutes=5),
-            checkout_session_id="cs_fake_1",
-            checkout_url="https://pay.invalid/cs_fake_1",
-            payment_intent_id="pi_fake_1",
-            amount_paid=paid,
-            calendar_uid="uid-1",
+            payment_intent_id="pi_fake_every_field",
+            amount_paid=Money(9000, "EUR"),
+            calendar_uid="uid-every-field",
         )
-        await store.save(booking, after, confirmed)
-        cancelled, event2 = transition(
-            after, Trigger.CANCELLED, NOW + timedelta(minutes=9), refund_owed=Money(4500, "EUR")
+        cancelled, cancelled_event = transition(
+            paid, Trigger.CANCELLED, NOW + timedelta(minutes=9), refund_owed=Money(4500, "EUR")
         )
-        await store.save(after, cancelled, event2)
-        refunded = evolve(cancelled, refund_id="re_fake_1", amount_refunded=Money(4500, "EUR"), version=4)
-        await store.save(cancelled, refunded, None)
-        assert await store.get("b1") == refunded
+        refunded, refund_event = transition(
+            cancelled,
+            Trigger.REFUND_ISSUED,
+            NOW + timedelta(minutes=10),
+            refund_id="re_fake_every_field",
+            amount_refunded=Money(4500, "EUR"),
+        )
+        assert_sets_every_field(refunded, "the booking's life in test_every_field_round_trips")
+        await store.add_if_free(held, placed)
+        assert_reads_back(held, await store.get("b1"), "add_if_free of a hold")
+        life = [
+            ("a save without a transition", held, checkout, None),
+            ("a save of payment_confirmed", checkout, paid, confirmed),
+            ("a save of cancelled", paid, cancelled, cancelled_event),
+            ("a save of refund_issued", cancelled, refunded, refund_event),
+        ]
+        for what, before, after, event in life:
+            await store.save(before, after, event)
+            assert_reads_back(after, await store.get("b1"), what)
 
     async def test_an_overlapping_live_booking_is_refused(self, store: Any) -> None:
         await store.add_if_free(*hold("b1", 9 * 60))
@@ -390,7 +423,9 @@ class OutboxContract:
 
 
 def sample_practitioner(practitioner_id: str = "jane-doe", **changes: Any) -> Practitioner:
-    """A practitioner using every field of Offer and WeeklySchedule."""
+    """A practitioner giving every optional field (its own, its offer's, its schedule's) a value other
+    than the default, so that a field an adapter forgets cannot read back equal by chance
+    (PractitionerDirectoryContract checks that it does, field by field)."""
     practitioner = Practitioner(
         id=practitioner_id,
         name="Dr. Jane Doe",
@@ -400,7 +435,7 @@ def sample_practitioner(practitioner_id: str = "jane-doe", **changes: Any) -> Pr
             buffer_before=timedelta(minutes=5),
             buffer_after=timedelta(minutes=10),
             min_notice=timedelta(hours=12),
-            horizon=timedelta(days=60),
+            horizon=timedelta(days=90),
             slot_step=timedelta(minutes=15),
             hold_duration=timedelta(minutes=45),
             cancellation=CancellationPolicy(timedelta(hours=48), 50),
@@ -413,7 +448,8 @@ def sample_practitioner(practitioner_id: str = "jane-doe", **changes: Any) -> Pr
                 DateOverride(date(2030, 1, 2), (LocalHours.parse("10:00-11:00"),)),
             ),
         ),
-        calcom_event_type_id=None,
+        calcom_event_type_id=4242,
+        email="jane.doe@example.com",
     )
     return evolve(practitioner, **changes)
 
@@ -428,6 +464,26 @@ class PractitionerDirectoryContract:
         await directory.upsert(practitioner)
         assert await directory.get("jane-doe") == practitioner
         assert await directory.get("nobody") is None
+
+    async def test_every_field_round_trips(self, directory: Any) -> None:
+        """Every field of Practitioner (its offer's and schedule's too) reads back as written, both
+        from an insert and from an upsert over a practitioner that had none of the optional ones."""
+        practitioner = sample_practitioner()
+        assert_sets_every_field(practitioner, "sample_practitioner()")
+        await directory.upsert(practitioner)
+        assert_reads_back(practitioner, await directory.get("jane-doe"), "an insert")
+        bare = Practitioner(
+            id="ann-bo",
+            name="Ann Bo",
+            offer=Offer(session_length=timedelta(hours=1), price=Money(5000, "USD")),
+            schedule=WeeklySchedule("America/New_York", {"tue": [LocalHours.parse("08:00-12:00")]}),
+        )
+        await directory.upsert(bare)
+        updated = evolve(practitioner, id="ann-bo")
+        await directory.upsert(updated)
+        assert_reads_back(updated, await directory.get("ann-bo"), "an upsert over a bare practitioner")
+        listed = await directory.list()
+        assert_reads_back([updated, practitioner], listed, "list()")
 
     async def test_upsert_replaces(self, directory: Any) -> None:
         await directory.upsert(sample_practitioner())
