@@ -1,7 +1,9 @@
-"""The app over fakes and over SQLite, built through the same create_app as production."""
+"""The app over fakes and over SQLite, built through the same create_app as production; a scratch
+PostgreSQL database for the tests of the production shape."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,11 +18,29 @@ from booking_adapters.memory import (
     MemoryDirectory,
     SequentialIds,
 )
+from booking_adapters.sql.scratch import check_reachable, scratch_database
 from booking_web.app import Builder, create_app
 from booking_web.bootstrap import Container, assemble
 from booking_web.demo import DEMO_PRACTITIONERS
 from booking_web.metrics import Metrics
 from booking_web.settings import Settings
+
+POSTGRES_ADMIN_URL = os.environ.get("BOOKING_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A migrated, empty PostgreSQL database of this test's own, dropped afterwards. Unreachable:
+    skipped locally with the reason, a failure under CI=true."""
+    try:
+        check_reachable(POSTGRES_ADMIN_URL)
+    except Exception as error:
+        reason = f"PostgreSQL not reachable at BOOKING_TEST_POSTGRES_URL: {str(error).strip()}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    with scratch_database(POSTGRES_ADMIN_URL, prefix="booking_web") as url:
+        yield url
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ import pytest
 from starlette.testclient import TestClient
 
 from booking_adapters import sql
-from booking_adapters.sql.scratch import check_reachable, scratch_database
 from booking_adapters.testing.fake_stripe import FakeStripe, running
 from booking_core import Booking, ClientDetails, TimeRange
 from booking_web.app import create_app
@@ -26,22 +25,13 @@ from tests.serving import booking_serve
 
 pytestmark = pytest.mark.postgres
 
-ADMIN_URL = os.environ.get("BOOKING_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 RACERS = 16
 
 
 @pytest.fixture
-def postgres_url() -> Iterator[str]:
-    try:
-        check_reachable(ADMIN_URL)
-    except Exception as error:
-        reason = f"PostgreSQL not reachable at BOOKING_TEST_POSTGRES_URL: {str(error).strip()}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    with scratch_database(ADMIN_URL, prefix="booking_web") as url:
-        asyncio.run(_seed(url))
-        yield url
+def seeded_postgres_url(postgres_url: str) -> str:
+    asyncio.run(_seed(postgres_url))
+    return postgres_url
 
 
 async def _seed(url: str) -> None:
@@ -54,11 +44,11 @@ async def _seed(url: str) -> None:
 
 
 @pytest.fixture
-def two_workers(postgres_url: str, tmp_path: Path) -> Iterator[str]:
+def two_workers(seeded_postgres_url: str, tmp_path: Path) -> Iterator[str]:
     fake = FakeStripe()
     with running(fake) as stripe_url:
         env = os.environ | {
-            "DATABASE_URL": postgres_url,
+            "DATABASE_URL": seeded_postgres_url,
             "BOOKING_SECRET_KEY": "test-secret-" + "x" * 32,
             "STRIPE_SECRET_KEY": "sk_test_fake_workers",
             "STRIPE_WEBHOOK_SECRET": fake.webhook_secret,
@@ -125,9 +115,9 @@ async def _hold_elsewhere(url: str, practitioner_id: str, start: datetime) -> No
 
 
 def test_a_booking_made_by_another_process_voids_this_workers_cached_availability(
-    postgres_url: str, tmp_path: Path
+    seeded_postgres_url: str, tmp_path: Path
 ) -> None:
-    settings = Settings(data_dir=tmp_path, database_url=postgres_url, booking_secret_key="k" * 40)
+    settings = Settings(data_dir=tmp_path, database_url=seeded_postgres_url, booking_secret_key="k" * 40)
     first = date.today() + timedelta(days=7)
     week = {"start": first.isoformat(), "end": (first + timedelta(days=6)).isoformat()}
     with TestClient(create_app(settings)) as client:
@@ -142,7 +132,7 @@ def test_a_booking_made_by_another_process_voids_this_workers_cached_availabilit
         before = starts()
         assert starts() == before  # now from this worker's cache
         assert 'booking_availability_cache_total{result="hit"} 1.0' in client.get("/metrics").text
-        asyncio.run(_hold_elsewhere(postgres_url, "jane-doe", datetime.fromisoformat(before[0])))
+        asyncio.run(_hold_elsewhere(seeded_postgres_url, "jane-doe", datetime.fromisoformat(before[0])))
         _eventually(lambda: before[0] not in starts())  # heard through PostgreSQL, not by expiry
         assert starts() == before[1:]
 
