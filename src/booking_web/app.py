@@ -26,7 +26,7 @@ from booking_web.middleware.body_limit import BodyLimitMiddleware
 from booking_web.middleware.rate_limit import RateLimitMiddleware, TokenBuckets
 from booking_web.middleware.request_context import RequestContextMiddleware
 from booking_web.middleware.security_headers import SecurityHeadersMiddleware
-from booking_web.settings import Settings
+from booking_web.settings import ConfigurationError, Settings
 
 HERE = Path(__file__).parent
 BOOKING_CREATION_PATHS = (r"/api/bookings", r"/book/[^/]+")
@@ -67,7 +67,7 @@ def create_app(source: Settings | Container, *, build: Builder = build_container
             *probes.routes,
             openapi.route,
             *pages.routes,
-            *test_payments.routes,
+            *(test_payments.routes if settings.development else []),
             *(mailbox.routes if settings.serves_mailbox_page else []),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ],
@@ -103,4 +103,7 @@ def _expose(app: Starlette, container: Container) -> None:
 
 def app_from_environment() -> Starlette:
     """The uvicorn factory for `booking serve` (each worker calls it)."""
-    return create_app(Settings.from_env(os.environ))
+    settings = Settings.from_env(os.environ)
+    if settings.serving_problems():  # `booking serve` said so already; another launcher may not have
+        raise ConfigurationError(settings.serving_problems())
+    return create_app(settings)

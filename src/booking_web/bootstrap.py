@@ -242,10 +242,13 @@ def _booking_secret(settings: Settings) -> str:
     return settings.booking_secret_key or persistent_secret(settings.data_dir / "secret_key")
 
 
-async def check_startup(env: Mapping[str, str]) -> Settings:
-    """Settings from `env`, ready to serve, or one ConfigurationError listing every problem
-    (the variables' and the database's). Run once before serving, not per worker."""
+async def check_startup(env: Mapping[str, str], *, serving: bool = False) -> Settings:
+    """Settings from `env`, ready to use, or one ConfigurationError listing every problem (the
+    variables', the database's and, `serving`, those that stop `booking serve`). Run once before
+    serving, not per worker."""
     settings, problems = Settings.read(env)
+    if serving:
+        problems += settings.serving_problems()
     if settings.database_url_problem() is None:
         try:
             await prepare(settings)
@@ -253,7 +256,7 @@ async def check_startup(env: Mapping[str, str]) -> Settings:
             problems += error.problems
     if problems:
         raise ConfigurationError(problems)
-    if settings.smtp_url is None and not settings.embedded:
+    if settings.smtp_url is None and not settings.development:
         log.warning("SMTP_URL is not set: e-mails are written to %s, not sent", settings.mailbox_dir)
     await _register_channels(settings)
     return settings
@@ -270,8 +273,8 @@ async def _register_channels(settings: Settings) -> None:
 
 
 async def prepare(settings: Settings) -> None:
-    """The embedded default creates, migrates and seeds its SQLite file; an external database must be
-    reachable and current (ConfigurationError says otherwise)."""
+    """The embedded default creates and migrates its SQLite file, and development mode seeds an empty
+    one; an external database must be reachable and current (ConfigurationError says otherwise)."""
     url = _database_url(settings)
     if settings.embedded:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -288,10 +291,10 @@ async def prepare(settings: Settings) -> None:
             raise ConfigurationError([str(error)]) from None
         except Exception as error:  # the operator needs the driver's reason, whatever it raised
             raise ConfigurationError([f"DATABASE_URL is unreachable: {error}"]) from None
-        if settings.embedded:
+        if settings.development and not await database.directory.list():
+            # Only into an empty database: a practitioner removed (or any imported) stays that way.
             for practitioner in DEMO_PRACTITIONERS:
-                if await database.directory.get(practitioner.id) is None:
-                    await database.directory.upsert(practitioner)
+                await database.directory.upsert(practitioner)
         try:
             settings.calcom.check_for(await database.directory.list())
         except ValueError as error:

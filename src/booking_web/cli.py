@@ -82,7 +82,8 @@ def _serve(args: argparse.Namespace) -> None:
         os.environ["HOST"] = args.host
     if args.port:
         os.environ["PORT"] = str(args.port)
-    settings = asyncio.run(check_startup(os.environ))  # migrations and seeding once, not per worker
+    # Migrations and seeding once, not per worker.
+    settings = asyncio.run(check_startup(os.environ, serving=True))
     if args.workers > 1 and not settings.uses_stripe:
         raise ConfigurationError(
             ["Local test payments live in one process: use --workers 1, or set STRIPE_SECRET_KEY."]
@@ -90,6 +91,7 @@ def _serve(args: argparse.Namespace) -> None:
     if args.workers > 1 and not os.environ.get(MULTIPROC_ENV):
         os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="booking-metrics-")
     print(f"Booking service on {settings.public_base_url}  (listening on {settings.host}:{settings.port})")
+    print(f"Running in {settings.mode}", flush=True)
     uvicorn.run(
         APP_FACTORY,
         factory=True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from collections.abc import Callable, Mapping
 from email.utils import parseaddr
@@ -38,8 +39,8 @@ class ConfigurationError(Exception):
 
 @frozen
 class Settings:
-    """What the service is configured with. Defaults are the embedded default (SQLite file under
-    `data_dir`, schedule availability, local test payments, demo practitioners)."""
+    """What the service is configured with. The defaults are development mode (see `development`):
+    an SQLite file under `data_dir`, schedule availability, local test payments, demo practitioners."""
 
     host: str = "127.0.0.1"
     port: int = 8000
@@ -71,6 +72,51 @@ class Settings:
         return self.database_url is None
 
     @property
+    def development(self) -> bool:
+        """The one switch for the conveniences of a developer's machine: demo practitioners (seeded
+        into an empty database), local test payments and /dev/mailbox. On when nothing points at
+        real data or money (no DATABASE_URL, no STRIPE_SECRET_KEY) and nobody else can reach the
+        service (bound to a loopback address, no https PUBLIC_BASE_URL)."""
+        return not self._development_blockers()
+
+    def _development_blockers(self) -> list[str]:
+        """Why this is not development mode, one reason each (none: it is)."""
+        blockers = []
+        if self.database_url is not None:
+            blockers.append("DATABASE_URL is set")
+        if self.stripe_secret_key is not None:
+            blockers.append("STRIPE_SECRET_KEY is set")
+        if not is_loopback(self.host):
+            blockers.append(f"HOST {self.host} is not a loopback address")
+        if self.https:
+            blockers.append("PUBLIC_BASE_URL is https")
+        return blockers
+
+    def serving_problems(self) -> list[str]:
+        """What stops `booking serve` (and only it: `booking db upgrade` on a host without Stripe
+        keys is fine). Local test payments confirm bookings for free, so they never face the public."""
+        if self.stripe_secret_key is not None or self.development:
+            return []
+        public = [b for b in self._development_blockers() if not b.startswith("STRIPE_SECRET_KEY")]
+        return [
+            "STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET are required here ("
+            + "; ".join(public)
+            + "): without them anyone could confirm bookings on the local test-payment page without "
+            "paying. Local test payments are for development mode only: no DATABASE_URL, HOST "
+            "127.0.0.1 (or another loopback address) and an http PUBLIC_BASE_URL."
+        ]
+
+    @property
+    def mode(self) -> str:
+        """What `booking serve` says at start-up about the switch."""
+        if self.development:
+            return (
+                "development mode: demo practitioners, local test payments and /dev/mailbox "
+                "(set DATABASE_URL or STRIPE_SECRET_KEY, or bind to a public address, to leave it)"
+            )
+        return "production mode: " + "; ".join(self._development_blockers())
+
+    @property
     def uses_stripe(self) -> bool:
         return self.stripe_secret_key is not None
 
@@ -89,8 +135,8 @@ class Settings:
 
     @property
     def serves_mailbox_page(self) -> bool:
-        """/dev/mailbox shows clients' names and addresses: only for the local embedded default."""
-        return self.embedded and self.smtp_url is None
+        """/dev/mailbox shows clients' names and addresses: only in development mode."""
+        return self.development and self.smtp_url is None
 
     @property
     def sender(self) -> str:
@@ -191,6 +237,16 @@ class Settings:
         if logging.getLevelName(self.log_level) == f"Level {self.log_level}":
             problems.append(f"LOG_LEVEL {self.log_level!r} is not one of DEBUG, INFO, WARNING, ERROR.")
         return problems
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` (a HOST value) only accepts connections from this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # another name: it may resolve to anything
+        return False
 
 
 class _Reader:

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -33,7 +34,7 @@ def environment(data_dir: Path, **variables: str) -> dict[str, str]:
 
 def started(env: Mapping[str, str]) -> Settings:
     """What `booking serve` does before it serves: check, migrate, seed, register outbox channels."""
-    return anyio.run(check_startup, env)
+    return anyio.run(partial(check_startup, env, serving=True))
 
 
 @contextmanager

@@ -72,12 +72,14 @@ def test_a_confirmed_booking_mails_the_client_into_the_mailbox_page(tmp_path: Pa
     assert str(mail["Subject"]) in listing.text
 
 
-def test_the_mailbox_page_exists_only_in_the_embedded_default_without_smtp(tmp_path: Path) -> None:
+def test_the_mailbox_page_exists_only_in_development_mode_without_smtp(tmp_path: Path) -> None:
     external = f"sqlite:///{tmp_path}/external.db"  # not the embedded default: a database of its own
     sql.upgrade(external)
+    stripe = {"STRIPE_SECRET_KEY": "sk_test_fake_mailbox", "STRIPE_WEBHOOK_SECRET": "whsec_fake_mailbox"}
     for env in (
         environment(tmp_path / "a", SMTP_URL="smtp://127.0.0.1:1?starttls=false"),
-        environment(tmp_path / "b", DATABASE_URL=external),
+        environment(tmp_path / "b", DATABASE_URL=external, **stripe),
+        environment(tmp_path / "d", **stripe),  # the embedded database, but real payments
     ):
         with serving(started(env)) as client:
             assert client.get("/dev/mailbox").status_code == 404

@@ -16,7 +16,9 @@ from tests.contract.availability_fixtures import practitioner
 
 def test_defaults_send_to_the_mailbox_folder_from_the_public_host() -> None:
     settings = Settings.from_env({"PUBLIC_BASE_URL": "https://book.example.org"})
-    assert settings.smtp_url is None and settings.serves_mailbox_page
+    assert settings.smtp_url is None
+    assert not settings.serves_mailbox_page  # an https public address: not development mode
+    assert Settings.from_env({}).serves_mailbox_page
     assert settings.sender == "Bookings <bookings@book.example.org>"
     assert settings.webhook_urls == ()
     assert settings.calcom.api_key is None
