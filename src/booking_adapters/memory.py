@@ -146,7 +146,9 @@ class MemoryBookingStore:
         if any(other.is_live(now) for other in in_the_way):
             raise SlotUnavailable("This time is not available any more. Please choose another slot.")
         for lapsed in in_the_way:
-            released, event = lapsed.apply(Trigger.HOLD_RELEASED, at=now, reason="hold lapsed")
+            released, event = lapsed.apply(
+                Trigger.HOLD_RELEASED, at=now, reason="hold lapsed", payment_check_due=True
+            )
             self._bookings[lapsed.id] = released
             if event is not None:
                 self._log.append(event)
@@ -177,6 +179,10 @@ class MemoryBookingStore:
             if b.status is BookingStatus.PENDING_PAYMENT and b.hold_expires_at <= now
         ]
         return sorted(lapsed, key=lambda b: b.hold_expires_at)[:limit]
+
+    async def payment_checks_due(self, limit: int = 100) -> Sequence[Booking]:
+        due = [b for b in self._bookings.values() if b.payment_check_due]
+        return sorted(due, key=lambda b: b.updated_at)[:limit]
 
     async def refunds_due(self, limit: int = 100) -> Sequence[Booking]:
         due = [b for b in self._bookings.values() if b.refund_owed is not None and b.refund_id is None]
@@ -302,11 +308,12 @@ class FakePaymentGateway:
         )
         return CheckoutSession(session_id, f"https://pay.invalid/{session_id}")
 
-    async def expire_checkout(self, session_id: str) -> None:
+    async def expire_checkout(self, session_id: str) -> PaymentEvent:
         self._fail_if_asked()
         session = self.sessions[session_id]
-        if session.status == "open":
+        if session.status == "open":  # a complete session stays complete, as Stripe refuses
             session.status = "expired"
+        return await self.checkout_status(session_id)
 
     async def refund(
         self, payment_intent_id: str, amount: Money, idempotency_key: str, booking_id: str

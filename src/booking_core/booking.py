@@ -105,6 +105,10 @@ class Booking:
     refund_id: str | None = None
     amount_refunded: Money | None = None
     calendar_uid: str | None = None  # the booking's id in an external calendar (Cal.com)
+    # Set when the booking left pending payment without the provider's word that its checkout is
+    # closed unpaid (a lapsed hold released by the store, a cancellation, the provider unreachable):
+    # the client may have paid and the webhook be lost, so reconciliation asks until it knows.
+    payment_check_due: bool = False
 
     @classmethod
     def hold(

@@ -49,6 +49,11 @@ class PaymentEvent:
     refund_id: str | None = None
     refunded: Money | None = None
 
+    @property
+    def closed_unpaid(self) -> bool:
+        """The provider's word that this checkout can no longer be paid and was not."""
+        return self.kind is PaymentEventKind.CHECKOUT_EXPIRED and not self.paid
+
 
 @frozen
 class Refund:

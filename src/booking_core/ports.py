@@ -48,7 +48,8 @@ class BookingStore(Protocol):
     async def add_if_free(self, booking: Booking, event: BookingEvent) -> None:
         """Insert a new live booking unless a live booking's occupied span overlaps its own:
         then raise SlotUnavailable. Pending bookings whose hold lapsed by `event.at` do not count;
-        the store releases those it finds in the way (status expired, with a history event)."""
+        the store releases those it finds in the way (status expired, `payment_check_due` set, with a
+        history event)."""
         ...
 
     async def save(self, before: Booking, after: Booking, event: BookingEvent | None) -> None:
@@ -67,6 +68,12 @@ class BookingStore(Protocol):
 
     async def lapsed_holds(self, now: datetime, limit: int = 100) -> Sequence[Booking]:
         """Pending bookings whose hold lapsed by `now`, oldest first."""
+        ...
+
+    async def payment_checks_due(self, limit: int = 100) -> Sequence[Booking]:
+        """Bookings whose `payment_check_due` is set, least recently changed first. A lapsed hold
+        that `add_if_free` or `save` releases in the way is stored with it set: only the payment
+        provider can say whether it was paid meanwhile."""
         ...
 
     async def refunds_due(self, limit: int = 100) -> Sequence[Booking]:
@@ -148,8 +155,10 @@ class PaymentGateway(Protocol):
         """Raises PaymentProviderError with a message a client can read."""
         ...
 
-    async def expire_checkout(self, session_id: str) -> None:
-        """Close an open checkout so it can no longer be paid; closing a closed one is harmless."""
+    async def expire_checkout(self, session_id: str) -> PaymentEvent:
+        """Close an open checkout so it can no longer be paid, and say what it is now (as
+        `checkout_status` does): expired, or completed (paid or not) when the client finished first,
+        which the provider reports by refusing to expire it. Closing a closed one is harmless."""
         ...
 
     async def refund(

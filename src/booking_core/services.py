@@ -85,6 +85,7 @@ class ReconcileReport:
     confirmed: int
     released: int
     refunds_issued: int
+    payments_checked: int = 0  # bookings released without the provider's word, asked about
 
 
 @define
@@ -245,6 +246,8 @@ class BookingService:
             case PaymentEventKind.CHECKOUT_COMPLETED | PaymentEventKind.ASYNC_PAYMENT_SUCCEEDED:
                 return await self._payment_received(booking, event)
             case PaymentEventKind.ASYNC_PAYMENT_FAILED | PaymentEventKind.CHECKOUT_EXPIRED:
+                if booking.payment_check_due:  # the provider's word that it ends unpaid
+                    await self._clear_payment_check(booking)
                 return await self._release(booking, f"payment {event.kind.replace('_', ' ')}")
             case PaymentEventKind.REFUNDED:
                 return await self._refund_recorded(booking, event)
@@ -256,6 +259,7 @@ class BookingService:
             "amount_paid": paid,
             "payment_intent_id": event.payment_intent_id or booking.payment_intent_id,
             "checkout_session_id": booking.checkout_session_id or event.checkout_session_id,
+            "payment_check_due": False,  # the payment is known now
         }
         if paid != booking.price:
             log.warning("booking %s paid %s, expected %s: refunding", booking.id, paid, booking.price)
@@ -308,10 +312,10 @@ class BookingService:
         await self._issue_refund(booking)
         return PaymentOutcome.REFUND_REQUESTED
 
-    async def _release(self, booking: Booking, reason: str) -> PaymentOutcome:
+    async def _release(self, booking: Booking, reason: str, *, check_due: bool = False) -> PaymentOutcome:
         if booking.status is not BookingStatus.PENDING_PAYMENT:
             return PaymentOutcome.IGNORED  # e.g. an expiry delivered after the payment
-        await self._change(booking, lambda b: _release_step(b, self.clock.now(), reason))
+        await self._change(booking, lambda b: _release_step(b, self.clock.now(), reason, check_due))
         return PaymentOutcome.RELEASED
 
     async def _refund_recorded(self, booking: Booking, event: PaymentEvent) -> PaymentOutcome:
@@ -382,12 +386,10 @@ class BookingService:
                 at=self.clock.now(),
                 reason="cancelled by the client",
                 refund_owed=owed if owed and owed.amount else None,
+                payment_check_due=_checkout_may_be_paid(b),
             )
 
-        cancelled = await self._change(booking, step)
-        if booking.status is BookingStatus.PENDING_PAYMENT and booking.checkout_session_id:
-            await self._expire_checkout_quietly(booking.checkout_session_id)
-        return await self._issue_refund(cancelled)
+        return await self._after_cancelling(await self._change(booking, step))
 
     async def cancel_for_practitioner(self, booking_id: str, reason: str) -> Booking:
         """Cancel on the practitioner's side (e.g. their calendar took the slot): the client gets
@@ -398,19 +400,22 @@ class BookingService:
         cancelled = await self._change(
             booking,
             lambda b: b.apply(
-                Trigger.CANCELLED, at=self.clock.now(), reason=reason, refund_owed=b.amount_paid
+                Trigger.CANCELLED,
+                at=self.clock.now(),
+                reason=reason,
+                refund_owed=b.amount_paid,
+                payment_check_due=_checkout_may_be_paid(b),
             ),
         )
-        if booking.status is BookingStatus.PENDING_PAYMENT and booking.checkout_session_id:
-            await self._expire_checkout_quietly(booking.checkout_session_id)
-        return await self._issue_refund(cancelled)
+        return await self._after_cancelling(cancelled)
 
-    async def _expire_checkout_quietly(self, session_id: str) -> None:
-        try:
-            await self.payments.expire_checkout(session_id)
-        except PaymentProviderError:
-            # Should it still be paid, the payment arrives for a released booking and is refunded.
-            log.warning("could not expire checkout session; a late payment would be refunded")
+    async def _after_cancelling(self, cancelled: Booking) -> Booking:
+        """Close the checkout of a booking cancelled before paying (a payment that beat the
+        cancellation is refunded), then send the refund the cancellation owes."""
+        if cancelled.payment_check_due:
+            await self._check_payment(cancelled)
+            cancelled = await self.booking(cancelled.id)
+        return await self._issue_refund(cancelled)
 
     # -- housekeeping ----------------------------------------------------------------------------
 
@@ -426,16 +431,56 @@ class BookingService:
         return ReconcileReport(len(holds), confirmed, released, 0)
 
     async def _settle_lapsed(self, hold: Booking) -> PaymentOutcome:
-        if hold.checkout_session_id:
-            try:
-                status = await self.payments.checkout_status(hold.checkout_session_id)
-            except PaymentProviderError:
-                log.warning("could not ask the payment provider about booking %s; releasing it", hold.id)
-            else:
-                if status.paid:
-                    return await self._payment_received(hold, status)
-                await self._expire_checkout_quietly(hold.checkout_session_id)
-        return await self._release(hold, "hold lapsed")
+        if hold.checkout_session_id is None:  # checkout never started: nothing could be paid
+            return await self._release(hold, "hold lapsed")
+        state = await self._close_checkout(hold.checkout_session_id)
+        if state is not None and state.paid:
+            return await self._payment_received(hold, state)
+        closed_unpaid = state is not None and state.closed_unpaid
+        # Without the provider's word (unreachable, or a delayed method still on its way) the hold
+        # is released all the same, and stays to be checked: a payment may still be reported.
+        return await self._release(hold, "hold lapsed", check_due=not closed_unpaid)
+
+    async def check_payments(self) -> tuple[int, int]:
+        """Ask the provider about every booking released without its word (`payment_check_due`) and
+        apply the answer as the webhook would: paid -> confirmed if the slot is still free, else
+        refunded; still open -> expired; expired unpaid -> nothing left to check. Returns how many
+        were asked about and how many of those were confirmed."""
+        due = await self.store.payment_checks_due()
+        confirmed = 0
+        for booking in due:
+            confirmed += await self._check_payment(booking) is PaymentOutcome.CONFIRMED
+        return len(due), confirmed
+
+    async def _check_payment(self, booking: Booking) -> PaymentOutcome:
+        if booking.checkout_session_id is None:
+            await self._clear_payment_check(booking)
+            return PaymentOutcome.IGNORED
+        state = await self._close_checkout(booking.checkout_session_id)
+        if state is None or not (state.paid or state.closed_unpaid):
+            return PaymentOutcome.IGNORED  # no word yet: asked again on the next run
+        outcome = await self._payment_received(booking, state) if state.paid else PaymentOutcome.IGNORED
+        await self._clear_payment_check(await self.booking(booking.id))
+        return outcome
+
+    async def _close_checkout(self, session_id: str) -> PaymentEvent | None:
+        """Expire the checkout if it is still open and return what the provider says of it then
+        (paid if the client finished first, however late); None if the provider cannot answer."""
+        try:
+            return await self.payments.expire_checkout(session_id)
+        except PaymentProviderError:
+            log.warning("could not close checkout session %s; it stays to be checked", session_id)
+            return None
+
+    async def _clear_payment_check(self, booking: Booking) -> None:
+        await self._change(
+            booking,
+            lambda b: (
+                (b.with_details(self.clock.now(), payment_check_due=False), None)
+                if b.payment_check_due
+                else (b, None)
+            ),
+        )
 
     async def settle_refunds(self) -> int:
         issued = 0
@@ -445,8 +490,11 @@ class BookingService:
 
     async def reconcile(self) -> ReconcileReport:
         holds = await self.release_lapsed_holds()
+        checked, confirmed = await self.check_payments()
         refunds = await self.settle_refunds()
-        return ReconcileReport(holds.holds_checked, holds.confirmed, holds.released, refunds)
+        return ReconcileReport(
+            holds.holds_checked, holds.confirmed + confirmed, holds.released, refunds, checked
+        )
 
     # -- the one way bookings change -------------------------------------------------------------
 
@@ -477,10 +525,19 @@ class BookingService:
             log.exception("notifying about booking %s (%s) failed", booking.id, event.trigger)
 
 
-def _release_step(booking: Booking, at: datetime, reason: str) -> tuple[Booking, BookingEvent | None]:
+def _release_step(
+    booking: Booking, at: datetime, reason: str, check_due: bool = False
+) -> tuple[Booking, BookingEvent | None]:
     if booking.status is not BookingStatus.PENDING_PAYMENT:
         return booking, None
-    return booking.apply(Trigger.HOLD_RELEASED, at=at, reason=reason)
+    return booking.apply(Trigger.HOLD_RELEASED, at=at, reason=reason, payment_check_due=check_due)
+
+
+def _checkout_may_be_paid(booking: Booking) -> bool:
+    """Whether a booking leaving `booking`'s state may have a payment on its way that only the
+    provider knows of: it was still waiting for one (or already had that doubt)."""
+    pending = booking.status is BookingStatus.PENDING_PAYMENT and booking.checkout_session_id is not None
+    return pending or booking.payment_check_due
 
 
 def _validate(request: BookingRequest, practitioner: Practitioner) -> tuple[ClientDetails, str]:

@@ -140,7 +140,8 @@ def _reconcile(args: argparse.Namespace) -> None:
         report = await container.service.reconcile()
         print(
             f"lapsed holds checked: {report.holds_checked}, confirmed: {report.confirmed}, "
-            f"released: {report.released}, refunds issued: {report.refunds_issued}"
+            f"released: {report.released}, released bookings asked about: {report.payments_checked}, "
+            f"refunds issued: {report.refunds_issued}"
         )
 
     _with_container(run)

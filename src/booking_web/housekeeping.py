@@ -21,10 +21,12 @@ async def keep_house(service: BookingService, interval_seconds: float) -> None:
         except Exception:  # one failed round must not end housekeeping; the next one retries
             log.exception("housekeeping round failed")
             continue
-        if report.holds_checked or report.refunds_issued:
+        if report.holds_checked or report.payments_checked or report.refunds_issued:
             log.info(
-                "housekeeping: %d lapsed holds (%d confirmed, %d released), %d refunds issued",
+                "housekeeping: %d lapsed holds, %d released bookings asked about (%d confirmed, "
+                "%d released), %d refunds issued",
                 report.holds_checked,
+                report.payments_checked,
                 report.confirmed,
                 report.released,
                 report.refunds_issued,

@@ -77,15 +77,24 @@ class PaymentGatewayContract:
 
     async def test_expiring_closes_once_and_then_is_harmless(self, payments: GatewayRig) -> None:
         session = await payments.gateway.start_checkout(_request())
-        await payments.gateway.expire_checkout(session.id)
-        await payments.gateway.expire_checkout(session.id)
+        first = await payments.gateway.expire_checkout(session.id)
+        again = await payments.gateway.expire_checkout(session.id)
         assert (await payments.gateway.checkout_status(session.id)).kind is PaymentEventKind.CHECKOUT_EXPIRED
+        for state in (first, again):  # the provider's word: closed, never paid
+            assert (state.kind, state.paid, state.closed_unpaid) == (
+                PaymentEventKind.CHECKOUT_EXPIRED,
+                False,
+                True,
+            )
 
     async def test_expiring_a_paid_checkout_leaves_it_paid(self, payments: GatewayRig) -> None:
         session = await payments.gateway.start_checkout(_request())
         payments.pay(session.id)
-        await payments.gateway.expire_checkout(session.id)
+        state = await payments.gateway.expire_checkout(session.id)
         assert (await payments.gateway.checkout_status(session.id)).paid
+        # refused because the client paid first: said, not swallowed, so the payment is applied
+        assert (state.kind, state.paid, state.amount) == (PaymentEventKind.CHECKOUT_COMPLETED, True, PRICE)
+        assert (state.booking_id, state.checkout_session_id) == ("bk-contract-1", session.id)
 
     async def test_refunds_are_idempotent_by_key_and_bounded_by_the_payment(
         self, payments: GatewayRig

@@ -91,6 +91,7 @@ def booking_row(booking: Booking) -> dict[str, Any]:
         "refund_id": booking.refund_id,
         **_money_columns("amount_refunded", booking.amount_refunded),
         "calendar_uid": booking.calendar_uid,
+        "payment_check_due": booking.payment_check_due,
         "created_at": booking.created_at,
         "updated_at": booking.updated_at,
     }
@@ -122,6 +123,7 @@ def booking_from_row(row: Mapping[Any, Any]) -> Booking:
         refund_id=row["refund_id"],
         amount_refunded=_money(row, "amount_refunded"),
         calendar_uid=row["calendar_uid"],
+        payment_check_due=bool(row["payment_check_due"]),
     )
 
 

@@ -51,7 +51,8 @@ def _typed_values(table: Table, names: Sequence[str], prefix: str = "") -> str:
 # and records its event. The INSERT reads the count of released rows, so the release has run to its
 # end before the constraint checks the new row. (S608: built once from this module's constants.)
 _RELEASE_LAPSED_SQL = f"""
-    UPDATE bookings SET status = '{BookingStatus.EXPIRED.value}', updated_at = %(at)s, version = version + 1
+    UPDATE bookings SET status = '{BookingStatus.EXPIRED.value}', payment_check_due = true,
+                        updated_at = %(at)s, version = version + 1
     WHERE practitioner_id = %(practitioner_id)s
       AND occupied_start < %(occupied_end)s AND occupied_end > %(occupied_start)s
       AND id <> %(id)s AND status = '{_PENDING}' AND hold_expires_at <= %(at)s
@@ -214,6 +215,7 @@ class SqlBookingStore(SqlOutbox):
             )
             .values(
                 status=BookingStatus.EXPIRED.value,
+                payment_check_due=True,  # released without asking the payment provider
                 updated_at=at,
                 version=bookings.c.version + 1,
             )
@@ -259,6 +261,9 @@ class SqlBookingStore(SqlOutbox):
             order_by=bookings.c.hold_expires_at,
             limit=limit,
         )
+
+    async def payment_checks_due(self, limit: int = 100) -> Sequence[Booking]:
+        return await self._many(bookings.c.payment_check_due, order_by=bookings.c.updated_at, limit=limit)
 
     async def refunds_due(self, limit: int = 100) -> Sequence[Booking]:
         return await self._many(

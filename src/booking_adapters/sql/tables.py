@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
@@ -26,6 +27,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -118,6 +120,7 @@ bookings = Table(
     Column("refund_id", String(255)),
     *_money("amount_refunded"),
     Column("calendar_uid", String(255)),
+    Column("payment_check_due", Boolean, nullable=False, server_default=false()),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     UniqueConstraint("practitioner_id", "idempotency_key"),
@@ -136,6 +139,12 @@ bookings = Table(
         "updated_at",
         postgresql_where=text("refund_owed_amount IS NOT NULL AND refund_id IS NULL"),
         sqlite_where=text("refund_owed_amount IS NOT NULL AND refund_id IS NULL"),
+    ),
+    Index(
+        "ix_bookings_payment_checks_due",
+        "updated_at",
+        postgresql_where=text("payment_check_due"),
+        sqlite_where=text("payment_check_due"),
     ),
 )
 

@@ -85,18 +85,21 @@ class StripeGateway:
             )
         return CheckoutSession(str(session["id"]), str(session["url"]))
 
-    async def expire_checkout(self, session_id: str) -> None:
+    async def expire_checkout(self, session_id: str) -> PaymentEvent:
         try:
-            await self._client.v1.checkout.sessions.expire_async(
+            session = await self._client.v1.checkout.sessions.expire_async(
                 session_id, options={"idempotency_key": f"expire-{session_id}"}
             )
         except stripe.InvalidRequestError as error:
-            # Stripe refuses to expire a session that is no longer open; that is the outcome we want.
-            if await self._session_status(session_id) != "open":
-                return
+            # Stripe refuses to expire a session that is no longer open (and replays that refusal
+            # for the same key): what it is now, complete and perhaps paid, is the answer.
+            current = await self._retrieve(session_id)
+            if current.get("status") != "open":
+                return events.session_status(current)
             _raise_provider_error(error, "expire checkout")
         except stripe.StripeError as error:
             _raise_provider_error(error, "expire checkout")
+        return events.session_status(session.to_dict())
 
     async def refund(
         self, payment_intent_id: str, amount: Money, idempotency_key: str, booking_id: str
@@ -126,10 +129,6 @@ class StripeGateway:
         except stripe.StripeError as error:
             _raise_provider_error(error, "retrieve checkout")
         return session.to_dict()
-
-    async def _session_status(self, session_id: str) -> str | None:
-        status = (await self._retrieve(session_id)).get("status")
-        return str(status) if status else None
 
 
 def _stripe_expiry(hold_expires_at: datetime) -> int:

@@ -73,10 +73,13 @@ class LocalTestGateway:
         self._sessions[session.id] = session
         return self._checkout_session(session)
 
-    async def expire_checkout(self, session_id: str) -> None:
-        session = self._session(session_id)
+    async def expire_checkout(self, session_id: str) -> PaymentEvent:
+        session = self._sessions.get(session_id)
+        if session is None:  # forgotten by a restart: its page is gone, so it can never be paid
+            return events.session_status({"id": session_id, "status": "expired", "payment_status": "unpaid"})
         if session.status == "open":
             session.status = "expired"
+        return await self.checkout_status(session_id)
 
     async def refund(
         self, payment_intent_id: str, amount: Money, idempotency_key: str, booking_id: str

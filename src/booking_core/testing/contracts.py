@@ -115,7 +115,11 @@ class BookingStoreContract:
             calendar_uid="uid-every-field",
         )
         cancelled, cancelled_event = transition(
-            paid, Trigger.CANCELLED, NOW + timedelta(minutes=9), refund_owed=Money(4500, "EUR")
+            paid,
+            Trigger.CANCELLED,
+            NOW + timedelta(minutes=9),
+            refund_owed=Money(4500, "EUR"),
+            payment_check_due=True,
         )
         refunded, refund_event = transition(
             cancelled,
@@ -183,6 +187,7 @@ class BookingStoreContract:
         released = await store.get("b1")
         assert released is not None
         assert released.status is BookingStatus.EXPIRED
+        assert released.payment_check_due  # released without asking the payment provider
         assert released.version == first.version + 1
         assert released.updated_at == NOW + HOLD
         last = (await store.history("b1"))[-1]
@@ -248,6 +253,7 @@ class BookingStoreContract:
         confirmed, event2 = transition(expired, Trigger.PAYMENT_CONFIRMED, late)
         await store.save(expired, confirmed, event2)
         assert (await store.get("b2")).status is BookingStatus.EXPIRED
+        assert (await store.get("b2")).payment_check_due
         assert (await store.get("b1")).status is BookingStatus.CONFIRMED
 
     async def test_find_by_idempotency_key_is_per_practitioner(self, store: Any) -> None:
@@ -291,6 +297,23 @@ class BookingStoreContract:
         lapsed = await store.lapsed_holds(NOW)
         assert [b.id for b in lapsed] == ["b1", "b2", "b0"]
         assert [b.id for b in await store.lapsed_holds(NOW, limit=2)] == ["b1", "b2"]
+
+    async def test_payment_checks_due_lists_flagged_bookings_least_recently_changed_first(
+        self, store: Any
+    ) -> None:
+        for index in range(3):
+            await store.add_if_free(*hold(f"b{index}", (9 + index) * 60))
+        at = NOW + HOLD
+        await store.add_if_free(*hold("n1", 10 * 60, at=at))  # releases b1 in its way
+        await store.add_if_free(*hold("n0", 9 * 60, at=at + timedelta(minutes=1)))  # and b0
+        assert [b.id for b in await store.payment_checks_due()] == ["b1", "b0"]
+        assert [b.id for b in await store.payment_checks_due(limit=1)] == ["b1"]
+        checked = await store.get("b1")
+        await store.save(
+            checked, checked.with_details(at + timedelta(minutes=2), payment_check_due=False), None
+        )
+        assert [b.id for b in await store.payment_checks_due()] == ["b0"]
+        assert not (await store.get("b2")).payment_check_due  # not in the way: untouched
 
     async def test_refunds_due_are_owed_and_not_issued(self, store: Any) -> None:
         owed = Money(9000, "EUR")

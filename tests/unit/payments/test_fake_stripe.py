@@ -171,3 +171,12 @@ async def test_fault_switches(api: httpx.AsyncClient, fake_stripe: FakeStripe) -
 
 def _soon() -> datetime:
     return datetime.now(UTC) + timedelta(hours=1)
+
+
+async def test_a_complete_session_cannot_be_expired(api: httpx.AsyncClient, fake_stripe: FakeStripe) -> None:
+    session_id = (await _create(api)).json()["id"]
+    fake_stripe.complete(session_id)
+    refused = await api.post(f"/v1/checkout/sessions/{session_id}/expire")
+    assert refused.status_code == 400
+    _assert_valid("error", refused.json())
+    assert fake_stripe.sessions[session_id]["status"] == "complete"
