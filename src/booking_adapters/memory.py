@@ -252,7 +252,8 @@ class MemoryBookingStore:
 @define
 class StaticSlotsSource:
     """An availability source that offers exactly the slot starts it was given (a stand-in for a
-    calendar); slots last the practitioner's session length."""
+    calendar); slots last the practitioner's session length. The AvailabilitySource contract
+    (tests/contract/test_availability_source.py) runs over it as "static"."""
 
     starts: dict[str, list[datetime]] = field(factory=dict)
     failing: bool = False
@@ -285,12 +286,14 @@ class FakeCheckout:
 
 @define
 class FakePaymentGateway:
-    """Checkout sessions in a dict. Test helpers pay, expire or fail them and sign the resulting events."""
+    """Checkout sessions in a dict. Test helpers pay, expire or fail them and sign the resulting events.
+    The PaymentGateway contract (tests/contract/test_payment_gateway.py) runs over it as "memory"."""
 
     secret: bytes = b"whsec_fake_memory"
     failing: bool = False
     sessions: dict[str, FakeCheckout] = field(factory=dict)
     refunds: dict[str, Refund] = field(factory=dict)  # by idempotency key
+    _refunded: dict[str, int] = field(factory=dict)  # minor units refunded, by payment intent
     _counter: itertools.count[int] = field(factory=lambda: itertools.count(1))
 
     def _fail_if_asked(self) -> None:
@@ -320,6 +323,11 @@ class FakePaymentGateway:
     ) -> Refund:
         self._fail_if_asked()
         if idempotency_key not in self.refunds:
+            paid = next((s for s in self.sessions.values() if s.payment_intent_id == payment_intent_id), None)
+            refunded = self._refunded.get(payment_intent_id, 0)
+            if paid is None or refunded + amount.amount > paid.amount.amount:  # as Stripe refuses
+                raise PaymentProviderError("The refund is more than the payment that is left to refund.")
+            self._refunded[payment_intent_id] = refunded + amount.amount
             self.refunds[idempotency_key] = Refund(f"re_fake_{next(self._counter)}", amount)
         return self.refunds[idempotency_key]
 

@@ -1,4 +1,5 @@
-"""Availability sources ready for tests: the schedule, and Cal.com on the fake (same weekly hours).
+"""Availability sources ready for tests: the schedule, Cal.com on the fake, and the memory stand-in
+for a calendar (StaticSlotsSource), all offering the same weekly hours.
 
 Shared by the contract suite and tests/unit/calcom; the fake answers in-process through
 httpx.ASGITransport, so no socket is needed unless a test takes the server down.
@@ -14,6 +15,7 @@ import httpx
 from attrs import define, evolve, field
 
 from booking_adapters.calcom import Calcom, CalcomSettings, open_calcom
+from booking_adapters.memory import StaticSlotsSource
 from booking_adapters.testing.fake_calcom import FAKE_API_KEY, FakeCalcom, FakeEventType
 from booking_core import (
     AvailabilitySource,
@@ -22,8 +24,10 @@ from booking_core import (
     Offer,
     Practitioner,
     ScheduleSource,
+    TimeRange,
     WeeklySchedule,
 )
+from booking_core.schedule import slot_starts
 
 EVENT_TYPE_ID = 4242
 SESSION = timedelta(minutes=50)
@@ -123,6 +127,11 @@ class AvailabilityCase:
 async def availability_case(adapter: str) -> AsyncIterator[AvailabilityCase]:
     if adapter == "schedule":
         yield AvailabilityCase(ScheduleSource(), practitioner(None))
+        return
+    if adapter == "static":  # a calendar holding the weekly hours' slots from a week before to two after
+        weeks = TimeRange(MONDAY - timedelta(days=7), MONDAY + timedelta(days=21))
+        starts = slot_starts(WEEK, weeks, SESSION, timedelta(hours=1))
+        yield AvailabilityCase(StaticSlotsSource({"ada": starts}), practitioner(None))
         return
     async with calcom_on(fake_calcom()) as calcom:
         yield AvailabilityCase(calcom.source(ScheduleSource()), practitioner())

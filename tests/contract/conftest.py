@@ -19,6 +19,8 @@ from sqlalchemy.engine import make_url
 from booking_adapters.memory import MemoryBookingStore, MemoryDirectory
 from booking_adapters.sql import Database, open_database, upgrade
 from booking_adapters.sql.scratch import check_reachable, scratch_database
+from booking_core import PractitionerDirectory
+from booking_core.testing.contracts import StoreWithOutbox
 
 POSTGRES_ADMIN_URL = os.environ.get("BOOKING_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 _TABLES = (
@@ -70,7 +72,9 @@ async def open_empty(kind: str, request: pytest.FixtureRequest, **options: Any) 
 
 
 @pytest.fixture(params=ADAPTERS)
-async def adapters(request: pytest.FixtureRequest, anyio_backend: str) -> AsyncIterator[tuple[Any, Any]]:
+async def adapters(
+    request: pytest.FixtureRequest, anyio_backend: str
+) -> AsyncIterator[tuple[StoreWithOutbox, PractitionerDirectory]]:
     """(store, directory) of one adapter, empty."""
     if request.param == "memory":
         yield MemoryBookingStore(), MemoryDirectory()
@@ -83,10 +87,10 @@ async def adapters(request: pytest.FixtureRequest, anyio_backend: str) -> AsyncI
 
 
 @pytest.fixture
-def store(adapters: tuple[Any, Any]) -> Any:
+def store(adapters: tuple[StoreWithOutbox, PractitionerDirectory]) -> StoreWithOutbox:
     return adapters[0]
 
 
 @pytest.fixture
-def directory(adapters: tuple[Any, Any]) -> Any:
+def directory(adapters: tuple[StoreWithOutbox, PractitionerDirectory]) -> PractitionerDirectory:
     return adapters[1]

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 
 from attrs import frozen
 
+from booking_adapters.memory import FakePaymentGateway
 from booking_adapters.stripe import LocalTestGateway, SignedWebhook, StripeGateway
 from booking_adapters.testing import FakeStripe, running
 from booking_core import PaymentGateway
@@ -27,6 +28,11 @@ def _local() -> Iterator[GatewayRig]:
     yield GatewayRig(gateway, gateway.pay)
 
 
+def _memory() -> Iterator[GatewayRig]:
+    gateway = FakePaymentGateway(secret=WEBHOOK_SECRET.encode())
+    yield GatewayRig(gateway, lambda session_id: SignedWebhook(*gateway.sign(gateway.pay(session_id))))
+
+
 def _stripe_on_fake() -> Iterator[GatewayRig]:
     fake = FakeStripe(webhook_secret=WEBHOOK_SECRET)
     os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
@@ -35,4 +41,8 @@ def _stripe_on_fake() -> Iterator[GatewayRig]:
         yield GatewayRig(gateway, fake.complete)
 
 
-GATEWAYS: dict[str, Callable[[], Iterator[GatewayRig]]] = {"local": _local, "stripe-on-fake": _stripe_on_fake}
+GATEWAYS: dict[str, Callable[[], Iterator[GatewayRig]]] = {
+    "local": _local,
+    "memory": _memory,
+    "stripe-on-fake": _stripe_on_fake,
+}

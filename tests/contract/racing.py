@@ -5,22 +5,27 @@ Lives in its own module so that spawned processes can import the worker by name.
 
 from __future__ import annotations
 
+import multiprocessing.queues
 import multiprocessing.synchronize
 from collections import Counter
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
 
 import anyio
 
 from booking_adapters.sql import open_database
-from booking_core import SlotUnavailable
+from booking_core import BookingStore, SlotUnavailable
 from booking_core.testing.contracts import HOLD, NOW, hold
 
 SLOT_MINUTE = 9 * 60
 RACE_AT = NOW + HOLD  # when the race starts, a hold placed at NOW has just lapsed
 
 
-async def race(store: Any, booking_ids: Sequence[str], *, start: Any = None) -> Counter[str]:
+async def race(
+    store: BookingStore,
+    booking_ids: Sequence[str],
+    *,
+    start: Callable[[], Awaitable[None]] | None = None,
+) -> Counter[str]:
     """Every id tries to book the same slot at once; the outcome of each, counted."""
     outcomes: Counter[str] = Counter()
 
@@ -42,7 +47,9 @@ async def race(store: Any, booking_ids: Sequence[str], *, start: Any = None) -> 
     return outcomes
 
 
-async def _race_in_process(url: str, booking_ids: list[str], barrier: Any) -> Counter[str]:
+async def _race_in_process(
+    url: str, booking_ids: list[str], barrier: multiprocessing.synchronize.Barrier
+) -> Counter[str]:
     database = await open_database(url, pool_size=len(booking_ids))
     try:
         # Open every connection before the start line, so the race is about the slot only.
@@ -59,7 +66,10 @@ async def _race_in_process(url: str, booking_ids: list[str], barrier: Any) -> Co
 
 
 def race_in_process(
-    url: str, booking_ids: list[str], barrier: multiprocessing.synchronize.Barrier, results: Any
+    url: str,
+    booking_ids: list[str],
+    barrier: multiprocessing.synchronize.Barrier,
+    results: multiprocessing.queues.Queue[dict[str, int]],
 ) -> None:
     """Entry point of one spawned process: race, then report the outcomes on `results`."""
     try:

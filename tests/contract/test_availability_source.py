@@ -1,4 +1,4 @@
-"""The AvailabilitySource contract, run over the schedule and Cal.com-on-the-fake.
+"""The AvailabilitySource contract, run over the schedule, Cal.com-on-the-fake and the memory fake.
 
 To check your own adapter, subclass AvailabilitySourceContract and give it an `availability`
 fixture yielding an AvailabilityCase whose practitioner keeps Mon-Wed 09-12 and 13-17 Berlin time.
@@ -76,7 +76,7 @@ class AvailabilitySourceContract:
 
 
 class TestAvailabilitySources(AvailabilitySourceContract):
-    @pytest.fixture(params=["schedule", "calcom-on-fake"])
+    @pytest.fixture(params=["schedule", "calcom-on-fake", "static"])
     async def availability(self, request: pytest.FixtureRequest) -> AsyncIterator[AvailabilityCase]:
         async with availability_case(request.param) as case:
             yield case

@@ -7,11 +7,10 @@ import multiprocessing
 import queue
 from collections import Counter
 from datetime import timedelta
-from typing import Any
 
 import pytest
 
-from booking_core import BookingStatus, TimeRange, Trigger
+from booking_core import BookingStatus, BookingStore, TimeRange, Trigger
 from booking_core.testing.contracts import DAY, NOW, hold
 from tests.contract.conftest import open_empty
 from tests.contract.racing import RACE_AT, SLOT_MINUTE, race, race_in_process
@@ -21,7 +20,7 @@ PROCESSES = 4
 DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
-async def _assert_one_live_booking(store: Any, outcomes: Counter[str]) -> None:
+async def _assert_one_live_booking(store: BookingStore, outcomes: Counter[str]) -> None:
     assert outcomes == {"booked": 1, "unavailable": CLIENTS - 1}
     window = TimeRange(DAY, DAY + timedelta(days=1))
     (span,) = await store.busy("pr-a", window, RACE_AT)

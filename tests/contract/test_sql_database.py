@@ -85,7 +85,8 @@ async def test_ping_raises_when_the_database_is_unreachable() -> None:
 
 def _schema_differences(connection: Any) -> list[Any]:
     context = MigrationContext.configure(connection, opts={"compare_type": True})
-    return compare_metadata(context, metadata)
+    differences: list[Any] = compare_metadata(context, metadata)
+    return differences
 
 
 @pytest.mark.anyio

@@ -50,10 +50,11 @@ def _default(field: attrs.Attribute[Any], owner: object) -> object:
     return default
 
 
-def fields_left_at_default(value: object) -> list[str]:
-    """The fields with a default (in `value`, and in the attrs values inside it: nested fields,
-    container elements) that no occurrence sets to anything else. Paths leave out container indices
-    (`schedule.overrides[].hours`): one override with hours covers the field."""
+def fields_left_at_default(*samples: object) -> list[str]:
+    """The fields with a default (of the samples, and of the attrs values inside them: nested fields,
+    container elements) that no occurrence in any sample sets to anything else. Paths leave out
+    container indices (`schedule.overrides[].hours`): one override with hours covers the field; and
+    one state of a booking's life covers a field that a later state sets back to its default."""
     optional: set[str] = set()
     changed: set[str] = set()
 
@@ -75,5 +76,6 @@ def fields_left_at_default(value: object) -> list[str]:
             for element in current.values():
                 walk(element, f"{path}[]")
 
-    walk(value, "")
+    for sample in samples:
+        walk(sample, "")
     return sorted(optional - changed)

@@ -40,3 +40,10 @@ def test_differences_are_named_at_the_deepest_field() -> None:
     }
     assert differing_fields(practitioner, practitioner) == {}
     assert differing_fields([practitioner], []) == {"the value": ([practitioner], [])}
+
+
+def test_a_field_set_in_any_of_several_samples_is_covered() -> None:
+    practitioner = sample_practitioner()
+    without_email = evolve(practitioner, email=None)
+    assert fields_left_at_default(without_email) == ["email"]
+    assert fields_left_at_default(without_email, practitioner) == []
