@@ -115,45 +115,48 @@ class BookingStoreContract:
         insert of a hold, a save without a transition, and saves of transitions. When Booking gains a
         field, give it another value than its default in at least one state of this life (the first
         assertion names a field that has none)."""
+        # (what, the transition (None: a save without one), minutes after NOW, the fields it sets)
+        steps: list[tuple[str, Trigger | None, int, dict[str, Any]]] = [
+            (
+                "a save without a transition",
+                None,
+                1,
+                {"checkout_session_id": "cs_fake_all", "checkout_url": "https://pay.invalid/cs_fake_all"},
+            ),
+            (
+                "a save of payment_confirmed",
+                Trigger.PAYMENT_CONFIRMED,
+                5,
+                {"payment_intent_id": "pi_fake_all", "amount_paid": PRICE, "calendar_uid": "uid-all"},
+            ),
+            (
+                "a save of cancelled",
+                Trigger.CANCELLED,
+                9,
+                {"refund_owed": Money(4500, "EUR"), "payment_check_due": True},
+            ),
+            (
+                "a save of refund_issued",
+                Trigger.REFUND_ISSUED,
+                10,
+                {"refund_id": "re_fake_all", "amount_refunded": Money(4500, "EUR")},
+            ),
+        ]
         held, placed = hold("b1", 9 * 60, before=5, after=10, idempotency_key="key-every-field")
-        checkout = held.with_details(
-            NOW + timedelta(minutes=1),
-            checkout_session_id="cs_fake_every_field",
-            checkout_url="https://pay.invalid/cs_fake_every_field",
-        )
-        paid, confirmed = transition(
-            checkout,
-            Trigger.PAYMENT_CONFIRMED,
-            NOW + timedelta(minutes=5),
-            payment_intent_id="pi_fake_every_field",
-            amount_paid=Money(9000, "EUR"),
-            calendar_uid="uid-every-field",
-        )
-        cancelled, cancelled_event = transition(
-            paid,
-            Trigger.CANCELLED,
-            NOW + timedelta(minutes=9),
-            refund_owed=Money(4500, "EUR"),
-            payment_check_due=True,
-        )
-        refunded, refund_event = transition(
-            cancelled,
-            Trigger.REFUND_ISSUED,
-            NOW + timedelta(minutes=10),
-            refund_id="re_fake_every_field",
-            amount_refunded=Money(4500, "EUR"),
-        )
-        states = [held, checkout, paid, cancelled, refunded]
+        states, saves = [held], []
+        for what, trigger, minutes, changes in steps:
+            before, at = states[-1], NOW + timedelta(minutes=minutes)
+            after, event = (
+                (before.with_details(at, **changes), None)
+                if trigger is None
+                else transition(before, trigger, at, **changes)
+            )
+            states.append(after)
+            saves.append((what, before, after, event))
         assert_sets_every_field(states, "the booking's life in test_every_field_round_trips")
         await store.add_if_free(held, placed)
         assert_reads_back(held, await store.get("b1"), "add_if_free of a hold")
-        life = [
-            ("a save without a transition", held, checkout, None),
-            ("a save of payment_confirmed", checkout, paid, confirmed),
-            ("a save of cancelled", paid, cancelled, cancelled_event),
-            ("a save of refund_issued", cancelled, refunded, refund_event),
-        ]
-        for what, before, after, event in life:
+        for what, before, after, event in saves:
             await store.save(before, after, event)
             assert_reads_back(after, await store.get("b1"), what)
 
