@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -252,6 +253,28 @@ class BookingService:
             case PaymentEventKind.REFUNDED:
                 return await self._refund_recorded(booking, event)
         return PaymentOutcome.IGNORED
+
+    async def check_checkout(self, booking: Booking, session_id: str | None = None) -> Booking:
+        """The client is back from checkout, or looks at a booking still waiting for its payment: ask
+        the provider about the booking's checkout and apply a payment it reports through the webhook's
+        path, so a lost or late webhook does not keep a paid client waiting. A `session_id` that is
+        not the booking's is ignored; so is a provider that cannot answer (the webhook or
+        reconciliation still will)."""
+        expected = booking.checkout_session_id
+        waiting = booking.status is BookingStatus.PENDING_PAYMENT or booking.payment_check_due
+        if expected is None or not waiting:
+            return booking
+        if session_id is not None and not hmac.compare_digest(session_id.encode(), expected.encode()):
+            return booking
+        try:
+            state = await self.payments.checkout_status(expected)
+        except PaymentProviderError:
+            log.warning("could not ask about the checkout of booking %s", booking.id)
+            return booking
+        if not state.paid or state.booking_id != booking.id:
+            return booking
+        await self.apply_payment_event(state)
+        return await self.booking(booking.id)
 
     async def _payment_received(self, booking: Booking, event: PaymentEvent) -> PaymentOutcome:
         paid = event.amount if event.amount is not None else booking.price

@@ -11,6 +11,7 @@ from starlette.routing import Route
 from booking_core import AvailabilitySourceName, BookingRequest, InvalidInput, TimeRange, unchanged_until
 from booking_web.availability_cache import AvailabilityCache
 from booking_web.bootstrap import service_of
+from booking_web.checkout_checks import CheckoutChecks
 from booking_web.local_days import days_window, today_in
 from booking_web.payloads import (
     BookingBody,
@@ -102,6 +103,8 @@ async def create_booking(request: Request) -> Response:
 async def get_booking(request: Request) -> Response:
     service = service_of(request)
     booking = await service.booking(request.path_params["booking_id"])
+    checks: CheckoutChecks = request.app.state.checkout_checks
+    booking = await checks.refresh(booking)  # a client polling for its confirmation
     return JSONResponse(booking_json(booking, await service.practitioner(booking.practitioner_id)))
 
 

@@ -18,6 +18,7 @@ from starlette.templating import Jinja2Templates
 from booking_core import BookingError
 from booking_web import api, mailbox, openapi, pages, probes, test_payments, webhooks
 from booking_web.bootstrap import Container, build_container
+from booking_web.checkout_checks import CheckoutChecks
 from booking_web.csrf import CsrfGuard
 from booking_web.errors import handle_booking_error, handle_http_exception
 from booking_web.housekeeping import keep_house
@@ -98,6 +99,7 @@ def _expose(app: Starlette, container: Container) -> None:
     app.state.container = container
     app.state.booking = container.service
     app.state.availability_cache = container.availability_cache
+    app.state.checkout_checks = CheckoutChecks(container.service)
     app.state.csrf = CsrfGuard(container.secret, secure_cookie=container.settings.https)
 
 

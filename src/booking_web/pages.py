@@ -28,6 +28,7 @@ from booking_core import (
     zone,
 )
 from booking_web.bootstrap import service_of
+from booking_web.checkout_checks import CheckoutChecks
 from booking_web.csrf import FIELD as CSRF_FIELD
 from booking_web.csrf import CsrfGuard
 from booking_web.errors import status_for
@@ -205,6 +206,9 @@ async def success_page(request: Request) -> Response:
         session_id.encode(),
         booking.checkout_session_id.encode(),  # str must be ASCII, bytes need not
     )
+    if paid_here:  # the webhook may be late or lost: ask Stripe about this session now
+        checks: CheckoutChecks = request.app.state.checkout_checks
+        booking = await checks.refresh(booking, session_id)
     context = await _booking_context(service, booking)
     if paid_here:
         context["cancel_url"] = request.url_for("cancel_page", booking_id=booking.id).include_query_params(

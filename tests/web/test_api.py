@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+import pytest
+from attrs import define, field
 from starlette.testclient import TestClient
 
-from booking_adapters.memory import FakePaymentGateway
+from booking_adapters.memory import FakePaymentGateway, ManualClock
+from booking_core import PaymentEvent
 
 MONDAY = "2030-01-14"  # a week after the clock's "now", inside every horizon
 
@@ -87,6 +91,35 @@ def test_a_booking_holds_the_slot_until_paid_and_hides_contact_details(
     assert "ann@example.com" not in shown.text
     assert "1234567" not in shown.text
     assert shown.json()["practitioner"] == {"id": "jane-doe", "name": "Dr. Jane Doe"}
+
+
+@define
+class CountingGateway(FakePaymentGateway):
+    asked: list[str] = field(factory=list)  # session ids checkout_status was asked about
+
+    async def checkout_status(self, session_id: str) -> PaymentEvent:
+        self.asked.append(session_id)
+        return await super().checkout_status(session_id)
+
+
+@pytest.fixture
+def gateway() -> CountingGateway:
+    return CountingGateway()
+
+
+def test_reading_a_pending_booking_asks_the_provider_at_most_every_few_seconds(
+    client: TestClient, gateway: CountingGateway, clock: ManualClock
+) -> None:
+    created = book(client, first_slot(client)).json()
+    for _ in range(3):
+        assert client.get(f"/api/bookings/{created['id']}").json()["status"] == "pending_payment"
+    assert len(gateway.asked) == 1
+    gateway.pay(next(iter(gateway.sessions)))  # its webhook is lost
+    clock.advance(timedelta(seconds=6))
+
+    assert client.get(f"/api/bookings/{created['id']}").json()["status"] == "confirmed"
+    assert client.get(f"/api/bookings/{created['id']}").json()["status"] == "confirmed"
+    assert len(gateway.asked) == 2  # a confirmed booking is not asked about
 
 
 def test_the_same_slot_cannot_be_sold_twice(client: TestClient) -> None:

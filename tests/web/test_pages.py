@@ -103,6 +103,27 @@ def test_success_page_waits_for_payment_then_confirms(
     assert "Cancel this booking" not in stranger.text  # no session id, no cancel link
 
 
+def test_success_page_confirms_a_payment_whose_webhook_is_lost(
+    memory_client: TestClient, gateway: FakePaymentGateway
+) -> None:
+    fields, start = open_form(memory_client)
+    submit(memory_client, fields, start=start)
+    session_id = next(iter(gateway.sessions))
+    booking_id = gateway.sessions[session_id].booking_id
+    gateway.pay(session_id)  # Stripe's webhook is late, or lost
+
+    forged = memory_client.get(
+        "/booking/success", params={"booking": booking_id, "session_id": "cs_forged"}, headers=HTML
+    )
+    back = memory_client.get(
+        "/booking/success", params={"booking": booking_id, "session_id": session_id}, headers=HTML
+    )
+
+    assert "Payment processing" in forged.text
+    assert "Your booking is confirmed" in back.text
+    assert memory_client.get(f"/api/bookings/{booking_id}").json()["status"] == "confirmed"
+
+
 def test_cancelling_through_the_link(memory_client: TestClient, gateway: FakePaymentGateway) -> None:
     created = memory_client.post(
         "/api/bookings",

@@ -75,9 +75,7 @@ class LocalTestGateway:
 
     async def expire_checkout(self, session_id: str) -> PaymentEvent:
         session = self._sessions.get(session_id)
-        if session is None:  # forgotten by a restart: its page is gone, so it can never be paid
-            return events.session_status({"id": session_id, "status": "expired", "payment_status": "unpaid"})
-        if session.status == "open":
+        if session is not None and session.status == "open":
             session.status = "expired"
         return await self.checkout_status(session_id)
 
@@ -98,7 +96,10 @@ class LocalTestGateway:
         return refund
 
     async def checkout_status(self, session_id: str) -> PaymentEvent:
-        return events.session_status(self._session_object(self._session(session_id)))
+        session = self._sessions.get(session_id)
+        if session is None:  # forgotten by a restart: its page is gone, so it can never be paid
+            return events.session_status({"id": session_id, "status": "expired", "payment_status": "unpaid"})
+        return events.session_status(self._session_object(session))
 
     def verify_webhook(self, payload: bytes, headers: Mapping[str, str]) -> PaymentEvent:
         return events.verify_webhook(payload, headers, self.webhook_secret)

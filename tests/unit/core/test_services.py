@@ -240,3 +240,26 @@ async def test_practitioner_side_cancellation_refunds_in_full() -> None:
     cancelled = await world.service.cancel_for_practitioner(hold.booking.id, "calendar conflict")
     assert cancelled.status is BookingStatus.CANCELLED
     assert cancelled.amount_refunded == Money(9000, "EUR")
+
+
+async def test_the_clients_return_confirms_a_payment_whose_webhook_is_lost() -> None:
+    world = World()
+    hold = await world.service.request_booking(request((await _first_slot(world)).start))
+    session = str(hold.booking.checkout_session_id)
+    world.gateway.pay(session)  # the webhook never arrives
+
+    stranger = await world.service.check_checkout(hold.booking, "cs_fake_someone_else")
+    back = await world.service.check_checkout(hold.booking, session)
+
+    assert stranger.status is BookingStatus.PENDING_PAYMENT  # a session id that is not its own
+    assert (back.status, back.amount_paid) == (BookingStatus.CONFIRMED, hold.booking.price)
+    assert await world.service.check_checkout(back, session) == back  # nothing more to do
+
+
+async def test_the_clients_return_before_paying_changes_nothing() -> None:
+    world = World()
+    hold = await world.service.request_booking(request((await _first_slot(world)).start))
+    session = str(hold.booking.checkout_session_id)
+    assert await world.service.check_checkout(hold.booking, session) == hold.booking
+    world.gateway.failing = True
+    assert await world.service.check_checkout(hold.booking, session) == hold.booking

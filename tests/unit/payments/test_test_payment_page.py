@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from booking_adapters.stripe import LocalTestGateway
 from booking_core import BookingStatus
 from tests.unit.payments.world import PUBLIC_BASE_URL, PaymentWorld
 
@@ -66,3 +67,19 @@ async def test_pages_are_off_with_real_stripe_and_for_unknown_sessions(
     async with local_world.client() as client:
         unknown = await client.get("/test-payments/cs_test_local_unknown")
     assert (real.status_code, unknown.status_code) == (404, 404)
+
+
+async def test_the_return_confirms_when_the_pay_page_webhook_was_lost(local_world: PaymentWorld) -> None:
+    hold = await local_world.book()
+    session = str(hold.booking.checkout_session_id)
+    assert isinstance(local_world.gateway, LocalTestGateway)
+    local_world.gateway.pay(session)  # the signed event is built, never delivered
+
+    back = await local_world.service.check_checkout(hold.booking, session)
+
+    assert back.status is BookingStatus.CONFIRMED
+
+
+async def test_a_checkout_forgotten_by_a_restart_counts_as_expired(local_world: PaymentWorld) -> None:
+    forgotten = await LocalTestGateway("whsec_other", PUBLIC_BASE_URL).expire_checkout("cs_test_local_gone")
+    assert forgotten.closed_unpaid
