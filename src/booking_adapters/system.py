@@ -7,7 +7,7 @@ import hmac
 import secrets
 from datetime import UTC, datetime
 
-from attrs import frozen
+from attrs import field, frozen
 
 
 class SystemClock:
@@ -20,7 +20,7 @@ class SecureIds:
     """Booking ids carry 128 random bits; cancel tokens are an HMAC of the id under a server secret,
     so an idempotent retry can return the same token while only its hash is stored."""
 
-    secret: bytes
+    secret: bytes = field(repr=False)
 
     def new_booking_id(self) -> str:
         return secrets.token_urlsafe(16)

@@ -27,6 +27,7 @@ from booking_web.middleware.body_limit import BodyLimitMiddleware
 from booking_web.middleware.rate_limit import RateLimitMiddleware, TokenBuckets
 from booking_web.middleware.request_context import RequestContextMiddleware
 from booking_web.middleware.security_headers import SecurityHeadersMiddleware
+from booking_web.middleware.trusted_host import TrustedHostMiddleware
 from booking_web.settings import ConfigurationError, Settings
 
 HERE = Path(__file__).parent
@@ -76,6 +77,7 @@ def create_app(source: Settings | Container, *, build: Builder = build_container
             # Outermost, so that even the 500 answered by the request context carries the headers.
             Middleware(SecurityHeadersMiddleware, https=settings.https),
             Middleware(RequestContextMiddleware, metrics=metrics, access_log=settings.access_log),
+            Middleware(TrustedHostMiddleware, hosts=settings.allowed_hosts),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
             Middleware(
                 RateLimitMiddleware,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import secrets
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Protocol
@@ -33,12 +34,20 @@ from booking_core import (
 from booking_web.availability_cache import UNHEARD_SECONDS, AvailabilityCache
 from booking_web.channels import outbox_channels
 from booking_web.demo import DEMO_PRACTITIONERS
-from booking_web.local_secrets import persistent_secret
+from booking_web.local_secrets import persistent_secret, private_directory
 from booking_web.metrics import CountingNotifier, Metrics
 from booking_web.outbox_worker import OutboxWorker
 from booking_web.settings import ConfigurationError, Settings
 
-__all__ = ["Container", "assemble", "build_container", "check_startup", "persistent_secret", "prepare"]
+__all__ = [
+    "Container",
+    "assemble",
+    "build_container",
+    "check_startup",
+    "create_embedded_database",
+    "persistent_secret",
+    "prepare",
+]
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +76,8 @@ class Container:
     settings: Settings
     service: BookingService
     metrics: Metrics
-    secret: str  # signs the pages' CSRF tokens; the same in every worker (a form may post to another)
+    # Signs the pages' CSRF tokens; the same in every worker (a form may post to another).
+    secret: str = field(repr=False)
     database: DatabaseHandle | None = None
     closers: list[Closer] = field(factory=list)
     outbox_worker: OutboxWorker | None = None  # None: nothing is delivered (tests of the web alone)
@@ -272,25 +282,33 @@ async def _register_channels(settings: Settings) -> None:
         await container.aclose()
 
 
+def create_embedded_database(settings: Settings) -> None:
+    """The data directory (0700) and an empty SQLite file (0600) if there is none yet: they hold the
+    secrets and clients' contact details. SQLite gives its -wal and -shm files the database's mode."""
+    private_directory(settings.data_dir)
+    os.close(os.open(settings.sqlite_path, os.O_WRONLY | os.O_CREAT, 0o600))  # an existing one stays
+
+
 async def prepare(settings: Settings) -> None:
     """The embedded default creates and migrates its SQLite file, and development mode seeds an empty
     one; an external database must be reachable and current (ConfigurationError says otherwise)."""
     url = _database_url(settings)
     if settings.embedded:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        create_embedded_database(settings)
         await asyncio.to_thread(sql.upgrade, url)  # Alembic may run its own event loop
+    hide = settings.without_database_password  # drivers' messages may quote the URL
     try:
         database = await sql.open_database(url)
     except Exception as error:  # e.g. a driver that rejects the URL
-        raise ConfigurationError([f"DATABASE_URL cannot be used: {error}"]) from None
+        raise ConfigurationError([hide(f"DATABASE_URL cannot be used: {error}")]) from None
     try:
         try:
             await database.ping()
             await database.require_current_schema()
         except sql.SchemaBehind as error:
-            raise ConfigurationError([str(error)]) from None
+            raise ConfigurationError([hide(str(error))]) from None
         except Exception as error:  # the operator needs the driver's reason, whatever it raised
-            raise ConfigurationError([f"DATABASE_URL is unreachable: {error}"]) from None
+            raise ConfigurationError([hide(f"DATABASE_URL is unreachable: {error}")]) from None
         if settings.development and not await database.directory.list():
             # Only into an empty database: a practitioner removed (or any imported) stays that way.
             for practitioner in DEMO_PRACTITIONERS:

@@ -16,7 +16,7 @@ import uvicorn
 from booking_adapters import sql
 from booking_adapters.calcom import CHANNEL_NAME as CALCOM_CHANNEL
 from booking_core import DeliveryFailure, OutboxRelay, RelayReport
-from booking_web.bootstrap import Container, build_container, check_startup
+from booking_web.bootstrap import Container, build_container, check_startup, create_embedded_database
 from booking_web.logs import log_config
 from booking_web.metrics import MULTIPROC_ENV
 from booking_web.outbox_worker import OutboxWorker
@@ -102,7 +102,9 @@ def _serve(args: argparse.Namespace) -> None:
         http="httptools",
         log_config=log_config(settings.log_level),
         access_log=False,  # the app logs requests itself, without query strings
-        proxy_headers=True,
+        # X-Forwarded-For only from the proxies named: anyone else would pick their rate-limit bucket.
+        proxy_headers=settings.forwarded_allow_ips is not None,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         server_header=False,
     )
 
@@ -110,7 +112,7 @@ def _serve(args: argparse.Namespace) -> None:
 def _db_upgrade(args: argparse.Namespace) -> None:
     settings = Settings.from_env(os.environ)
     if settings.embedded:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        create_embedded_database(settings)
     sql.upgrade(settings.database_url or f"sqlite:///{settings.sqlite_path}")
     print("The database schema is up to date.")
 

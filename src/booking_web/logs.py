@@ -19,6 +19,10 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+def _at_least(level: str, floor: str) -> str:
+    return level if logging.getLevelName(level) >= logging.getLevelName(floor) else floor
+
+
 def log_config(level: str) -> dict[str, Any]:
     """A logging.config dict for the service and uvicorn (given to uvicorn, so every worker uses it)."""
     handler = {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]}
@@ -40,6 +44,12 @@ def log_config(level: str) -> dict[str, Any]:
             "uvicorn.error": {"level": level},
             "uvicorn.access": {"handlers": [], "propagate": False},  # ours has no query strings
             "alembic": {"level": "WARNING"},  # the readiness probe asks Alembic on every call
-            "aiosqlite": {"level": "INFO"},  # its DEBUG lines carry every statement's parameters: PII
+            # Their DEBUG lines carry personal data whatever LOG_LEVEL asks: aiosqlite every
+            # statement's parameters, stripe every request body (the client's e-mail), httpx and
+            # httpcore the URLs (webhook URLs may carry credentials) and traffic of every call.
+            "aiosqlite": {"level": _at_least(level, "INFO")},
+            "stripe": {"level": _at_least(level, "INFO")},
+            "httpx": {"level": _at_least(level, "WARNING")},
+            "httpcore": {"level": _at_least(level, "WARNING")},
         },
     }

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from email.utils import parseaddr
 from pathlib import Path
 from typing import TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from attrs import field, frozen
 
@@ -46,10 +46,11 @@ class Settings:
     port: int = 8000
     public_base_url: str = "http://127.0.0.1:8000"
     data_dir: Path = Path("var")
-    database_url: str | None = None  # None: the embedded SQLite file in data_dir
-    booking_secret_key: str | None = None  # None: generated once, kept in data_dir
-    stripe_secret_key: str | None = None  # None: local test payments
-    stripe_webhook_secret: str | None = None
+    # Secrets (and URLs that may carry a password) stay out of reprs: tracebacks and logs show them.
+    database_url: str | None = field(default=None, repr=False)  # None: the embedded SQLite file
+    booking_secret_key: str | None = field(default=None, repr=False)  # None: generated once, in data_dir
+    stripe_secret_key: str | None = field(default=None, repr=False)  # None: local test payments
+    stripe_webhook_secret: str | None = field(default=None, repr=False)
     stripe_api_base: str | None = None
     stripe_timeout_seconds: float = 10.0  # per attempt; the SDK tries up to 3 times
     max_body_bytes: int = 64 * 1024
@@ -66,6 +67,8 @@ class Settings:
     webhook_urls: tuple[str, ...] = field(default=(), repr=False)  # URLs may carry credentials
     webhook_secret: str | None = field(default=None, repr=False)  # None: generated once, kept in data_dir
     calcom: CalcomSettings = field(factory=CalcomSettings)
+    forwarded_allow_ips: str | None = None  # None: X-Forwarded-* headers are ignored
+    metrics_token: str | None = field(default=None, repr=False)  # None: /metrics in development only
 
     @property
     def embedded(self) -> bool:
@@ -183,16 +186,41 @@ class Settings:
             webhook_urls=tuple(reader.parsed("WEBHOOK_URLS", parse_webhook_urls, [])),
             webhook_secret=reader.optional("WEBHOOK_SECRET"),
             calcom=reader.group("CALCOM_", CalcomSettings.from_env, CalcomSettings()),
+            forwarded_allow_ips=reader.optional("FORWARDED_ALLOW_IPS"),
+            metrics_token=reader.optional("METRICS_TOKEN"),
         )
         return settings, reader.problems + settings.problems()
 
     def database_url_problem(self) -> str | None:
+        """What makes DATABASE_URL unusable, never showing the URL (it may carry a password)."""
         if self.database_url is None:
             return None
         scheme = self.database_url.partition("://")[0]
         if scheme not in _DATABASE_SCHEMES:
             return f"DATABASE_URL must start with postgresql:// or sqlite://, not {scheme or '(nothing)'}://."
+        if "@" in urlsplit(self.database_url).netloc.rpartition("@")[0]:
+            # Drivers would cut the password at its first "@" and show the rest as the host name.
+            return (
+                "DATABASE_URL: the user name or password holds an '@'; write it as %40 "
+                "(postgresql://user:p%40ss@host/db)."
+            )
         return None
+
+    def without_database_password(self, text: str) -> str:
+        """`text` (a driver's error message) with the DATABASE_URL password masked, in every form."""
+        password = urlsplit(self.database_url or "").password
+        if not password:
+            return text
+        for form in sorted({password, unquote(password)}, key=len, reverse=True):
+            text = text.replace(form, "***")
+        return text
+
+    @property
+    def allowed_hosts(self) -> frozenset[str]:
+        """Host header values the pages answer to: the links they build take the host from it."""
+        public = urlsplit(self.public_base_url).hostname or ""
+        local = {"127.0.0.1", "localhost", "::1"} if self.development else set()
+        return frozenset({public, *local} - {""})
 
     def problems(self) -> list[str]:
         """What is wrong with a combination of values (each value alone was read fine)."""
@@ -234,6 +262,8 @@ class Settings:
             problems.append(
                 f"MAIL_FROM {self.mail_from!r} holds no address, e.g. Bookings <bookings@example.org>."
             )
+        if self.metrics_token is not None and len(self.metrics_token) < MIN_SECRET_LENGTH:
+            problems.append(f"METRICS_TOKEN must have at least {MIN_SECRET_LENGTH} characters.")
         if logging.getLevelName(self.log_level) == f"Level {self.log_level}":
             problems.append(f"LOG_LEVEL {self.log_level!r} is not one of DEBUG, INFO, WARNING, ERROR.")
         return problems

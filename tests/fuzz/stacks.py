@@ -23,13 +23,14 @@ from booking_adapters.memory import (
     MemoryDirectory,
     SequentialIds,
 )
-from booking_core import Practitioner
+from booking_core import PaymentGateway, Practitioner
 from booking_web.app import create_app
 from booking_web.bootstrap import Container, assemble, build_container, prepare
 from booking_web.demo import DEMO_PRACTITIONERS
 from booking_web.metrics import Metrics
 from booking_web.outbox_worker import OutboxWorker
 from booking_web.settings import Settings
+from tests.web.conftest import TEST_CLIENT_URL
 
 HTML = {"Accept": "text/html"}
 GENEROUS_RATE_LIMIT = 10_000  # the fuzzers send far more than a person would; one test checks the limit
@@ -74,13 +75,14 @@ def memory_app(
     *,
     practitioners: tuple[Practitioner, ...] = DEMO_PRACTITIONERS,
     rate_limit: int = GENEROUS_RATE_LIMIT,
+    payments: PaymentGateway | None = None,
 ) -> tuple[Starlette, MemoryBookingStore]:
     store = MemoryBookingStore()
     container = assemble(
-        Settings(data_dir=tmp, booking_rate_limit_per_minute=rate_limit),
+        Settings(data_dir=tmp, booking_rate_limit_per_minute=rate_limit, public_base_url=TEST_CLIENT_URL),
         directory=MemoryDirectory.of(practitioners),
         store=store,
-        payments=FakePaymentGateway(),
+        payments=payments or FakePaymentGateway(),
         ids=SequentialIds(),
         clock=ManualClock(),  # Monday 2030-01-07 08:00 UTC
     )
@@ -93,8 +95,9 @@ def memory_stack(
     *,
     practitioners: tuple[Practitioner, ...] = DEMO_PRACTITIONERS,
     rate_limit: int = GENEROUS_RATE_LIMIT,
+    payments: PaymentGateway | None = None,
 ) -> Iterator[Stack]:
-    app, store = memory_app(tmp, practitioners=practitioners, rate_limit=rate_limit)
+    app, store = memory_app(tmp, practitioners=practitioners, rate_limit=rate_limit, payments=payments)
     with TestClient(app, raise_server_exceptions=False) as client:
         yield Stack("memory", client, lambda: tuple(store.all_bookings()), tmp)
 
@@ -106,7 +109,9 @@ def embedded_app(tmp: Path, *, rate_limit: int = GENEROUS_RATE_LIMIT) -> tuple[S
     in the middle of a commit at shutdown, it leaves SQLAlchemy an aiosqlite connection to terminate
     whose close never completes, and the event loop (the test client's, or the server's) hangs on
     exit. Reported with the security review; restore the background worker once that is fixed."""
-    settings = Settings(data_dir=tmp, booking_rate_limit_per_minute=rate_limit)
+    settings = Settings(
+        data_dir=tmp, booking_rate_limit_per_minute=rate_limit, public_base_url=TEST_CLIENT_URL
+    )
     anyio.run(prepare, settings)  # create, migrate and seed the SQLite file as `booking serve` does
     workers: list[OutboxWorker] = []
 

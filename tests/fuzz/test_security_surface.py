@@ -17,10 +17,12 @@ from pythonjsonlogger.json import JsonFormatter
 from starlette.requests import Request
 from starlette.routing import Route
 
-from booking_adapters.stripe import LocalTestGateway
+from booking_adapters.stripe import LocalTestGateway, StripeGateway
 from booking_adapters.stripe.signing import signature_headers
+from booking_adapters.testing.fake_stripe import FakeStripe, running
 from booking_web.logs import RequestIdFilter, log_config
 from tests.fuzz.stacks import CLIENT, HTML, Stack, embedded_stack, hidden_fields, memory_stack
+from tests.web.conftest import TEST_CLIENT_URL
 
 SECURITY_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy")
 
@@ -263,4 +265,29 @@ def test_the_logs_of_a_whole_booking_hold_no_personal_data(embedded: Stack, json
     assert any(line.get("logger") == "booking_web.access" for line in lines)  # the capture works
     text = json.dumps([line for line in lines if line.get("logger") != "httpx"]).lower()  # not the client's
     for secret in (*personal.values(), "quentin", "zebulon", "2125550187", str(created["cancel_token"])):
+        assert secret.lower() not in text, secret
+
+
+def test_the_stripe_and_http_client_logs_of_a_booking_hold_no_personal_data(
+    tmp_path: Path, json_log: io.StringIO
+) -> None:
+    """Regression: at LOG_LEVEL=DEBUG the Stripe SDK logged each request body (the client's e-mail),
+    and httpx/httpcore each call; their loggers are capped whatever LOG_LEVEL says."""
+    personal = {"name": "Quentin Zebulon", "email": "quentin.zebulon@example.net", "phone": "+1 212 555 0187"}
+    fake = FakeStripe()
+    with running(fake) as stripe_url:
+        gateway = StripeGateway(
+            "sk_test_fake_logs", fake.webhook_secret, TEST_CLIENT_URL, api_base=stripe_url
+        )
+        with memory_stack(tmp_path, payments=gateway) as stack:
+            created = stack.book("sam-lee", **personal)
+    assert str(created["checkout_url"]).startswith(fake.checkout_page)
+    assert any(
+        personal["email"] in json.dumps(request.params) for request in fake.requests
+    )  # it did go to Stripe
+
+    lines = [json.loads(line) for line in json_log.getvalue().splitlines()]
+    assert any(line.get("logger") == "stripe" for line in lines)  # the SDK's INFO lines are kept
+    text = json.dumps(lines).lower()
+    for secret in (*personal.values(), "quentin", "zebulon", "2125550187"):
         assert secret.lower() not in text, secret

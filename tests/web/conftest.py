@@ -43,6 +43,10 @@ def postgres_url() -> Iterator[str]:
         yield url
 
 
+# What TestClient sends as Host: the test apps are published there (the trusted-host check).
+TEST_CLIENT_URL = "http://testserver"
+
+
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock()  # Monday 2030-01-07 08:00 UTC
@@ -55,7 +59,7 @@ def gateway() -> FakePaymentGateway:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path, booking_rate_limit_per_minute=1000)
+    return Settings(data_dir=tmp_path, booking_rate_limit_per_minute=1000, public_base_url=TEST_CLIENT_URL)
 
 
 def memory_builder(clock: ManualClock, gateway: FakePaymentGateway) -> Builder:

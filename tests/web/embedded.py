@@ -29,7 +29,12 @@ POLLS = 500  # x 20 ms: the worker is nudged right after the change, so this is 
 
 
 def environment(data_dir: Path, **variables: str) -> dict[str, str]:
-    return {"BOOKING_DATA_DIR": str(data_dir), "BOOKING_RATE_LIMIT_PER_MINUTE": "1000", **variables}
+    return {
+        "BOOKING_DATA_DIR": str(data_dir),
+        "BOOKING_RATE_LIMIT_PER_MINUTE": "1000",
+        "PUBLIC_BASE_URL": "http://testserver",  # what TestClient sends as Host
+        **variables,
+    }
 
 
 def started(env: Mapping[str, str]) -> Settings:

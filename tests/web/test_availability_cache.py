@@ -15,7 +15,7 @@ from booking_adapters.memory import FakePaymentGateway, ManualClock
 from booking_web.app import create_app
 from booking_web.availability_cache import SPREAD, UNHEARD_SECONDS, AvailabilityCache
 from booking_web.settings import Settings
-from tests.web.conftest import memory_builder
+from tests.web.conftest import TEST_CLIENT_URL, memory_builder
 from tests.web.test_api import MONDAY, book
 
 AVAILABILITY = "/api/practitioners/jane-doe/availability"
@@ -80,7 +80,7 @@ def test_answers_run_out_after_the_caches_seconds(client: TestClient, clock: Man
 
 @pytest.fixture
 def uncached_client(tmp_path: Path, clock: ManualClock) -> Iterator[TestClient]:
-    settings = Settings(data_dir=tmp_path, availability_cache_seconds=0)
+    settings = Settings(data_dir=tmp_path, availability_cache_seconds=0, public_base_url=TEST_CLIENT_URL)
     app = create_app(settings, build=memory_builder(clock, FakePaymentGateway()))
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client

@@ -15,7 +15,7 @@ from booking_adapters.memory import FakePaymentGateway, ManualClock
 from booking_web.app import create_app
 from booking_web.middleware.rate_limit import TokenBuckets
 from booking_web.settings import Settings
-from tests.web.conftest import memory_builder
+from tests.web.conftest import TEST_CLIENT_URL, memory_builder
 
 BOOKING = {
     "practitioner_id": "jane-doe",
@@ -105,7 +105,8 @@ def test_booking_creation_is_rate_limited_per_address(
     tmp_path: Path, clock: ManualClock, gateway: FakePaymentGateway
 ) -> None:
     app = create_app(
-        Settings(data_dir=tmp_path, booking_rate_limit_per_minute=2), build=memory_builder(clock, gateway)
+        Settings(data_dir=tmp_path, booking_rate_limit_per_minute=2, public_base_url=TEST_CLIENT_URL),
+        build=memory_builder(clock, gateway),
     )
     with TestClient(app) as client:
         answers = [client.post("/api/bookings", json={}).status_code for _ in range(3)]
@@ -132,7 +133,9 @@ def test_an_unexpected_error_is_500_with_an_id_logged_once(
     async def broken(request: Request) -> None:
         raise RuntimeError("secret internals")
 
-    app = create_app(Settings(data_dir=tmp_path), build=memory_builder(clock, gateway))
+    app = create_app(
+        Settings(data_dir=tmp_path, public_base_url=TEST_CLIENT_URL), build=memory_builder(clock, gateway)
+    )
     app.router.routes.insert(0, Route("/api/broken", broken))
     with TestClient(app, raise_server_exceptions=False) as client, caplog.at_level(logging.ERROR):
         response = client.get("/api/broken")
@@ -160,7 +163,10 @@ def test_logs_carry_no_personal_data(memory_client: TestClient, caplog: pytest.L
 def test_without_the_access_log_requests_log_nothing_but_are_counted(
     tmp_path: Path, clock: ManualClock, gateway: FakePaymentGateway, caplog: pytest.LogCaptureFixture
 ) -> None:
-    app = create_app(Settings(data_dir=tmp_path, access_log=False), build=memory_builder(clock, gateway))
+    app = create_app(
+        Settings(data_dir=tmp_path, access_log=False, public_base_url=TEST_CLIENT_URL),
+        build=memory_builder(clock, gateway),
+    )
     with TestClient(app) as client, caplog.at_level(logging.DEBUG):
         assert client.get("/api/practitioners").status_code == 200
         metrics = client.get("/metrics").text

@@ -24,11 +24,14 @@ from booking_web.app import create_app
 from booking_web.bootstrap import assemble
 from booking_web.demo import DEMO_PRACTITIONERS
 from booking_web.settings import Settings
+from tests.web.conftest import TEST_CLIENT_URL
 
 
 def _app() -> object:
     container = assemble(
-        Settings(data_dir=Path("unused"), booking_rate_limit_per_minute=10_000),
+        Settings(
+            data_dir=Path("unused"), booking_rate_limit_per_minute=10_000, public_base_url=TEST_CLIENT_URL
+        ),
         directory=MemoryDirectory.of(DEMO_PRACTITIONERS),
         store=MemoryBookingStore(),
         payments=FakePaymentGateway(),

@@ -22,10 +22,13 @@ from booking_web.app import create_app
 from booking_web.demo import DEMO_PRACTITIONERS
 from booking_web.settings import Settings
 from tests.serving import booking_serve
+from tests.web.conftest import TEST_CLIENT_URL
 
 pytestmark = pytest.mark.postgres
 
 RACERS = 16
+METRICS_TOKEN = "workers-metrics-token-" + "m" * 32
+METRICS_AUTHORIZATION = {"Authorization": f"Bearer {METRICS_TOKEN}"}
 
 
 @pytest.fixture
@@ -48,6 +51,7 @@ def two_workers(seeded_postgres_url: str, tmp_path: Path) -> Iterator[str]:
     fake = FakeStripe()
     with running(fake) as stripe_url:
         env = os.environ | {
+            "METRICS_TOKEN": METRICS_TOKEN,
             "DATABASE_URL": seeded_postgres_url,
             "BOOKING_SECRET_KEY": "test-secret-" + "x" * 32,
             "STRIPE_SECRET_KEY": "sk_test_fake_workers",
@@ -82,7 +86,7 @@ def test_racing_clients_on_two_workers_get_exactly_one_booking(two_workers: str)
     assert statuses.count(409) == RACERS - 1, statuses
     after = httpx.get(f"{two_workers}/api/practitioners/sam-lee/availability").json()["slots"]
     assert start not in [slot["start"] for slot in after]
-    metrics = httpx.get(f"{two_workers}/metrics").text
+    metrics = httpx.get(f"{two_workers}/metrics", headers=METRICS_AUTHORIZATION).text
     # whichever worker answers /metrics, it counts every worker's requests
     assert (
         f'http_requests_total{{method="POST",route="/api/bookings",status="409"}} {RACERS - 1}.0' in metrics
@@ -117,7 +121,13 @@ async def _hold_elsewhere(url: str, practitioner_id: str, start: datetime) -> No
 def test_a_booking_made_by_another_process_voids_this_workers_cached_availability(
     seeded_postgres_url: str, tmp_path: Path
 ) -> None:
-    settings = Settings(data_dir=tmp_path, database_url=seeded_postgres_url, booking_secret_key="k" * 40)
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url=seeded_postgres_url,
+        booking_secret_key="k" * 40,
+        public_base_url=TEST_CLIENT_URL,
+        metrics_token=METRICS_TOKEN,
+    )
     first = date.today() + timedelta(days=7)
     week = {"start": first.isoformat(), "end": (first + timedelta(days=6)).isoformat()}
     with TestClient(create_app(settings)) as client:
@@ -131,7 +141,10 @@ def test_a_booking_made_by_another_process_voids_this_workers_cached_availabilit
 
         before = starts()
         assert starts() == before  # now from this worker's cache
-        assert 'booking_availability_cache_total{result="hit"} 1.0' in client.get("/metrics").text
+        assert (
+            'booking_availability_cache_total{result="hit"} 1.0'
+            in client.get("/metrics", headers=METRICS_AUTHORIZATION).text
+        )
         asyncio.run(_hold_elsewhere(seeded_postgres_url, "jane-doe", datetime.fromisoformat(before[0])))
         _eventually(lambda: before[0] not in starts())  # heard through PostgreSQL, not by expiry
         assert starts() == before[1:]

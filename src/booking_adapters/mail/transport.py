@@ -117,10 +117,11 @@ class MailboxFolder:
             raise ProviderError(f"cannot write to the mailbox folder ({type(error).__name__})") from None
 
     def _write(self, message: EmailMessage) -> None:
-        self.path.mkdir(parents=True, exist_ok=True)
+        self.path.mkdir(mode=0o700, parents=True, exist_ok=True)  # clients' names and addresses
         target = self.path / mailbox_file_name(str(message["Message-ID"]))
         partial = target.with_suffix(".part")
-        partial.write_bytes(message.as_bytes())
+        with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as file:
+            file.write(message.as_bytes())
         os.replace(partial, target)  # readers never see half a message
 
 

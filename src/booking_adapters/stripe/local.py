@@ -54,7 +54,7 @@ def _local_id(prefix: str) -> str:
 
 @define
 class LocalTestGateway:
-    webhook_secret: str
+    webhook_secret: str = field(repr=False)
     public_base_url: str
     _sessions: dict[str, LocalCheckout] = field(factory=dict)
     _refunds: dict[str, Refund] = field(factory=dict)  # by idempotency key
