@@ -17,7 +17,7 @@ from booking_adapters import sql
 from booking_adapters.calcom import CHANNEL_NAME as CALCOM_CHANNEL
 from booking_core import DeliveryFailure, OutboxRelay, RelayReport
 from booking_web.bootstrap import Container, build_container, check_startup, create_embedded_database
-from booking_web.logs import log_config
+from booking_web.logs import chosen_format, log_config
 from booking_web.metrics import MULTIPROC_ENV
 from booking_web.outbox_worker import OutboxWorker
 from booking_web.practitioner_import import PractitionerFileError, read_practitioners
@@ -100,7 +100,7 @@ def _serve(args: argparse.Namespace) -> None:
         workers=args.workers,
         loop="uvloop",  # the asyncio loop loses TCP_NODELAY on a shared socket: ~44 ms per request
         http="httptools",
-        log_config=log_config(settings.log_level),
+        log_config=log_config(settings.log_level, chosen_format(settings.log_format, sys.stderr)),
         access_log=False,  # the app logs requests itself, without query strings
         # X-Forwarded-For only from the proxies named: anyone else would pick their rate-limit bucket.
         proxy_headers=settings.forwarded_allow_ips is not None,

@@ -16,6 +16,7 @@ from booking_adapters.calcom import CalcomSettings
 from booking_adapters.mail import SmtpSettings
 from booking_adapters.outgoing_webhooks import parse_webhook_urls
 from booking_web import availability_cache
+from booking_web.logs import LOG_FORMATS
 
 T = TypeVar("T")
 
@@ -59,6 +60,7 @@ class Settings:
     outbox_seconds: float = 5.0
     availability_cache_seconds: float = availability_cache.DEFAULT_SECONDS  # at most; 0: no cache
     log_level: str = "INFO"
+    log_format: str = "auto"  # auto: text on a terminal, JSON lines otherwise
     access_log: bool = (
         True  # one line per request; off behind a proxy that logs them (~25 % of a cached read)
     )
@@ -180,6 +182,7 @@ class Settings:
                 "AVAILABILITY_CACHE_SECONDS", availability_cache.DEFAULT_SECONDS, float, 0.0, 3600.0
             ),
             log_level=reader.text("LOG_LEVEL", "INFO").upper(),
+            log_format=reader.text("LOG_FORMAT", "auto").lower(),
             access_log=reader.flag("ACCESS_LOG", True),
             smtp_url=reader.checked("SMTP_URL", SmtpSettings.from_url),
             mail_from=reader.optional("MAIL_FROM"),
@@ -262,6 +265,8 @@ class Settings:
             problems.append(
                 f"MAIL_FROM {self.mail_from!r} holds no address, e.g. Bookings <bookings@example.org>."
             )
+        if self.log_format not in LOG_FORMATS:
+            problems.append(f"LOG_FORMAT {self.log_format!r} is not one of {', '.join(LOG_FORMATS)}.")
         if self.metrics_token is not None and len(self.metrics_token) < MIN_SECRET_LENGTH:
             problems.append(f"METRICS_TOKEN must have at least {MIN_SECRET_LENGTH} characters.")
         if logging.getLevelName(self.log_level) == f"Level {self.log_level}":
