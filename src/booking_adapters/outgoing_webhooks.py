@@ -23,6 +23,7 @@ SIGNATURE_HEADER = "X-Booking-Signature"
 EVENT_TYPES = {
     Trigger.PAYMENT_CONFIRMED: "booking.confirmed",
     Trigger.CANCELLED: "booking.cancelled",
+    Trigger.REFUNDED_OUTSIDE: "booking.cancelled",  # a full refund in the Stripe Dashboard
     Trigger.REFUND_ISSUED: "booking.refunded",
     Trigger.HOLD_RELEASED: "booking.expired",
 }

@@ -10,6 +10,7 @@ from booking_core.availability import (
     unchanged_until,
 )
 from booking_core.booking import (
+    CANCELLATIONS,
     LIVE_STATUSES,
     TRANSITIONS,
     Booking,
@@ -67,6 +68,7 @@ from booking_core.services import (
 from booking_core.timerange import TimeRange, merge
 
 __all__ = [
+    "CANCELLATIONS",
     "LIVE_STATUSES",
     "TRANSITIONS",
     "Availability",

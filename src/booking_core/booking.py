@@ -33,6 +33,9 @@ class Trigger(StrEnum):
     CANCELLED = "cancelled"
     LATE_PAYMENT_REFUND_DUE = "late_payment_refund_due"
     REFUND_ISSUED = "refund_issued"
+    # refunds nobody here asked for (made in the Stripe Dashboard): in full, or in part
+    REFUNDED_OUTSIDE = "refunded_outside"
+    PARTIAL_REFUND_RECORDED = "partial_refund_recorded"
 
 
 S, T = BookingStatus, Trigger
@@ -52,6 +55,10 @@ TRANSITIONS: dict[tuple[BookingStatus, Trigger], BookingStatus] = {
     (S.REFUND_DUE, T.REFUND_ISSUED): S.REFUNDED,
     # a cancelled paid booking records its refund and stays cancelled
     (S.CANCELLED, T.REFUND_ISSUED): S.CANCELLED,
+    # the practitioner refunded the client in full outside this service: the booking is called off;
+    # a part of it refunded leaves the booking standing, recorded
+    (S.CONFIRMED, T.REFUNDED_OUTSIDE): S.CANCELLED,
+    (S.CONFIRMED, T.PARTIAL_REFUND_RECORDED): S.CONFIRMED,
 }
 
 IDEMPOTENT: dict[Trigger, frozenset[BookingStatus]] = {
@@ -60,7 +67,12 @@ IDEMPOTENT: dict[Trigger, frozenset[BookingStatus]] = {
     T.CANCELLED: frozenset({S.CANCELLED}),
     T.LATE_PAYMENT_REFUND_DUE: frozenset({S.REFUND_DUE, S.REFUNDED}),
     T.REFUND_ISSUED: frozenset({S.REFUNDED}),
+    T.REFUNDED_OUTSIDE: frozenset({S.CANCELLED}),
 }
+
+# The triggers that call a booking off: what clients, practitioners and subscribers hear of as a
+# cancellation, whoever made it.
+CANCELLATIONS = frozenset({T.CANCELLED, T.REFUNDED_OUTSIDE})
 
 LIVE_STATUSES = frozenset({S.PENDING_PAYMENT, S.CONFIRMED})
 

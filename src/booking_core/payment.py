@@ -47,7 +47,8 @@ class PaymentEvent:
     paid: bool = False
     amount: Money | None = None
     refund_id: str | None = None
-    refunded: Money | None = None
+    refunded: Money | None = None  # what the refund (or, for a charge, all its refunds) returned
+    refunded_total: Money | None = None  # everything refunded of the payment so far (charge events)
 
     @property
     def closed_unpaid(self) -> bool:

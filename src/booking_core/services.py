@@ -52,6 +52,7 @@ Step = Callable[[Booking], tuple[Booking, BookingEvent | None]]
 
 class PaymentOutcome(StrEnum):
     CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"  # refunded in full outside this service (the Stripe Dashboard)
     AWAITING_PAYMENT = "awaiting_payment"  # checkout completed, money not yet in (async methods)
     RELEASED = "released"
     REFUND_REQUESTED = "refund_requested"
@@ -342,6 +343,8 @@ class BookingService:
         return PaymentOutcome.RELEASED
 
     async def _refund_recorded(self, booking: Booking, event: PaymentEvent) -> PaymentOutcome:
+        if booking.status is BookingStatus.CONFIRMED:  # a confirmed booking owes no refund of ours
+            return await self._refunded_outside(booking, event)
         if booking.refund_id is not None or event.refund_id is None:
             return (
                 PaymentOutcome.DUPLICATE if booking.refund_id == event.refund_id else PaymentOutcome.IGNORED
@@ -357,6 +360,40 @@ class BookingService:
                 reason="refund reported by the payment provider",
                 refund_id=event.refund_id,
                 amount_refunded=amount,
+            ),
+        )
+        return PaymentOutcome.REFUND_RECORDED
+
+    async def _refunded_outside(self, booking: Booking, event: PaymentEvent) -> PaymentOutcome:
+        """A refund of a confirmed booking that nobody here asked for (made in the Stripe Dashboard,
+        say because the practitioner is ill). In full it calls the booking off: the slot is free
+        again and client, practitioner and subscribers hear of a cancellation. In part it is recorded
+        and the booking stands. A charge's events say the total refunded so far; a refund's event
+        says that refund alone, so it counts only when it returns everything."""
+        paid, total = booking.amount_paid, event.refunded_total or event.refunded
+        if paid is None or total is None or total.currency != paid.currency:
+            return PaymentOutcome.IGNORED
+        if total.amount >= paid.amount:
+            await self._change(
+                booking,
+                lambda b: b.apply(
+                    Trigger.REFUNDED_OUTSIDE,
+                    at=self.clock.now(),
+                    reason="refunded in full at the payment provider (e.g. the Stripe Dashboard)",
+                    refund_id=event.refund_id or b.refund_id,
+                    amount_refunded=total,
+                ),
+            )
+            return PaymentOutcome.CANCELLED
+        if event.refunded_total is None or booking.amount_refunded == total:
+            return PaymentOutcome.IGNORED  # a refund's own event, or a total already recorded
+        await self._change(
+            booking,
+            lambda b: b.apply(
+                Trigger.PARTIAL_REFUND_RECORDED,
+                at=self.clock.now(),
+                reason=f"{total} of {paid} refunded at the payment provider; the booking stands",
+                amount_refunded=total,
             ),
         )
         return PaymentOutcome.REFUND_RECORDED

@@ -16,6 +16,7 @@ from booking_adapters.calcom.client import CalcomAttendee, CalcomClient, CalcomN
 from booking_adapters.calcom.metrics import WRITEBACK_CONFLICTS
 from booking_adapters.calcom.settings import CalcomSettings, SlotTakenPolicy
 from booking_core import (
+    CANCELLATIONS,
     AvailabilityProviderError,
     Booking,
     BookingService,
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 CHANNEL_NAME = "calcom"
 METADATA_KEY = "bookingId"  # our booking id on the Cal.com booking
 SLOT_TAKEN_REASON = "The practitioner's calendar has another appointment at this time."
-_RELEVANT = frozenset({Trigger.PAYMENT_CONFIRMED, Trigger.CANCELLED})
+_RELEVANT = frozenset({Trigger.PAYMENT_CONFIRMED, *CANCELLATIONS})
 _SAVE_ATTEMPTS = 5
 
 

@@ -16,6 +16,7 @@ from booking_adapters.mail.compose import Invite, Letter, MailComposer, MessageK
 from booking_adapters.mail.invite import InviteMethod, calendar_invite
 from booking_adapters.mail.transport import MailTransport
 from booking_core import (
+    CANCELLATIONS,
     Booking,
     BookingEvent,
     BookingStatus,
@@ -49,7 +50,7 @@ def message_kind(audience: Audience, event: BookingEvent) -> MessageKind | None:
     client = audience is Audience.CLIENT
     if event.trigger is Trigger.PAYMENT_CONFIRMED:
         return MessageKind.CLIENT_CONFIRMED if client else MessageKind.PRACTITIONER_CONFIRMED
-    if event.trigger is Trigger.CANCELLED and event.from_status is BookingStatus.CONFIRMED:
+    if event.trigger in CANCELLATIONS and event.from_status is BookingStatus.CONFIRMED:
         return MessageKind.CLIENT_CANCELLED if client else MessageKind.PRACTITIONER_CANCELLED
     if event.trigger is Trigger.REFUND_ISSUED and event.to_status is BookingStatus.REFUNDED and client:
         return MessageKind.CLIENT_REFUNDED

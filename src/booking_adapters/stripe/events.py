@@ -9,6 +9,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from attrs import evolve
+
 from booking_adapters.stripe.signing import verify_signature
 from booking_core import InvalidSignature, Money, PaymentEvent, PaymentEventKind
 
@@ -42,7 +44,10 @@ def payment_event(document: Mapping[str, Any]) -> PaymentEvent:
     if event_type in _CHECKOUT_KINDS:
         return session_event(data, event_id, _CHECKOUT_KINDS[event_type])
     if event_type == "charge.refunded":
-        return _refund_event(event_id, data, refund_id=_latest_refund_id(data), amount_key="amount_refunded")
+        refunded = _refund_event(
+            event_id, data, refund_id=_latest_refund_id(data), amount_key="amount_refunded"
+        )
+        return evolve(refunded, refunded_total=refunded.refunded)  # a charge's amount_refunded adds up
     if event_type in _REFUND_EVENTS and data.get("status") in _REFUND_SETTLED:
         return _refund_event(event_id, data, refund_id=data.get("id"), amount_key="amount")
     return PaymentEvent(event_id, PaymentEventKind.OTHER)

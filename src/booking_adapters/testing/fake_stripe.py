@@ -109,6 +109,8 @@ class FakeStripe:
     refunds: dict[str, JsonObject] = field(factory=dict)
     events: dict[str, JsonObject] = field(factory=dict)
     requests: list[RecordedRequest] = field(factory=list)
+    # payment_intent_data[metadata] per session: the charge of its payment carries it, as Stripe's does
+    intent_metadata: dict[str, dict[str, str]] = field(factory=dict)
     _replies: dict[str, _Reply] = field(factory=dict)
     _faults: deque[str] = field(factory=deque)
     _lock: threading.Lock = field(factory=threading.Lock)
@@ -163,6 +165,17 @@ class FakeStripe:
             session = self._open_session(session_id)
             session.update(status="expired", url=None)
             return self._emit("checkout.session.expired", session)
+
+    def refund_in_dashboard(self, session_id: str, amount: int | None = None) -> list[SignedWebhook]:
+        """Someone refunds the session's payment by hand in the Dashboard (no metadata on the
+        refund): the `refund.created` and `charge.refunded` webhooks Stripe sends then."""
+        with self._lock:
+            params: JsonObject = {"payment_intent": self.sessions[session_id]["payment_intent"]}
+            if amount is not None:
+                params["amount"] = str(amount)
+            before = set(self.events)
+            self._create_refund(None, params)
+            return [self.webhook(event_id) for event_id in self.events if event_id not in before]
 
     def webhook(self, event_id: str, *, timestamp: int | None = None) -> SignedWebhook:
         """The signed delivery of a stored event (e.g. the refund events a refund emitted)."""
@@ -260,7 +273,9 @@ class FakeStripe:
                 400, "client_reference_id is too long (at most 200).", param="client_reference_id"
             )
         metadata = _metadata(params.get("metadata", {}), "metadata")
-        _metadata(params.get("payment_intent_data", {}).get("metadata", {}), "payment_intent_data[metadata]")
+        intent_metadata = _metadata(
+            params.get("payment_intent_data", {}).get("metadata", {}), "payment_intent_data[metadata]"
+        )
         amount_total, currency = _line_items_total(params.get("line_items"))
         session_id = _new_id("cs_test")
         session = objects.checkout_session(
@@ -277,6 +292,7 @@ class FakeStripe:
             cancel_url=params.get("cancel_url"),
         )
         self.sessions[session_id] = session
+        self.intent_metadata[session_id] = intent_metadata
         return copy.deepcopy(session)
 
     def _retrieve_session(self, request: Request, _params: JsonObject) -> JsonObject:
@@ -290,7 +306,7 @@ class FakeStripe:
         self._emit("checkout.session.expired", session)
         return copy.deepcopy(session)
 
-    def _create_refund(self, _request: Request, params: JsonObject) -> JsonObject:
+    def _create_refund(self, _request: Request | None, params: JsonObject) -> JsonObject:
         intent = params.get("payment_intent")
         session = next((s for s in self.sessions.values() if intent and s["payment_intent"] == intent), None)
         if session is None or session["payment_status"] != "paid":
@@ -323,7 +339,7 @@ class FakeStripe:
             "amount": session["amount_total"],
             "amount_refunded": refunded + amount,
             "currency": session["currency"],
-            "metadata": {},
+            "metadata": dict(self.intent_metadata.get(session["id"], {})),
             "payment_intent": intent,
             "refunded": refunded + amount == session["amount_total"],
         }

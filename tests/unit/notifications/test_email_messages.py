@@ -11,7 +11,7 @@ import pytest
 from attrs import evolve
 
 from booking_adapters.mail import Audience, EmailChannel, MailComposer
-from booking_core import BookingStatus, OutboxItem
+from booking_core import BookingStatus, OutboxItem, PaymentEvent, PaymentEventKind
 from tests.unit.notifications.world import (
     CLIENT_EMAIL,
     MAIL_FROM,
@@ -167,3 +167,20 @@ async def test_a_practitioner_without_e_mail_gets_none(world: World) -> None:
     await world.confirmed_booking()
     await relay.run_once()
     assert [str(m["To"]) for m in outgoing.sent] == [f"Ann Example <{CLIENT_EMAIL}>"]
+
+
+@pytest.mark.anyio
+async def test_a_full_refund_in_the_dashboard_is_announced_as_a_cancellation(world: World) -> None:
+    outgoing = CollectedMail()
+    relay = await world.relay(outgoing)
+    booking = await world.confirmed_booking(nth_slot=20)
+    await relay.run_once()
+    paid = booking.amount_paid
+    refunded = PaymentEvent("evt_dashboard", PaymentEventKind.REFUNDED, booking.id, refunded_total=paid)
+    await world.service.apply_payment_event(refunded)
+    await relay.run_once()
+
+    for address in (CLIENT_EMAIL, PRACTITIONER_EMAIL):
+        _confirmation, cancellation = outgoing.to(address)
+        assert _invite(cancellation)["METHOD"] == "CANCEL"
+    assert "90.00 EUR goes back" in _text(outgoing.to(CLIENT_EMAIL)[1])

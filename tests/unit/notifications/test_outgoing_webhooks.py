@@ -14,7 +14,7 @@ from booking_adapters.outgoing_webhooks import (
     channel_name,
     parse_webhook_urls,
 )
-from booking_core import OutboxItem, ProviderError
+from booking_core import OutboxItem, PaymentEvent, PaymentEventKind, ProviderError
 from tests.unit.notifications.servers import verify_signature
 from tests.unit.notifications.world import CLIENT_EMAIL, WEBHOOK_SECRET, World
 
@@ -86,6 +86,22 @@ async def test_cancellation_expiry_and_refund_have_their_own_types(world: World)
         await channel.deliver(item)
     types = [json.loads(r.content)["type"] for r in subscriber.requests]
     assert types == ["booking.confirmed", "booking.cancelled", "booking.refunded", "booking.expired"]
+
+
+@pytest.mark.anyio
+async def test_a_full_refund_in_the_dashboard_is_a_cancellation_to_subscribers(world: World) -> None:
+    paid = await world.confirmed_booking(nth_slot=20)
+    refunded = PaymentEvent(
+        "evt_dashboard", PaymentEventKind.REFUNDED, paid.id, refunded_total=paid.amount_paid
+    )
+    await world.service.apply_payment_event(refunded)
+    subscriber = Subscriber()
+    channel = _channel(world, subscriber)
+    for item in await _items(world, paid.id):
+        await channel.deliver(item)
+    bodies = [json.loads(r.content) for r in subscriber.requests]
+    assert [b["type"] for b in bodies] == ["booking.confirmed", "booking.cancelled"]
+    assert bodies[1]["data"]["booking"]["status"] == "cancelled"
 
 
 @pytest.mark.parametrize(
