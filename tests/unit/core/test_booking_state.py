@@ -64,6 +64,7 @@ UNLISTED = [
     and not (trigger is T.LATE_PAYMENT_REFUND_DUE and status in (S.REFUND_DUE, S.REFUNDED))
     and not (trigger is T.REFUND_ISSUED and status is S.REFUNDED)
     and not (trigger is T.PAYMENT_CONFIRMED and status is S.CONFIRMED)
+    and not (trigger is T.REFUNDED_OUTSIDE and status is S.CANCELLED)
 ]
 
 
@@ -74,10 +75,20 @@ def test_unlisted_transitions_are_illegal(status: BookingStatus, trigger: Trigge
 
 
 @pytest.mark.parametrize(
-    "trigger", [T.PAYMENT_CONFIRMED, T.HOLD_RELEASED, T.CANCELLED, T.LATE_PAYMENT_REFUND_DUE, T.REFUND_ISSUED]
+    "trigger",
+    [
+        T.PAYMENT_CONFIRMED,
+        T.HOLD_RELEASED,
+        T.CANCELLED,
+        T.LATE_PAYMENT_REFUND_DUE,
+        T.REFUND_ISSUED,
+        T.REFUNDED_OUTSIDE,
+    ],
 )
 def test_reapplying_an_event_is_a_no_op(trigger: Trigger) -> None:
     booking = _hold()
+    if trigger is T.REFUNDED_OUTSIDE:
+        booking, _ = booking.apply(T.PAYMENT_CONFIRMED, at=T0, reason="paid")
     if trigger in (T.LATE_PAYMENT_REFUND_DUE, T.REFUND_ISSUED):
         booking, _ = booking.apply(T.HOLD_RELEASED, at=T0, reason="lapsed")
     if trigger is T.REFUND_ISSUED:
