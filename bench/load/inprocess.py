@@ -245,6 +245,8 @@ def main() -> None:
             "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
             "BOOKING_DATA_DIR": str(tmp / "data"),
             "BOOKING_RATE_LIMIT_PER_MINUTE": "10000",
+            "HOLD_LIMIT_PER_CLIENT": "10000",  # one address and phone for every client
+            "HOLD_LIMIT_PRACTITIONER_SHARE": "1",
             "NO_PROXY": "127.0.0.1,localhost",
             "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
         }

@@ -79,6 +79,8 @@ class LoadRun:
             "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
             "BOOKING_DATA_DIR": str(self.tmp / "data"),
             "BOOKING_RATE_LIMIT_PER_MINUTE": "10000",  # the bench is one client address
+            "HOLD_LIMIT_PER_CLIENT": "10000",  # one address and phone for every client
+            "HOLD_LIMIT_PRACTITIONER_SHARE": "1",
             "NO_PROXY": "127.0.0.1,localhost",
         }
 

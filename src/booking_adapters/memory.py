@@ -27,6 +27,7 @@ from booking_core import (
     CheckoutSession,
     ConcurrentUpdate,
     DeliveryFailure,
+    HoldCaps,
     InvalidSignature,
     Money,
     OutboxItem,
@@ -37,6 +38,7 @@ from booking_core import (
     Refund,
     SlotUnavailable,
     TimeRange,
+    TooManyHolds,
     Trigger,
 )
 from booking_core.timerange import bounds
@@ -110,7 +112,7 @@ class MemoryBookingStore:
     _deliveries: dict[tuple[str, int], _Delivery] = field(factory=dict)
     _lock: threading.Lock = field(factory=threading.Lock)
 
-    async def add_if_free(self, booking: Booking, event: BookingEvent) -> None:
+    async def add_if_free(self, booking: Booking, event: BookingEvent, caps: HoldCaps | None = None) -> None:
         with self._lock:
             if booking.idempotency_key is not None and any(
                 other.practitioner_id == booking.practitioner_id
@@ -118,6 +120,8 @@ class MemoryBookingStore:
                 for other in self._bookings.values()
             ):  # a concurrent twin of the same request won; the service replays it
                 raise SlotUnavailable("This request was already made with the same Idempotency-Key.")
+            if caps is not None and (refusal := self._hold_refusal(booking, event.at, caps)):
+                raise refusal
             self._claim(booking, event.at)
             self._bookings[booking.id] = booking
             self._log.append(event)
@@ -132,6 +136,25 @@ class MemoryBookingStore:
             self._bookings[after.id] = after
             if event is not None:
                 self._log.append(event)
+
+    def _hold_refusal(self, booking: Booking, now: datetime, caps: HoldCaps) -> TooManyHolds | None:
+        unpaid = [
+            b for b in self._bookings.values() if b.status is BookingStatus.PENDING_PAYMENT and b.is_live(now)
+        ]
+        email = booking.client.email.lower()
+        return caps.refusal(
+            email=sum(b.client.email.lower() == email for b in unpaid),
+            phone=sum(b.client.phone == booking.client.phone for b in unpaid),
+            client_address=sum(
+                booking.client_address is not None and b.client_address == booking.client_address
+                for b in unpaid
+            ),
+            practitioner=sum(
+                b.practitioner_id == booking.practitioner_id
+                and caps.window.start <= b.slot.start < caps.window.end
+                for b in unpaid
+            ),
+        )
 
     def _claim(self, booking: Booking, now: datetime) -> None:
         """Raise SlotUnavailable if a live booking is in the way; release lapsed holds that are."""

@@ -34,7 +34,9 @@ from booking_core.errors import (
     ProviderError,
     SlotUnavailable,
     StorageUnavailable,
+    TooManyHolds,
 )
+from booking_core.hold_limits import HoldCaps, HoldLimits, client_network
 from booking_core.money import Money
 from booking_core.offer import CancellationPolicy, Offer, Practitioner
 from booking_core.payment import (
@@ -93,6 +95,8 @@ __all__ = [
     "ConcurrentUpdate",
     "DateOverride",
     "DeliveryFailure",
+    "HoldCaps",
+    "HoldLimits",
     "IdGenerator",
     "IdempotencyKeyReused",
     "IllegalTransition",
@@ -123,9 +127,11 @@ __all__ = [
     "SlotUnavailable",
     "StorageUnavailable",
     "TimeRange",
+    "TooManyHolds",
     "Trigger",
     "WeeklySchedule",
     "bookable_window",
+    "client_network",
     "free_slots",
     "hash_token",
     "merge",

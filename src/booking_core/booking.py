@@ -121,6 +121,9 @@ class Booking:
     # closed unpaid (a lapsed hold released by the store, a cancellation, the provider unreachable):
     # the client may have paid and the webhook be lost, so reconciliation asks until it knows.
     payment_check_due: bool = False
+    # The network the hold was requested from (booking_core.hold_limits.client_network), for the
+    # per-address cap: personal data, so kept only while the hold is pending (`apply` erases it).
+    client_address: str | None = None
 
     @classmethod
     def hold(
@@ -137,6 +140,7 @@ class Booking:
         cancel_token: str,
         now: datetime,
         idempotency_key: str | None = None,
+        client_address: str | None = None,
     ) -> tuple[Booking, BookingEvent]:
         booking = cls(
             id=booking_id,
@@ -152,6 +156,7 @@ class Booking:
             created_at=now,
             updated_at=now,
             idempotency_key=idempotency_key,
+            client_address=client_address,
         )
         event = BookingEvent(booking_id, T.HOLD_PLACED, None, S.PENDING_PAYMENT, now, "slot held for payment")
         return booking, event
@@ -174,6 +179,8 @@ class Booking:
         target = TRANSITIONS.get((self.status, trigger))
         if target is None:
             raise IllegalTransition(f"a {self.status} booking cannot take {trigger}")
+        if target is not S.PENDING_PAYMENT:  # the address served the hold's cap only
+            changes = {"client_address": None} | changes
         after = evolve(self, status=target, updated_at=at, version=self.version + 1, **changes)  # type: ignore[arg-type]
         return after, BookingEvent(self.id, trigger, self.status, target, at, reason)
 

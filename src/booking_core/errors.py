@@ -48,6 +48,17 @@ class IdempotencyKeyReused(BookingError):
     code = "idempotency_key_reused"
 
 
+class TooManyHolds(BookingError):
+    """A new hold would exceed a cap of live unpaid holds (booking_core.hold_limits); `limit` names
+    the cap ("email", "phone", "client_address" or "practitioner")."""
+
+    code = "too_many_holds"
+
+    def __init__(self, limit: str, message: str) -> None:
+        super().__init__(message)
+        self.limit = limit
+
+
 class ConcurrentUpdate(BookingError):
     """The booking changed between read and write; the caller reloads and retries."""
 

@@ -10,6 +10,7 @@ from attrs import frozen
 
 from booking_core.availability import CandidateSlots
 from booking_core.booking import Booking, BookingEvent
+from booking_core.hold_limits import HoldCaps
 from booking_core.money import Money
 from booking_core.offer import Practitioner
 from booking_core.payment import CheckoutRequest, CheckoutSession, PaymentEvent, Refund
@@ -45,11 +46,17 @@ class BookingStore(Protocol):
     """Where bookings live. Implementations guarantee, atomically and across processes, that no two
     live bookings of one practitioner have overlapping `occupied` spans."""
 
-    async def add_if_free(self, booking: Booking, event: BookingEvent) -> None:
+    async def add_if_free(self, booking: Booking, event: BookingEvent, caps: HoldCaps | None = None) -> None:
         """Insert a new live booking unless a live booking's occupied span overlaps its own:
         then raise SlotUnavailable. Pending bookings whose hold lapsed by `event.at` do not count;
         the store releases those it finds in the way (status expired, `payment_check_due` set, with a
-        history event)."""
+        history event).
+
+        With `caps`, first count the live unpaid holds (pending, hold not lapsed by `event.at`)
+        that share the booking's client e-mail (case-insensitive), client phone, client_address
+        (when it has one), and those of its practitioner whose slot starts within `caps.window`;
+        raise `caps.refusal(...)` of those counts if it is an error. Count and insert are one
+        atomic step where the database allows it (see docs/security.md for the guarantee)."""
         ...
 
     async def save(self, before: Booking, after: Booking, event: BookingEvent | None) -> None:

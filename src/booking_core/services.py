@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from attrs import define, frozen
+from attrs import define, field, frozen
 
 from booking_core.availability import (
     Availability,
@@ -27,7 +27,9 @@ from booking_core.errors import (
     NotFound,
     PaymentProviderError,
     SlotUnavailable,
+    TooManyHolds,
 )
+from booking_core.hold_limits import HoldLimits, client_network
 from booking_core.offer import Practitioner
 from booking_core.payment import CheckoutRequest, PaymentEvent, PaymentEventKind
 from booking_core.ports import (
@@ -70,6 +72,7 @@ class BookingRequest:
     phone: str
     timezone: str | None = None  # the client's, for messages; defaults to the practitioner's
     idempotency_key: str | None = None
+    client_address: str | None = None  # the requester's IP address, for the per-address hold cap
 
 
 @frozen
@@ -100,6 +103,7 @@ class BookingService:
     clock: Clock
     ids: IdGenerator
     max_window: timedelta = MAX_AVAILABILITY_WINDOW
+    hold_limits: HoldLimits = field(factory=HoldLimits)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -159,12 +163,15 @@ class BookingService:
                 return self._replay(existing, request, practitioner)
         offer = practitioner.offer
         slot = TimeRange.of(request.start, offer.session_length)
-        # Only whether the slot is offered: whether it is free, `add_if_free` decides atomically
-        # by the same rule (docs/architecture.md), so a read of the live bookings first would be
-        # a second round trip to the database for nothing but an earlier refusal.
-        offered, _source = await self._free_slots(practitioner, slot, fresh=True, with_bookings=False)
+        # Only whether the slot is offered (and how many are, around it, for the practitioner's
+        # hold cap): whether it is free, `add_if_free` decides atomically by the same rule
+        # (docs/architecture.md), so a read of the live bookings first would be a second round
+        # trip to the database for nothing but an earlier refusal.
+        around = self.hold_limits.window_around(slot)
+        offered, _source = await self._free_slots(practitioner, around, fresh=True, with_bookings=False)
         if slot not in offered:
             raise SlotUnavailable("This time is not available any more. Please choose another slot.")
+        caps = self.hold_limits.caps(len(offered), around, offer.hold_duration)
 
         now = self.clock.now()
         booking_id = self.ids.new_booking_id()
@@ -180,10 +187,11 @@ class BookingService:
             cancel_token=self.ids.cancel_token(booking_id),
             now=now,
             idempotency_key=request.idempotency_key,
+            client_address=client_network(request.client_address),
         )
         try:
-            await self.store.add_if_free(booking, event)
-        except SlotUnavailable:
+            await self.store.add_if_free(booking, event, caps)
+        except (SlotUnavailable, TooManyHolds):
             if request.idempotency_key:  # a concurrent twin of this very request won the slot
                 twin = await self.store.find_by_idempotency_key(practitioner.id, request.idempotency_key)
                 if twin is not None:

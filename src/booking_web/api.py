@@ -89,6 +89,7 @@ async def create_booking(request: Request) -> Response:
             phone=body.phone,
             timezone=body.timezone,
             idempotency_key=key,
+            client_address=request.client.host if request.client else None,
         )
     )
     booking = hold.booking

@@ -24,6 +24,7 @@ from booking_core import (
     BookingStore,
     Channel,
     Clock,
+    HoldLimits,
     IdGenerator,
     Outbox,
     OutboxRelay,
@@ -144,6 +145,7 @@ def assemble(
         notifier=CountingNotifier(metrics, booking_changed),
         clock=clock,
         ids=ids,
+        hold_limits=HoldLimits(settings.hold_limit_per_client, settings.hold_limit_practitioner_share),
     )
     worker = None
     if outbox is not None:

@@ -20,6 +20,7 @@ from booking_core import (
     NotFound,
     ProviderError,
     SlotUnavailable,
+    TooManyHolds,
 )
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ STATUS_BY_ERROR: dict[type[BookingError], int] = {
     InvalidInput: 422,
     IdempotencyKeyReused: 422,
     RateLimited: 429,
+    TooManyHolds: 429,
     ProviderError: 503,
     BookingError: 400,
 }
@@ -95,6 +97,8 @@ async def handle_booking_error(request: Request, exc: Exception) -> Response:
         log.warning("%s provider failed: %s", exc.provider, exc.message)
         headers["Retry-After"] = "30"
     fields = exc.fields if isinstance(exc, InvalidInput) else None
+    if isinstance(exc, TooManyHolds):  # which cap: the e-mail, phone, address or practitioner
+        fields = {exc.limit: exc.message}
     if wants_html(request):
         return error_page(request, status, exc.message, headers)
     return JSONResponse(error_body(exc.code, exc.message, fields), status, headers=headers)

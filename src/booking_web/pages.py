@@ -25,6 +25,7 @@ from booking_core import (
     ProviderError,
     SlotUnavailable,
     TimeRange,
+    TooManyHolds,
     zone,
 )
 from booking_web.bootstrap import service_of
@@ -103,6 +104,7 @@ async def submit_booking(request: Request) -> Response:
                 start=start,
                 timezone=_valid_zone(timezone, practitioner.timezone),
                 idempotency_key=_text(form, "request_key") or None,  # a double click books once
+                client_address=request.client.host if request.client else None,
                 **values,
             )
         )
@@ -111,7 +113,7 @@ async def submit_booking(request: Request) -> Response:
         return await _booking_page(
             request, practitioner, timezone, week, values, error.fields, status=422, chosen=chosen
         )
-    except (SlotUnavailable, ProviderError) as error:
+    except (SlotUnavailable, TooManyHolds, ProviderError) as error:
         return await _booking_page(
             request, practitioner, timezone, week, values, message=error.message, status=status_for(error)
         )

@@ -56,6 +56,8 @@ class Settings:
     stripe_timeout_seconds: float = 10.0  # per attempt; the SDK tries up to 3 times
     max_body_bytes: int = 64 * 1024
     booking_rate_limit_per_minute: int = 10
+    hold_limit_per_client: int = 2  # live unpaid holds per e-mail, phone and client address
+    hold_limit_practitioner_share: float = 0.5  # of a practitioner's slots in the week around one
     housekeeping_seconds: float = 45.0
     outbox_seconds: float = 5.0
     availability_cache_seconds: float = availability_cache.DEFAULT_SECONDS  # at most; 0: no cache
@@ -176,6 +178,10 @@ class Settings:
             stripe_timeout_seconds=reader.number("STRIPE_TIMEOUT_SECONDS", 10.0, float, 1.0, 80.0),
             max_body_bytes=reader.number("MAX_BODY_BYTES", 64 * 1024, int, 1024, 10 * 1024 * 1024),
             booking_rate_limit_per_minute=reader.number("BOOKING_RATE_LIMIT_PER_MINUTE", 10, int, 1, 10_000),
+            hold_limit_per_client=reader.number("HOLD_LIMIT_PER_CLIENT", 2, int, 1, 10_000),
+            hold_limit_practitioner_share=reader.number(
+                "HOLD_LIMIT_PRACTITIONER_SHARE", 0.5, float, 0.01, 1.0
+            ),
             housekeeping_seconds=reader.number("HOUSEKEEPING_INTERVAL_SECONDS", 45.0, float, 1.0, 3600.0),
             outbox_seconds=reader.number("OUTBOX_INTERVAL_SECONDS", 5.0, float, 0.5, 3600.0),
             availability_cache_seconds=reader.number(

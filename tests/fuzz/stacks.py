@@ -34,6 +34,8 @@ from tests.web.conftest import TEST_CLIENT_URL
 
 HTML = {"Accept": "text/html"}
 GENEROUS_RATE_LIMIT = 10_000  # the fuzzers send far more than a person would; one test checks the limit
+# ... and hold many slots as one client; tests/web/test_hold_limits_api.py checks the caps
+GENEROUS_HOLDS = {"hold_limit_per_client": 10_000, "hold_limit_practitioner_share": 1.0}
 
 CLIENT = {"name": "Ann Example", "email": "ann@example.com", "phone": "+49 30 1234567"}
 
@@ -79,7 +81,12 @@ def memory_app(
 ) -> tuple[Starlette, MemoryBookingStore]:
     store = MemoryBookingStore()
     container = assemble(
-        Settings(data_dir=tmp, booking_rate_limit_per_minute=rate_limit, public_base_url=TEST_CLIENT_URL),
+        Settings(
+            data_dir=tmp,
+            booking_rate_limit_per_minute=rate_limit,
+            public_base_url=TEST_CLIENT_URL,
+            **GENEROUS_HOLDS,
+        ),
         directory=MemoryDirectory.of(practitioners),
         store=store,
         payments=payments or FakePaymentGateway(),
@@ -110,7 +117,10 @@ def embedded_app(tmp: Path, *, rate_limit: int = GENEROUS_RATE_LIMIT) -> tuple[S
     whose close never completes, and the event loop (the test client's, or the server's) hangs on
     exit. Reported with the security review; restore the background worker once that is fixed."""
     settings = Settings(
-        data_dir=tmp, booking_rate_limit_per_minute=rate_limit, public_base_url=TEST_CLIENT_URL
+        data_dir=tmp,
+        booking_rate_limit_per_minute=rate_limit,
+        public_base_url=TEST_CLIENT_URL,
+        **GENEROUS_HOLDS,
     )
     anyio.run(prepare, settings)  # create, migrate and seed the SQLite file as `booking serve` does
     workers: list[OutboxWorker] = []

@@ -32,7 +32,8 @@ class StripeConfig:
 
 
 def service_env(database_url: str, stripe: StripeConfig, data_dir: Path, **extra: str) -> dict[str, str]:
-    """What an operator would set, plus a generous rate limit (all test clients share one address)."""
+    """What an operator would set, plus a generous rate limit and hold caps (all test clients share
+    one address)."""
     return (
         dict(os.environ)
         | {
@@ -43,6 +44,8 @@ def service_env(database_url: str, stripe: StripeConfig, data_dir: Path, **extra
             "STRIPE_API_BASE": stripe.api_base,
             "BOOKING_DATA_DIR": str(data_dir),
             "BOOKING_RATE_LIMIT_PER_MINUTE": "10000",
+            "HOLD_LIMIT_PER_CLIENT": "10000",  # one address and phone for every client
+            "HOLD_LIMIT_PRACTITIONER_SHARE": "1",
         }
         | NO_PROXY
         | extra

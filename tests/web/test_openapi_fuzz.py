@@ -30,7 +30,11 @@ from tests.web.conftest import TEST_CLIENT_URL
 def _app() -> object:
     container = assemble(
         Settings(
-            data_dir=Path("unused"), booking_rate_limit_per_minute=10_000, public_base_url=TEST_CLIENT_URL
+            data_dir=Path("unused"),
+            booking_rate_limit_per_minute=10_000,
+            public_base_url=TEST_CLIENT_URL,
+            hold_limit_per_client=10_000,  # one client holds whatever the fuzzer books
+            hold_limit_practitioner_share=1.0,
         ),
         directory=MemoryDirectory.of(DEMO_PRACTITIONERS),
         store=MemoryBookingStore(),

@@ -92,6 +92,7 @@ def booking_row(booking: Booking) -> dict[str, Any]:
         **_money_columns("amount_refunded", booking.amount_refunded),
         "calendar_uid": booking.calendar_uid,
         "payment_check_due": booking.payment_check_due,
+        "client_address": booking.client_address,
         "created_at": booking.created_at,
         "updated_at": booking.updated_at,
     }
@@ -124,6 +125,7 @@ def booking_from_row(row: Mapping[Any, Any]) -> Booking:
         amount_refunded=_money(row, "amount_refunded"),
         calendar_uid=row["calendar_uid"],
         payment_check_due=bool(row["payment_check_due"]),
+        client_address=row["client_address"],
     )
 
 

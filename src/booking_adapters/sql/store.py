@@ -6,7 +6,20 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, bindparam, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    ScalarSelect,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import psycopg as postgresql_psycopg
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -22,6 +35,7 @@ from booking_core import (
     BookingEvent,
     BookingStatus,
     ConcurrentUpdate,
+    HoldCaps,
     SlotUnavailable,
     TimeRange,
     Trigger,
@@ -43,22 +57,66 @@ def _typed_values(table: Table, names: Sequence[str], prefix: str = "") -> str:
     )
 
 
+def _unpaid_holds(*conditions: ColumnElement[bool]) -> ScalarSelect[int]:
+    """How many live unpaid holds (pending, not lapsed at `at`) meet `conditions`."""
+    return (
+        select(func.count())
+        .select_from(bookings)
+        .where(
+            bookings.c.status == literal_column(f"'{_PENDING}'"),  # a literal: the partial index applies
+            bookings.c.hold_expires_at > bindparam("at"),
+            *conditions,
+        )
+        .scalar_subquery()
+    )
+
+
+# The counts HoldCaps.refusal judges a new hold by, in one row; parameters named as the new
+# booking's columns (its row is bound anyway), `at`, and the practitioner's `window_start` and
+# `window_end`. Live holds are few (they last minutes): the partial index of pending holds finds them.
+_HOLD_COUNTS: Select[int, int, int, int] = select(
+    _unpaid_holds(func.lower(bookings.c.client_email) == func.lower(bindparam("client_email"))).label(
+        "email"
+    ),
+    _unpaid_holds(bookings.c.client_phone == bindparam("client_phone")).label("phone"),
+    _unpaid_holds(bookings.c.client_address == bindparam("client_address")).label("client_address"),
+    _unpaid_holds(
+        bookings.c.practitioner_id == bindparam("practitioner_id"),
+        bookings.c.slot_start >= bindparam("window_start"),
+        bookings.c.slot_start < bindparam("window_end"),
+    ).label("practitioner"),
+)
+_NO_CAP = 2**31 - 1  # a cap no count reaches: what the statements use without HoldCaps
+
+
+def _caps_parameters(caps: HoldCaps | None, at: datetime) -> dict[str, Any]:
+    return {
+        "window_start": caps.window.start if caps else at,
+        "window_end": caps.window.end if caps else at,
+        "cap_client": caps.per_client if caps else _NO_CAP,
+        "cap_practitioner": caps.practitioner if caps else _NO_CAP,
+    }
+
+
 # PostgreSQL, one statement each (autocommit: the statement is the transaction, one round trip).
 # Parameters in psycopg's %(name)s style; the booking's columns, `at` (the event's time) and `e_*`
 # (the event's columns). The statement releases lapsed holds in the way (and records their events),
 # then inserts the booking unless a booking live at `at` overlaps it (the check the service's
 # availability read used to make; the exclusion constraint still decides between racing inserts),
 # and records its event. The INSERT reads the count of released rows, so the release has run to its
-# end before the constraint checks the new row. (S608: built once from this module's constants.)
+# end before the constraint checks the new row. It inserts only if the counts of live unpaid holds
+# (`_HOLD_COUNTS`, as of the statement's start) are below the caps, and returns them so that a
+# refusal can say which cap it met. (S608: built once from this module's constants.)
 _RELEASE_LAPSED_SQL = f"""
     UPDATE bookings SET status = '{BookingStatus.EXPIRED.value}', payment_check_due = true,
-                        updated_at = %(at)s, version = version + 1
+                        updated_at = %(at)s, version = version + 1, client_address = NULL
     WHERE practitioner_id = %(practitioner_id)s
       AND occupied_start < %(occupied_end)s AND occupied_end > %(occupied_start)s
       AND id <> %(id)s AND status = '{_PENDING}' AND hold_expires_at <= %(at)s
     RETURNING id"""  # noqa: S608
 _ADD_IF_FREE_SQL = f"""
-WITH released AS ({_RELEASE_LAPSED_SQL}
+WITH counts AS ({_HOLD_COUNTS.compile(dialect=_POSTGRESQL)}
+), released AS ({_RELEASE_LAPSED_SQL}
 ), inserted AS (
     INSERT INTO bookings ({", ".join(_BOOKING_COLUMNS)})
     SELECT {_typed_values(bookings, _BOOKING_COLUMNS)}
@@ -70,6 +128,8 @@ WITH released AS ({_RELEASE_LAPSED_SQL}
           AND (live.status = '{BookingStatus.CONFIRMED.value}'
                OR (live.status = '{_PENDING}' AND live.hold_expires_at > %(at)s))
       )
+      AND (SELECT email < %(cap_client)s AND phone < %(cap_client)s AND client_address < %(cap_client)s
+                  AND practitioner < %(cap_practitioner)s FROM counts)
     RETURNING id
 ), events AS (
     INSERT INTO booking_events ({", ".join(_EVENT_COLUMNS)})
@@ -81,7 +141,7 @@ WITH released AS ({_RELEASE_LAPSED_SQL}
     UNION ALL
     SELECT {_typed_values(booking_events, _EVENT_COLUMNS, "e_")} FROM inserted
 )
-SELECT count(*) FROM inserted"""  # noqa: S608
+SELECT (SELECT count(*) FROM inserted), email, phone, client_address, practitioner FROM counts"""  # noqa: S608
 # A change that does not make the booking live: compare-and-set on `version`, and its event (if
 # any) recorded only if the row changed.
 _SAVE_SQL = f"""
@@ -141,24 +201,40 @@ def _overlapping(practitioner_id: str, span: TimeRange) -> ColumnElement[bool]:
 class SqlBookingStore(SqlOutbox):
     """Bookings in the `bookings` table, their history in `booking_events` (also the outbox)."""
 
-    async def add_if_free(self, booking: Booking, event: BookingEvent) -> None:
+    async def add_if_free(self, booking: Booking, event: BookingEvent, caps: HoldCaps | None = None) -> None:
         if self._transactions.single_statement_writes:
-            await self._add_if_free_in_one_statement(booking, event)
+            await self._add_if_free_in_one_statement(booking, event, caps)
             return
 
         async def insert_booking(connection: AsyncConnection) -> None:
             released = await self._release_lapsed_in_the_way(connection, booking, event.at)
+            if caps is not None:  # SQLite writes one at a time: the count is exact
+                parameters = booking_row(booking) | _caps_parameters(caps, event.at) | {"at": event.at}
+                email, phone, address, practitioner = (
+                    await connection.execute(_HOLD_COUNTS, parameters)
+                ).one()
+                if refusal := caps.refusal(email, phone, address, practitioner):
+                    raise refusal
             await connection.execute(insert(bookings).values(booking_row(booking)))
             await append_events(connection, [*released, event])
 
         await self._transactions.write(insert_booking)
 
-    async def _add_if_free_in_one_statement(self, booking: Booking, event: BookingEvent) -> None:
-        parameters = booking_row(booking) | _event_parameters(event) | {"at": event.at}
-
+    async def _add_if_free_in_one_statement(
+        self, booking: Booking, event: BookingEvent, caps: HoldCaps | None
+    ) -> None:
+        parameters = (
+            booking_row(booking)
+            | _event_parameters(event)
+            | _caps_parameters(caps, event.at)
+            | {"at": event.at}
+        )
         row = await self._transactions.driver_statement(_ADD_IF_FREE_SQL, parameters)
-        if row is None or row[0] != 1:
-            raise SlotUnavailable(SLOT_TAKEN_MESSAGE)
+        if row is not None and row[0] == 1:
+            return
+        if caps is not None and row is not None and (refusal := caps.refusal(*row[1:])):
+            raise refusal
+        raise SlotUnavailable(SLOT_TAKEN_MESSAGE)
 
     async def save(self, before: Booking, after: Booking, event: BookingEvent | None) -> None:
         becomes_live = after.status in LIVE_STATUSES and before.status not in LIVE_STATUSES
@@ -218,6 +294,7 @@ class SqlBookingStore(SqlOutbox):
                 payment_check_due=True,  # released without asking the payment provider
                 updated_at=at,
                 version=bookings.c.version + 1,
+                client_address=None,  # kept for a pending hold's cap only (Booking.apply)
             )
             .returning(bookings.c.id)
         )

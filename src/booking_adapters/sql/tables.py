@@ -123,6 +123,7 @@ bookings = Table(
     Column("payment_check_due", Boolean, nullable=False, server_default=false()),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    Column("client_address", String(64)),  # the IPv4 address or IPv6 /64 of a pending hold only
     UniqueConstraint("practitioner_id", "idempotency_key"),
     CheckConstraint(f"status IN ({ALL_STATUS_SQL})", name="status"),
     CheckConstraint("occupied_start < occupied_end", name="occupied_not_empty"),

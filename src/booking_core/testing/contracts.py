@@ -23,7 +23,8 @@ from attrs import evolve
 
 from booking_core.booking import Booking, BookingEvent, BookingStatus, Trigger
 from booking_core.client import ClientDetails
-from booking_core.errors import ConcurrentUpdate, SlotUnavailable
+from booking_core.errors import ConcurrentUpdate, SlotUnavailable, TooManyHolds
+from booking_core.hold_limits import HoldCaps
 from booking_core.money import Money
 from booking_core.offer import CancellationPolicy, Offer, Practitioner
 from booking_core.ports import BookingStore, Outbox, PractitionerDirectory
@@ -35,6 +36,7 @@ NOW = datetime(2030, 1, 7, 8, 0, tzinfo=UTC)
 DAY = datetime(2030, 1, 8, 0, 0, tzinfo=UTC)  # the day the sample slots are on
 HOLD = timedelta(minutes=30)
 PRICE = Money(9000, "EUR")
+ANN = ClientDetails("Ann Example", "ann@example.com", "+49301234567")
 
 
 def assert_sets_every_field(samples: Sequence[object], name: str) -> None:
@@ -73,6 +75,8 @@ def hold(
     practitioner_id: str = "pr-a",
     at: datetime = NOW,
     idempotency_key: str | None = None,
+    client: ClientDetails = ANN,
+    client_address: str | None = None,
 ) -> tuple[Booking, BookingEvent]:
     """A new hold on a slot starting `start_minute` after midnight of DAY, with buffers in minutes."""
     slot = TimeRange.of(DAY + timedelta(minutes=start_minute), timedelta(minutes=length))
@@ -81,14 +85,32 @@ def hold(
         practitioner_id=practitioner_id,
         slot=slot,
         occupied=slot.widen(timedelta(minutes=before), timedelta(minutes=after)),
-        client=ClientDetails("Ann Example", "ann@example.com", "+49301234567"),
+        client=client,
         client_timezone="Europe/Berlin",
         price=PRICE,
         hold_expires_at=at + HOLD,
         cancel_token=f"token-{booking_id}",
         now=at,
         idempotency_key=idempotency_key,
+        client_address=client_address,
     )
+
+
+def caps(per_client: int = 2, practitioner: int = 100, centre_minute: int = 12 * 60) -> HoldCaps:
+    """Caps for a hold near `centre_minute` after midnight of DAY: the practitioner's holds are
+    counted in the week centred there."""
+    centre, half = DAY + timedelta(minutes=centre_minute), timedelta(days=3.5)
+    return HoldCaps(per_client, practitioner, TimeRange(centre - half, centre + half), HOLD)
+
+
+def client(number: int) -> ClientDetails:
+    """A client of its own: neither e-mail nor phone shared with another number's."""
+    return ClientDetails(f"Client {number}", f"client{number}@example.com", f"+4930123{number:04d}")
+
+
+def slots_of(start_minute: int, count: int) -> list[int]:
+    """`count` consecutive 50-minute slots from `start_minute`."""
+    return [start_minute + 50 * index for index in range(count)]
 
 
 def transition(
@@ -105,7 +127,9 @@ class BookingStoreContract:
     pytestmark = pytest.mark.anyio
 
     async def test_a_stored_booking_reads_back_equal(self, store: BookingStore) -> None:
-        booking, event = hold("b1", 9 * 60, before=5, after=10, idempotency_key="key-1")
+        booking, event = hold(
+            "b1", 9 * 60, before=5, after=10, idempotency_key="key-1", client_address="2001:db8:1:2::/64"
+        )
         await store.add_if_free(booking, event)
         assert await store.get("b1") == booking
         assert await store.get("missing") is None
@@ -142,7 +166,14 @@ class BookingStoreContract:
                 {"refund_id": "re_fake_all", "amount_refunded": Money(4500, "EUR")},
             ),
         ]
-        held, placed = hold("b1", 9 * 60, before=5, after=10, idempotency_key="key-every-field")
+        held, placed = hold(
+            "b1",
+            9 * 60,
+            before=5,
+            after=10,
+            idempotency_key="key-every-field",
+            client_address="2001:db8:1:2::/64",  # erased when the hold ends: set in `held` only
+        )
         states, saves = [held], []
         for what, trigger, minutes, changes in steps:
             before, at = states[-1], NOW + timedelta(minutes=minutes)
@@ -362,7 +393,86 @@ class BookingStoreContract:
         await store.save(details, cancelled, event2)
         assert await store.history("b1") == [event, event1, event2]
 
+    # -- caps of live unpaid holds (booking_core.hold_limits) --------------------------------------
+
+    async def test_caps_count_unpaid_holds_per_email_ignoring_case(self, store: BookingStore) -> None:
+        shouting = ClientDetails("Ann", "ANN@Example.com", "+4930999999")
+        await store.add_if_free(*hold("b1", 9 * 60), caps())
+        await store.add_if_free(
+            *hold("b2", 10 * 60, client=evolve(client(2), email="Ann@example.com")), caps()
+        )
+        with pytest.raises(TooManyHolds) as refused:
+            await store.add_if_free(*hold("b3", 11 * 60, client=shouting), caps())
+        assert refused.value.limit == "email"
+        assert await store.get("b3") is None and await store.history("b3") == []
+        await store.add_if_free(*hold("b4", 11 * 60, client=shouting), caps(per_client=3))
+
+    async def test_caps_count_unpaid_holds_per_phone(self, store: BookingStore) -> None:
+        for index, minute in enumerate(slots_of(9 * 60, 2)):
+            await store.add_if_free(
+                *hold(f"b{index}", minute, client=evolve(client(index), phone="+4930555"))
+            )
+        with pytest.raises(TooManyHolds) as refused:
+            await store.add_if_free(*hold("b9", 12 * 60, client=evolve(client(9), phone="+4930555")), caps())
+        assert refused.value.limit == "phone"
+
+    async def test_caps_count_unpaid_holds_per_client_address_when_known(self, store: BookingStore) -> None:
+        network = "2001:db8:1:2::/64"
+        for index, minute in enumerate(slots_of(9 * 60, 2)):
+            await store.add_if_free(*hold(f"b{index}", minute, client=client(index), client_address=network))
+        with pytest.raises(TooManyHolds) as refused:
+            await store.add_if_free(*hold("b8", 12 * 60, client=client(8), client_address=network), caps())
+        assert refused.value.limit == "client_address"
+        await store.add_if_free(*hold("b9", 12 * 60, client=client(9), client_address="192.0.2.1"), caps())
+        for index, minute in enumerate(slots_of(13 * 60, 3), start=10):  # unknown addresses: not counted
+            await store.add_if_free(*hold(f"b{index}", minute, client=client(index)), caps())
+
+    async def test_caps_count_a_practitioners_unpaid_holds_within_the_window(
+        self, store: BookingStore
+    ) -> None:
+        for index, minute in enumerate(slots_of(9 * 60, 3)):
+            await store.add_if_free(*hold(f"b{index}", minute, client=client(index)), caps(practitioner=3))
+        with pytest.raises(TooManyHolds) as refused:
+            await store.add_if_free(*hold("b5", 12 * 60, client=client(5)), caps(practitioner=3))
+        assert refused.value.limit == "practitioner"
+        later = 12 * 60 + 4 * 24 * 60  # the week centred there holds none of the three
+        await store.add_if_free(
+            *hold("b6", later, client=client(6)), caps(practitioner=3, centre_minute=later)
+        )
+        await store.add_if_free(
+            *hold("b7", 12 * 60, client=client(7), practitioner_id="pr-b"), caps(practitioner=3)
+        )
+
+    async def test_caps_ignore_lapsed_paid_and_released_holds(self, store: BookingStore) -> None:
+        await store.add_if_free(*hold("b1", 9 * 60, at=NOW - HOLD, client_address="192.0.2.1"))  # lapsed
+        paid, event = hold("b2", 10 * 60, client_address="192.0.2.1")
+        await store.add_if_free(paid, event)
+        await store.save(paid, *transition(paid, Trigger.PAYMENT_CONFIRMED, NOW))
+        cancelled, event = hold("b3", 11 * 60, client_address="192.0.2.1")
+        await store.add_if_free(cancelled, event)
+        await store.save(cancelled, *transition(cancelled, Trigger.CANCELLED, NOW))
+        tight = caps(per_client=1, practitioner=1)
+        await store.add_if_free(*hold("b4", 12 * 60, client_address="192.0.2.1"), tight)
+        with pytest.raises(TooManyHolds):
+            await store.add_if_free(*hold("b5", 13 * 60, client_address="192.0.2.1"), tight)
+
+    async def test_without_caps_unpaid_holds_are_not_counted(self, store: BookingStore) -> None:
+        for index, minute in enumerate(slots_of(9 * 60, 4)):
+            await store.add_if_free(*hold(f"b{index}", minute, client_address="192.0.2.1"))
+        assert len(await store.busy("pr-a", TimeRange(DAY, DAY + timedelta(days=1)), NOW)) == 4
+
+    async def test_the_address_is_erased_when_a_hold_ends(self, store: BookingStore) -> None:
+        paid, event = hold("b1", 9 * 60, client_address="192.0.2.1")
+        await store.add_if_free(paid, event)
+        await store.save(paid, *transition(paid, Trigger.PAYMENT_CONFIRMED, NOW))
+        await store.add_if_free(*hold("b2", 10 * 60, client_address="192.0.2.1", at=NOW - HOLD))
+        await store.add_if_free(*hold("b3", 10 * 60, at=NOW))  # releases the lapsed b2 in its way
+        for erased in ("b1", "b2"):
+            booking = await store.get(erased)
+            assert booking is not None and booking.client_address is None
+
     async def test_payment_events_are_recorded_once(self, store: BookingStore) -> None:
+
         assert not await store.is_payment_event_processed("evt_1")
         await store.mark_payment_event_processed("evt_1", NOW)
         await store.mark_payment_event_processed("evt_1", NOW + timedelta(minutes=1))

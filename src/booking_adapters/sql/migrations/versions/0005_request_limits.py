@@ -1,4 +1,5 @@
-"""What a booking request was made with: the Idempotency-Key's body hash, the client's address (filled in by the change that needs it; empty until then).
+"""What a booking request was made with: the client's network address while its hold is pending
+(for the per-address cap of unpaid holds, docs/security.md).
 
 Revision ID: 0005_request_limits
 Revises: 0004_payment_checks
@@ -6,15 +7,22 @@ Revises: 0004_payment_checks
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+from alembic import op
+
 revision = "0005_request_limits"
 down_revision = "0004_payment_checks"
 branch_labels = None
 depends_on = None
 
 
+# Plain ALTER TABLE on both databases (SQLite adds and, since 3.35, drops columns in place): a batch
+# copy of the table would drop the SQLite triggers that forbid overlapping live bookings.
+
+
 def upgrade() -> None:
-    pass
+    op.add_column("bookings", sa.Column("client_address", sa.String(64)))
 
 
 def downgrade() -> None:
-    pass
+    op.drop_column("bookings", "client_address")
