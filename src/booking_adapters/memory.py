@@ -28,6 +28,7 @@ from booking_core import (
     ConcurrentUpdate,
     DeliveryFailure,
     HoldCaps,
+    InvalidPaymentEvent,
     InvalidSignature,
     Money,
     OutboxItem,
@@ -367,18 +368,21 @@ class FakePaymentGateway:
         expected = hmac.new(self.secret, payload, hashlib.sha256).hexdigest()
         if not hmac.compare_digest(expected, headers.get("x-fake-signature", "")):
             raise InvalidSignature("The webhook signature does not match.")
-        data = json.loads(payload)
-        amount = data.get("amount")
-        return PaymentEvent(
-            id=data["id"],
-            kind=PaymentEventKind(data["kind"]),
-            booking_id=data.get("booking_id"),
-            checkout_session_id=data.get("checkout_session_id"),
-            payment_intent_id=data.get("payment_intent_id"),
-            paid=data.get("paid", False),
-            amount=Money(amount["amount"], amount["currency"]) if amount else None,
-            refund_id=data.get("refund_id"),
-        )
+        try:
+            data = json.loads(payload)
+            amount = data.get("amount")
+            return PaymentEvent(
+                id=data["id"],
+                kind=PaymentEventKind(data["kind"]),
+                booking_id=data.get("booking_id"),
+                checkout_session_id=data.get("checkout_session_id"),
+                payment_intent_id=data.get("payment_intent_id"),
+                paid=data.get("paid", False),
+                amount=Money(amount["amount"], amount["currency"]) if amount else None,
+                refund_id=data.get("refund_id"),
+            )
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise InvalidPaymentEvent("The webhook body is signed but is not an event.") from None
 
     # -- test helpers: what the client (or the provider) does ---------------------------------
 

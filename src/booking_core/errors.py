@@ -69,6 +69,13 @@ class InvalidSignature(BookingError):
     code = "invalid_signature"
 
 
+class InvalidPaymentEvent(BookingError):
+    """A correctly signed webhook body that is not an event this service can take (not a Stripe
+    event, or one of the other mode: test vs live)."""
+
+    code = "invalid_event"
+
+
 class ProviderError(BookingError):
     """An outside system (payments, calendar) failed; `retryable` says whether trying later may help."""
 

@@ -55,6 +55,7 @@ Step = Callable[[Booking], tuple[Booking, BookingEvent | None]]
 class PaymentOutcome(StrEnum):
     CONFIRMED = "confirmed"
     CANCELLED = "cancelled"  # refunded in full outside this service (the Stripe Dashboard)
+    REFUSED = "refused"  # contradicts the booking (another checkout session, no amount): not applied
     AWAITING_PAYMENT = "awaiting_payment"  # checkout completed, money not yet in (async methods)
     RELEASED = "released"
     REFUND_REQUESTED = "refund_requested"
@@ -239,6 +240,8 @@ class BookingService:
         if await self.store.is_payment_event_processed(event.id):
             return PaymentOutcome.DUPLICATE
         outcome = await self._apply_payment(event)
+        if outcome is PaymentOutcome.REFUSED:
+            return outcome  # not recorded: a refused body must not make the genuine event a "duplicate"
         # Recorded after applying: a crash in between means a redelivery, which is a no-op anyway.
         await self.store.mark_payment_event_processed(event.id, self.clock.now())
         return outcome
@@ -250,6 +253,11 @@ class BookingService:
         if booking is None:
             log.warning("payment event %s names unknown booking", event.id)
             return PaymentOutcome.IGNORED
+        refusal = _refusal(event, booking)
+        if refusal is not None:
+            # Ids only: a forged or confused event is worth a look, and carries no personal data here.
+            log.warning("payment event %s refused for booking %s: %s", event.id, booking.id, refusal)
+            return PaymentOutcome.REFUSED
         match event.kind:
             case PaymentEventKind.CHECKOUT_COMPLETED if not event.paid:
                 return PaymentOutcome.AWAITING_PAYMENT
@@ -599,6 +607,29 @@ def _release_step(
     if booking.status is not BookingStatus.PENDING_PAYMENT:
         return booking, None
     return booking.apply(Trigger.HOLD_RELEASED, at=at, reason=reason, payment_check_due=check_due)
+
+
+_CHECKOUT_EVENTS = frozenset(
+    {
+        PaymentEventKind.CHECKOUT_COMPLETED,
+        PaymentEventKind.ASYNC_PAYMENT_SUCCEEDED,
+        PaymentEventKind.ASYNC_PAYMENT_FAILED,
+        PaymentEventKind.CHECKOUT_EXPIRED,
+    }
+)
+
+
+def _refusal(event: PaymentEvent, booking: Booking) -> str | None:
+    """Why a checkout event must not be applied to `booking`, if it must not: it is about another
+    checkout session than the booking's, or it says paid without saying how much."""
+    if event.kind not in _CHECKOUT_EVENTS:
+        return None
+    expected = booking.checkout_session_id
+    if expected is not None and event.checkout_session_id != expected:
+        return f"checkout session {event.checkout_session_id} is not the booking's {expected}"
+    if event.paid and event.amount is None:
+        return "a paid checkout without an amount"
+    return None
 
 
 def _checkout_may_be_paid(booking: Booking) -> bool:

@@ -16,6 +16,7 @@ from booking_core import (
     IllegalTransition,
     InvalidCancelToken,
     InvalidInput,
+    InvalidPaymentEvent,
     InvalidSignature,
     NotFound,
     ProviderError,
@@ -47,6 +48,7 @@ class CsrfRejected(BookingError):
 STATUS_BY_ERROR: dict[type[BookingError], int] = {
     MalformedBody: 400,
     InvalidSignature: 400,
+    InvalidPaymentEvent: 400,
     InvalidCancelToken: 403,
     CsrfRejected: 403,
     NotFound: 404,

@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from booking_core import PaymentOutcome
 from booking_web.errors import STATUS_BY_ERROR, MalformedBody
 
 Schema = dict[str, Any]
@@ -122,6 +123,34 @@ SCHEMAS: dict[str, Schema] = {
         "required": ["cancel_token"],
         "properties": {"cancel_token": {"type": "string"}},
     },
+    # Stripe's event envelope, as its webhooks deliver it (docs/stripe.md lists the types acted on).
+    "StripeEvent": {
+        "type": "object",
+        "required": ["id", "type", "livemode", "created", "data"],
+        "properties": {
+            "id": {"type": "string", "description": "evt_...; a second delivery answers `duplicate`"},
+            "object": {"type": "string", "enum": ["event"]},
+            "type": {"type": "string", "examples": ["checkout.session.completed", "charge.refunded"]},
+            "livemode": {"type": "boolean", "description": "must match the API key: sk_live_ or sk_test_"},
+            "created": {"type": "integer", "description": "Unix time"},
+            "api_version": {"type": ["string", "null"]},
+            "data": {
+                "type": "object",
+                "required": ["object"],
+                "properties": {
+                    "object": {"type": "object", "description": "a checkout.session, charge or refund"}
+                },
+            },
+        },
+    },
+    "WebhookAnswer": {
+        "type": "object",
+        "required": ["received", "outcome"],
+        "properties": {
+            "received": {"type": "boolean", "enum": [True]},
+            "outcome": {"type": "string", "enum": [outcome.value for outcome in PaymentOutcome]},
+        },
+    },
 }
 
 
@@ -143,7 +172,8 @@ def _path_param(name: str) -> Schema:
 
 
 _ERROR_RESPONSES = {
-    400: "The body is not valid JSON, or the webhook signature does not match.",
+    400: "The body is not valid JSON, the webhook signature does not match (`invalid_signature`), or a "
+    "signed webhook body is not a Stripe event of the API key's mode (`invalid_event`).",
     403: "The cancel token does not belong to this booking.",
     404: "No such practitioner or booking.",
     409: "The slot is taken, or the booking can no longer change this way.",
@@ -235,12 +265,21 @@ PATHS: dict[str, Schema] = {
     "/api/webhooks/stripe": {
         "post": {
             "summary": "Stripe's signed events (Stripe-Signature header)",
+            "parameters": [
+                {
+                    "name": "Stripe-Signature",
+                    "in": "header",
+                    "required": True,
+                    "schema": {"type": "string"},
+                    "description": "`t=<unix time>,v1=<HMAC-SHA256 of the raw body>` (docs/stripe.md)",
+                }
+            ],
             "requestBody": {
                 "required": True,
-                "content": {"application/json": {"schema": {"type": "object"}}},
+                "content": {"application/json": {"schema": _ref("StripeEvent")}},
             },
             "responses": {
-                "200": _json({"type": "object", "properties": {"outcome": {"type": "string"}}}, "Applied"),
+                "200": _json(_ref("WebhookAnswer"), "Received; `outcome` says what it did"),
                 **_errors(400, 503),
             },
         }

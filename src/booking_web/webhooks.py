@@ -1,7 +1,8 @@
 """`POST /api/webhooks/stripe`: verify the signed event on its raw body, then apply it to bookings.
 
-Errors are raised, not answered here: the app's table turns InvalidSignature into 400 (nothing
-changed) and transient store or provider failures into 5xx, which makes Stripe deliver again.
+Errors are raised, not answered here: the app's table turns InvalidSignature and InvalidPaymentEvent
+into 400 (nothing changed) and transient store or provider failures into 5xx, which makes Stripe
+deliver again.
 """
 
 from __future__ import annotations

@@ -6,13 +6,16 @@ Both gateways (real and local) verify and read webhooks through `verify_webhook`
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from typing import Any
 
 from attrs import evolve
 
 from booking_adapters.stripe.signing import verify_signature
-from booking_core import InvalidSignature, Money, PaymentEvent, PaymentEventKind
+from booking_core import InvalidPaymentEvent, Money, PaymentEvent, PaymentEventKind
+
+log = logging.getLogger(__name__)
 
 _CHECKOUT_KINDS = {
     "checkout.session.completed": PaymentEventKind.CHECKOUT_COMPLETED,
@@ -24,18 +27,27 @@ _REFUND_EVENTS = frozenset({"refund.created", "refund.updated"})
 _REFUND_SETTLED = frozenset({"succeeded", "pending"})  # money is (or is on its way) back
 
 
-def verify_webhook(payload: bytes, headers: Mapping[str, str], secret: str) -> PaymentEvent:
-    """The PaymentEvent in a signed webhook request; raises InvalidSignature.
+def verify_webhook(
+    payload: bytes, headers: Mapping[str, str], secret: str, *, livemode: bool
+) -> PaymentEvent:
+    """The PaymentEvent in a signed webhook request; raises InvalidSignature, or InvalidPaymentEvent
+    for a correctly signed body that is not a Stripe event or whose `livemode` is not the key's.
 
     The signature is checked by the SDK on the raw bytes; the body is then read as plain JSON, which is
     all `construct_event` adds (its StripeObject wrapper has no `.get`)."""
     verify_signature(payload, headers, secret)
     try:
         document = json.loads(payload)
-        return payment_event(document)
-    except (ValueError, KeyError, TypeError):
+        event = payment_event(document)
+    except (ValueError, KeyError, TypeError, AttributeError):
         # Correctly signed but not an event we can read: the secret is shared with someone sloppy.
-        raise InvalidSignature("The webhook body is not a Stripe event.") from None
+        log.warning("signed webhook body is not a Stripe event")
+        raise InvalidPaymentEvent("The webhook body is signed but is not a Stripe event.") from None
+    if document.get("livemode") is not livemode:
+        # A test-mode event at a live service or the other way round: never money to act on here.
+        log.warning("stripe event %s (%s) refused: livemode is not the key's", event.id, document["type"])
+        raise InvalidPaymentEvent("The event's mode (test or live) is not the mode of the API key.")
+    return event
 
 
 def payment_event(document: Mapping[str, Any]) -> PaymentEvent:

@@ -40,6 +40,8 @@ class StripeGateway:
         timeout_seconds: float = 30.0,
     ) -> None:
         self._webhook_secret = webhook_secret
+        # Stripe's keys say their mode; events of the other mode are refused (events.verify_webhook)
+        self._livemode = secret_key.startswith(("sk_live_", "rk_live_"))
         self._public_base_url = public_base_url.rstrip("/")
         self._client = stripe.StripeClient(
             secret_key,
@@ -121,7 +123,7 @@ class StripeGateway:
         return events.session_status(await self._retrieve(session_id))
 
     def verify_webhook(self, payload: bytes, headers: Mapping[str, str]) -> PaymentEvent:
-        return events.verify_webhook(payload, headers, self._webhook_secret)
+        return events.verify_webhook(payload, headers, self._webhook_secret, livemode=self._livemode)
 
     async def _retrieve(self, session_id: str) -> dict[str, Any]:
         try:

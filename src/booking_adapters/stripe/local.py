@@ -102,7 +102,7 @@ class LocalTestGateway:
         return events.session_status(self._session_object(session))
 
     def verify_webhook(self, payload: bytes, headers: Mapping[str, str]) -> PaymentEvent:
-        return events.verify_webhook(payload, headers, self.webhook_secret)
+        return events.verify_webhook(payload, headers, self.webhook_secret, livemode=False)  # test mode
 
     # -- the test-payment page ---------------------------------------------------------------------
 

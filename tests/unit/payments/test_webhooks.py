@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import time
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
-from booking_adapters.stripe import SignedWebhook, objects
+from booking_adapters.stripe import SignedWebhook, StripeGateway, objects
 from booking_adapters.stripe.signing import signature_headers
 from booking_adapters.testing import FakeStripe
-from booking_core import BookingStatus, Money
+from booking_core import BookingStatus, InvalidPaymentEvent, Money
 from tests.unit.payments.world import PRICE, WEBHOOK_SECRET, PaymentWorld
 
 pytestmark = pytest.mark.anyio
@@ -196,3 +197,96 @@ async def test_signature_header_name_is_case_insensitive(local_world: PaymentWor
     shouting = {key.upper(): value for key, value in webhook.headers.items()}
     event = local_world.gateway.verify_webhook(webhook.payload, shouting)
     assert (event.booking_id, event.paid) == (hold.booking.id, True)
+
+
+def _resigned(webhook: SignedWebhook, change: object) -> SignedWebhook:
+    """The same event with `change(document)` applied, signed again with the endpoint's secret (a
+    sender who holds the secret, or a confused one)."""
+    document = json.loads(webhook.payload)
+    change(document)  # type: ignore[operator]
+    payload = json.dumps(document).encode()
+    return SignedWebhook(payload, signature_headers(payload, WEBHOOK_SECRET))
+
+
+async def test_an_event_for_another_checkout_session_is_refused_and_logged(
+    stripe_world: PaymentWorld, fake_stripe: FakeStripe, caplog: pytest.LogCaptureFixture
+) -> None:
+    booking_id, _session_id = await _session(stripe_world, fake_stripe, 0)
+    _other_booking, other_session = await _session(stripe_world, fake_stripe, 1)
+    paid_elsewhere = fake_stripe.complete(other_session)  # paid, for the other booking's session
+
+    def name_the_first_booking(document: dict[str, Any]) -> None:
+        document["data"]["object"]["client_reference_id"] = booking_id
+        document["data"]["object"]["metadata"] = {"booking_id": booking_id}
+
+    with caplog.at_level("INFO"):
+        outcomes = await _deliver(
+            stripe_world, fake_stripe, _resigned(paid_elsewhere, name_the_first_booking)
+        )
+
+    assert outcomes == ["refused"]
+    assert (await stripe_world.booking(booking_id)).status is BookingStatus.PENDING_PAYMENT
+    assert f"refused for booking {booking_id}" in caplog.text
+    assert "client@example.com" not in caplog.text
+
+
+async def test_a_paid_session_without_amount_total_is_refused(
+    stripe_world: PaymentWorld, fake_stripe: FakeStripe
+) -> None:
+    booking_id, session_id = await _session(stripe_world, fake_stripe)
+    completed = fake_stripe.complete(session_id)
+
+    def drop_the_amount(document: dict[str, Any]) -> None:
+        del document["data"]["object"]["amount_total"]
+
+    outcomes = await _deliver(stripe_world, fake_stripe, _resigned(completed, drop_the_amount))
+
+    assert outcomes == ["refused"]
+    assert (await stripe_world.booking(booking_id)).status is BookingStatus.PENDING_PAYMENT
+    assert await _deliver(stripe_world, fake_stripe, completed) == ["confirmed"]  # the genuine one
+
+
+@pytest.mark.parametrize(
+    ("body", "what"),
+    [
+        (b"{}", "an empty object"),
+        (b"[1, 2]", "a list"),
+        (b'{"id": "evt_1", "type": "checkout.session.completed", "data": "x"}', "no data.object"),
+    ],
+)
+async def test_a_signed_body_that_is_not_an_event_is_invalid_event(
+    stripe_world: PaymentWorld, body: bytes, what: str
+) -> None:
+    async with stripe_world.client() as client:
+        response = await client.post(
+            "/api/webhooks/stripe", content=body, headers=signature_headers(body, WEBHOOK_SECRET)
+        )
+    assert response.status_code == 400, what
+    assert response.json()["error"]["code"] == "invalid_event"
+
+
+async def test_an_event_of_the_other_mode_is_refused(
+    stripe_world: PaymentWorld, fake_stripe: FakeStripe
+) -> None:
+    booking_id, session_id = await _session(stripe_world, fake_stripe)  # a sk_test_ key
+    live = _resigned(fake_stripe.complete(session_id), lambda document: document.update(livemode=True))
+
+    async with stripe_world.client() as client:
+        response = await client.post("/api/webhooks/stripe", content=live.payload, headers=live.headers)
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_event"
+    assert (await stripe_world.booking(booking_id)).status is BookingStatus.PENDING_PAYMENT
+
+
+def test_a_live_key_refuses_test_events() -> None:
+    document = objects.event(
+        event_id="evt_test_mode",
+        event_type="checkout.session.expired",
+        created=int(time.time()),
+        data_object={"id": "cs_test_1", "status": "expired"},
+    )
+    payload = json.dumps(document).encode()
+    live = StripeGateway("sk_live_fake_mode_check", WEBHOOK_SECRET, "https://booking.test")
+    with pytest.raises(InvalidPaymentEvent):
+        live.verify_webhook(payload, signature_headers(payload, WEBHOOK_SECRET))

@@ -25,6 +25,7 @@ from booking_core import (
     BookingRequest,
     BookingService,
     CancellationPolicy,
+    InvalidPaymentEvent,
     InvalidSignature,
     Money,
     NotFound,
@@ -53,7 +54,7 @@ def tutor() -> Practitioner:
 
 
 def _status(error: BookingError) -> int:
-    if isinstance(error, InvalidSignature):
+    if isinstance(error, InvalidSignature | InvalidPaymentEvent):
         return 400
     if isinstance(error, NotFound):
         return 404
