@@ -124,6 +124,9 @@ class Booking:
     # The network the hold was requested from (booking_core.hold_limits.client_network), for the
     # per-address cap: personal data, so kept only while the hold is pending (`apply` erases it).
     client_address: str | None = None
+    # With an idempotency key: the SHA-256 of the request that made the booking
+    # (BookingRequest.fingerprint), so that only the same request replays it.
+    request_hash: str | None = None
 
     @classmethod
     def hold(
@@ -141,6 +144,7 @@ class Booking:
         now: datetime,
         idempotency_key: str | None = None,
         client_address: str | None = None,
+        request_hash: str | None = None,
     ) -> tuple[Booking, BookingEvent]:
         booking = cls(
             id=booking_id,
@@ -157,6 +161,7 @@ class Booking:
             updated_at=now,
             idempotency_key=idempotency_key,
             client_address=client_address,
+            request_hash=request_hash,
         )
         event = BookingEvent(booking_id, T.HOLD_PLACED, None, S.PENDING_PAYMENT, now, "slot held for payment")
         return booking, event

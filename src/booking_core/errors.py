@@ -9,6 +9,7 @@ class BookingError(Exception):
     """Base of every error the core raises on purpose; `code` is stable, `message` is for people."""
 
     code = "booking_error"
+    fields: dict[str, str] | None = None  # what each named field or header has wrong, if it says
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -26,6 +27,7 @@ class InvalidInput(BookingError):
     """One or more fields are wrong; `fields` maps each field name to what is wrong with it."""
 
     code = "invalid_input"
+    fields: dict[str, str]
 
     def __init__(self, fields: Mapping[str, str], message: str = "Some fields are invalid.") -> None:
         super().__init__(message)
@@ -45,7 +47,13 @@ class InvalidCancelToken(BookingError):
 
 
 class IdempotencyKeyReused(BookingError):
+    """The Idempotency-Key belongs to a booking requested with another body; names the header."""
+
     code = "idempotency_key_reused"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.fields = {"Idempotency-Key": message}
 
 
 class TooManyHolds(BookingError):
@@ -57,6 +65,7 @@ class TooManyHolds(BookingError):
     def __init__(self, limit: str, message: str) -> None:
         super().__init__(message)
         self.limit = limit
+        self.fields = {limit: message}
 
 
 class ConcurrentUpdate(BookingError):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import json
 import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -74,6 +76,26 @@ class BookingRequest:
     timezone: str | None = None  # the client's, for messages; defaults to the practitioner's
     idempotency_key: str | None = None
     client_address: str | None = None  # the requester's IP address, for the per-address hold cap
+
+    def fingerprint(self) -> str:
+        """The SHA-256 of what was asked for (every field but the key and the address, as given): an
+        Idempotency-Key replays a booking only for a request with the same fingerprint. Built from
+        the parsed fields, so the body's key order and whitespace do not matter."""
+        asked = [
+            self.practitioner_id,
+            self.start.isoformat(),
+            self.name,
+            self.email,
+            self.phone,
+            self.timezone,
+        ]
+        return hashlib.sha256(json.dumps(asked, ensure_ascii=False).encode()).hexdigest()
+
+
+_KEY_REUSED = (
+    "This Idempotency-Key was used for a different booking request. Send a new random key "
+    "(e.g. a UUID4) with each new booking; repeat a key only to retry the same request unchanged."
+)
 
 
 @frozen
@@ -189,6 +211,7 @@ class BookingService:
             now=now,
             idempotency_key=request.idempotency_key,
             client_address=client_network(request.client_address),
+            request_hash=request.fingerprint() if request.idempotency_key else None,
         )
         try:
             await self.store.add_if_free(booking, event, caps)
@@ -229,8 +252,16 @@ class BookingService:
         return BookingHold(booking, self.ids.cancel_token(booking.id), practitioner)
 
     def _replay(self, existing: Booking, request: BookingRequest, practitioner: Practitioner) -> BookingHold:
-        if existing.slot.start != request.start or existing.practitioner_id != request.practitioner_id:
-            raise IdempotencyKeyReused("This Idempotency-Key was used for a different booking request.")
+        """The booking made with this key, to the sender of the very same request only: it carries
+        the cancel token. (Bookings stored before request hashes were kept compare the slot.)"""
+        if existing.request_hash is not None:
+            same = hmac.compare_digest(existing.request_hash, request.fingerprint())
+        else:
+            same = (
+                existing.slot.start == request.start and existing.practitioner_id == request.practitioner_id
+            )
+        if not same:
+            raise IdempotencyKeyReused(_KEY_REUSED)
         return BookingHold(existing, self.ids.cancel_token(existing.id), practitioner)
 
     # -- payments --------------------------------------------------------------------------------

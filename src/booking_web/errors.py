@@ -98,9 +98,7 @@ async def handle_booking_error(request: Request, exc: Exception) -> Response:
         request.app.state.metrics.provider_errors.labels(provider=exc.provider).inc()
         log.warning("%s provider failed: %s", exc.provider, exc.message)
         headers["Retry-After"] = "30"
-    fields = exc.fields if isinstance(exc, InvalidInput) else None
-    if isinstance(exc, TooManyHolds):  # which cap: the e-mail, phone, address or practitioner
-        fields = {exc.limit: exc.message}
+    fields = exc.fields  # e.g. the invalid fields, the Idempotency-Key header, which hold cap
     if wants_html(request):
         return error_page(request, status, exc.message, headers)
     return JSONResponse(error_body(exc.code, exc.message, fields), status, headers=headers)

@@ -227,7 +227,10 @@ PATHS: dict[str, Schema] = {
                 {
                     "name": "Idempotency-Key",
                     "in": "header",
-                    "description": "a retried request with the same key returns the same booking",
+                    "description": (
+                        "a random key (UUID4) per booking: a retry of the same request with it returns "
+                        "the same booking; another request with it is 422 idempotency_key_reused"
+                    ),
                     "schema": {"type": "string", "minLength": 1, "maxLength": 255},
                 }
             ],

@@ -139,6 +139,34 @@ def test_an_idempotency_key_returns_the_same_booking(client: TestClient) -> None
     assert again.json()["cancel_token"] == first.json()["cancel_token"]
 
 
+def test_another_client_reusing_an_idempotency_key_gets_neither_booking_nor_token(client: TestClient) -> None:
+    start = first_slot(client)
+    key = {"Idempotency-Key": "6c1f0d2e-order-42"}  # a predictable key, as the docs once showed
+    victim = book(client, start, headers=key)
+    assert victim.status_code == 201
+    thief = book(client, start, headers=key, name="Eve", email="eve@example.com", phone="+1 212 555 0100")
+    assert thief.status_code == 422
+    error = thief.json()["error"]
+    assert error["code"] == "idempotency_key_reused"
+    assert set(error["fields"]) == {"Idempotency-Key"}
+    assert victim.json()["cancel_token"] not in thief.text and victim.json()["id"] not in thief.text
+    for change in ({"name": "Ann Exampel"}, {"timezone": "UTC"}, {"phone": "+49 30 1234568"}):
+        assert book(client, start, headers=key, **change).status_code == 422, change
+
+
+def test_a_retry_with_the_same_fields_replays_whatever_the_key_order_and_spacing(client: TestClient) -> None:
+    start = first_slot(client)
+    key = {"Idempotency-Key": "f47ac10b-58cc-4372-a567-0e02b2c3d479"}
+    first = book(client, start, headers=key).json()
+    body = (
+        f'{{ "phone" : "+49 30 1234567", "email": "ann@example.com",\n "name": "Ann Example",'
+        f' "start": "{start}", "practitioner_id": "jane-doe" }}'
+    )
+    again = client.post("/api/bookings", content=body, headers=key | {"Content-Type": "application/json"})
+    assert again.status_code == 201
+    assert (again.json()["id"], again.json()["cancel_token"]) == (first["id"], first["cancel_token"])
+
+
 def test_invalid_fields_are_named(client: TestClient) -> None:
     response = book(client, first_slot(client), email="not-an-address", phone="12")
     assert response.status_code == 422

@@ -93,6 +93,7 @@ def booking_row(booking: Booking) -> dict[str, Any]:
         "calendar_uid": booking.calendar_uid,
         "payment_check_due": booking.payment_check_due,
         "client_address": booking.client_address,
+        "request_hash": booking.request_hash,
         "created_at": booking.created_at,
         "updated_at": booking.updated_at,
     }
@@ -126,6 +127,7 @@ def booking_from_row(row: Mapping[Any, Any]) -> Booking:
         calendar_uid=row["calendar_uid"],
         payment_check_due=bool(row["payment_check_due"]),
         client_address=row["client_address"],
+        request_hash=row["request_hash"],
     )
 
 

@@ -124,6 +124,7 @@ bookings = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("client_address", String(64)),  # the IPv4 address or IPv6 /64 of a pending hold only
+    Column("request_hash", String(64)),  # SHA-256 hex of the request an Idempotency-Key made
     UniqueConstraint("practitioner_id", "idempotency_key"),
     CheckConstraint(f"status IN ({ALL_STATUS_SQL})", name="status"),
     CheckConstraint("occupied_start < occupied_end", name="occupied_not_empty"),

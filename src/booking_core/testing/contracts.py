@@ -77,6 +77,7 @@ def hold(
     idempotency_key: str | None = None,
     client: ClientDetails = ANN,
     client_address: str | None = None,
+    request_hash: str | None = None,
 ) -> tuple[Booking, BookingEvent]:
     """A new hold on a slot starting `start_minute` after midnight of DAY, with buffers in minutes."""
     slot = TimeRange.of(DAY + timedelta(minutes=start_minute), timedelta(minutes=length))
@@ -93,6 +94,7 @@ def hold(
         now=at,
         idempotency_key=idempotency_key,
         client_address=client_address,
+        request_hash=request_hash,
     )
 
 
@@ -173,6 +175,7 @@ class BookingStoreContract:
             after=10,
             idempotency_key="key-every-field",
             client_address="2001:db8:1:2::/64",  # erased when the hold ends: set in `held` only
+            request_hash="0" * 64,
         )
         states, saves = [held], []
         for what, trigger, minutes, changes in steps:

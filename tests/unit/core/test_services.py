@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from attrs import evolve
 
 from booking_core import (
     BookingStatus,
@@ -89,6 +90,38 @@ async def test_idempotency_key_returns_the_same_booking_and_token() -> None:
     assert len(world.gateway.sessions) == 1
     with pytest.raises(IdempotencyKeyReused):
         await world.service.request_booking(request(slot.start + timedelta(hours=1), key="k1"))
+
+
+async def test_an_idempotency_key_replays_only_the_request_that_made_it() -> None:
+    world = World()
+    slot = await _first_slot(world)
+    first = await world.service.request_booking(request(slot.start, key="k1"))
+    assert first.booking.request_hash == request(slot.start, key="k1").fingerprint()
+    for change in (
+        {"name": "Eve"},
+        {"email": "eve@example.com"},
+        {"phone": "+1 212 555 0100"},
+        {"timezone": "UTC"},
+    ):
+        with pytest.raises(IdempotencyKeyReused) as refused:
+            await world.service.request_booking(evolve(request(slot.start, key="k1"), **change))
+        assert refused.value.fields == {"Idempotency-Key": refused.value.message}
+    # the client's address is not part of the request: a retry from another network replays
+    moved = await world.service.request_booking(
+        evolve(request(slot.start, key="k1"), client_address="192.0.2.8")
+    )
+    assert moved.booking.id == first.booking.id
+
+
+async def test_a_booking_stored_without_a_request_hash_replays_by_its_slot() -> None:
+    world = World()
+    slot = await _first_slot(world)
+    first = await world.service.request_booking(request(slot.start, key="k1"))
+    legacy = evolve(first.booking, request_hash=None)
+    world.store._bookings[legacy.id] = legacy  # as a row written before migration 0005
+    assert (
+        await world.service.request_booking(evolve(request(slot.start, key="k1"), name="Ann E."))
+    ).booking.id == legacy.id
 
 
 async def _paid_booking(world: World):  # type: ignore[no-untyped-def]

@@ -1,5 +1,6 @@
 """What a booking request was made with: the client's network address while its hold is pending
-(for the per-address cap of unpaid holds, docs/security.md).
+(for the per-address cap of unpaid holds), and the SHA-256 of the request an Idempotency-Key made
+(only the same request replays the booking); docs/security.md.
 
 Revision ID: 0005_request_limits
 Revises: 0004_payment_checks
@@ -22,7 +23,9 @@ depends_on = None
 
 def upgrade() -> None:
     op.add_column("bookings", sa.Column("client_address", sa.String(64)))
+    op.add_column("bookings", sa.Column("request_hash", sa.String(64)))
 
 
 def downgrade() -> None:
+    op.drop_column("bookings", "request_hash")
     op.drop_column("bookings", "client_address")
