@@ -32,6 +32,7 @@ from booking_core.errors import (
     TooManyHolds,
 )
 from booking_core.hold_limits import HoldLimits, client_network
+from booking_core.money import Money
 from booking_core.offer import Practitioner
 from booking_core.payment import CheckoutRequest, PaymentEvent, PaymentEventKind
 from booking_core.ports import (
@@ -390,6 +391,13 @@ class BookingService:
         return PaymentOutcome.RELEASED
 
     async def _refund_recorded(self, booking: Booking, event: PaymentEvent) -> PaymentOutcome:
+        if booking.amount_paid is None and booking.checkout_session_id is not None:
+            # The refund overtook its payment's webhook (a delivery retried later): learn of the
+            # payment first. A provider that cannot answer fails this delivery; Stripe sends it again.
+            state = await self.payments.checkout_status(booking.checkout_session_id)
+            if state.paid and _refusal(state, booking) is None:
+                await self._payment_received(booking, state)
+                booking = await self.booking(booking.id)
         if booking.status is BookingStatus.CONFIRMED:  # a confirmed booking owes no refund of ours
             return await self._refunded_outside(booking, event)
         if booking.refund_id is not None or event.refund_id is None:
@@ -464,7 +472,7 @@ class BookingService:
                     at=self.clock.now(),
                     reason="refund issued",
                     refund_id=refund.id,
-                    amount_refunded=refund.amount,
+                    amount_refunded=_plus_refunded(b, refund.amount),
                 )
                 if b.refund_id is None
                 else (b, None)
@@ -487,7 +495,9 @@ class BookingService:
         def step(b: Booking) -> tuple[Booking, BookingEvent | None]:
             owed = None
             if b.amount_paid is not None:
-                owed = practitioner.offer.cancellation.refund_for(b.amount_paid, b.slot.start - now)
+                owed = _less_refunded(
+                    practitioner.offer.cancellation.refund_for(b.amount_paid, b.slot.start - now), b
+                )
             return b.apply(
                 Trigger.CANCELLED,
                 at=self.clock.now(),
@@ -661,6 +671,22 @@ def _refusal(event: PaymentEvent, booking: Booking) -> str | None:
     if event.paid and event.amount is None:
         return "a paid checkout without an amount"
     return None
+
+
+def _less_refunded(owed: Money, booking: Booking) -> Money:
+    """`owed`, less what of the payment was already refunded (in part, in the Stripe Dashboard)."""
+    paid, refunded = booking.amount_paid, booking.amount_refunded
+    if paid is None or refunded is None or refunded.currency != owed.currency:
+        return owed
+    return Money(max(0, min(owed.amount, paid.amount - refunded.amount)), owed.currency)
+
+
+def _plus_refunded(booking: Booking, refund: Money) -> Money:
+    """Everything refunded of the booking's payment once `refund` is added."""
+    before = booking.amount_refunded
+    if before is None or before.currency != refund.currency:
+        return refund
+    return Money(before.amount + refund.amount, refund.currency)
 
 
 def _checkout_may_be_paid(booking: Booking) -> bool:

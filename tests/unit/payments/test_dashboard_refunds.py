@@ -68,3 +68,43 @@ async def test_a_partial_refund_is_recorded_and_the_booking_stands(
     history = await stripe_world.service.store.history(hold.booking.id)
     assert [e.trigger for e in history].count(Trigger.PARTIAL_REFUND_RECORDED) == 1
     assert (await stripe_world.booking(hold.booking.id)).status is BookingStatus.CANCELLED  # all of it now
+
+
+async def test_a_refund_that_overtakes_its_payments_webhook_still_cancels(
+    stripe_world: PaymentWorld, fake_stripe: FakeStripe
+) -> None:
+    hold = await stripe_world.book(0)
+    session = str(hold.booking.checkout_session_id)
+    completed = fake_stripe.complete(session)  # its delivery fails and is retried later
+    refunds = fake_stripe.refund_in_dashboard(session)
+
+    async with stripe_world.client() as client:
+        answers = await fake_stripe.deliver(client, [*refunds, completed])
+
+    assert [a.json()["outcome"] for a in answers][-1] in ("ignored", "duplicate")
+    booking = await stripe_world.booking(hold.booking.id)
+    assert (booking.status, booking.amount_paid, booking.amount_refunded) == (
+        BookingStatus.CANCELLED,
+        PRICE,
+        PRICE,
+    )
+
+
+async def test_cancelling_after_a_partial_refund_returns_only_the_rest(
+    stripe_world: PaymentWorld, fake_stripe: FakeStripe
+) -> None:
+    hold = await _confirmed(stripe_world, fake_stripe)
+    async with stripe_world.client() as client:
+        await fake_stripe.deliver(
+            client, fake_stripe.refund_in_dashboard(str(hold.booking.checkout_session_id), 3000)
+        )
+
+    cancelled = await stripe_world.service.cancel_booking(hold.booking.id, hold.cancel_token)
+
+    assert (cancelled.status, cancelled.refund_owed, cancelled.amount_refunded) == (
+        BookingStatus.CANCELLED,
+        Money(6000, "EUR"),
+        PRICE,
+    )
+    assert cancelled.refund_id is not None
+    assert sorted(r["amount"] for r in fake_stripe.refunds.values()) == [3000, 6000]
