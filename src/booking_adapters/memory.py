@@ -31,11 +31,14 @@ from booking_core import (
     InvalidPaymentEvent,
     InvalidSignature,
     Money,
+    NotFound,
     OutboxItem,
     PaymentEvent,
     PaymentEventKind,
     PaymentProviderError,
     Practitioner,
+    PractitionerHasLiveBookings,
+    PractitionerRemoved,
     Refund,
     SlotUnavailable,
     TimeRange,
@@ -76,20 +79,41 @@ class SequentialIds:
 
 @define
 class MemoryDirectory:
+    """Practitioners in a dict. Linked to the `bookings` store that holds their bookings, it removes
+    a practitioner atomically with that store's check (see `MemoryBookingStore.close_practitioner`);
+    unlinked, it knows of no bookings."""
+
     _practitioners: dict[str, Practitioner] = field(factory=dict)
+    bookings: MemoryBookingStore | None = None
+    _removed: set[str] = field(factory=set)
 
     @classmethod
-    def of(cls, practitioners: Iterable[Practitioner]) -> MemoryDirectory:
-        return cls({p.id: p for p in practitioners})
+    def of(
+        cls, practitioners: Iterable[Practitioner], bookings: MemoryBookingStore | None = None
+    ) -> MemoryDirectory:
+        return cls({p.id: p for p in practitioners}, bookings)
 
-    async def get(self, practitioner_id: str) -> Practitioner | None:
+    async def get(self, practitioner_id: str, *, include_removed: bool = False) -> Practitioner | None:
+        if practitioner_id in self._removed and not include_removed:
+            return None
         return self._practitioners.get(practitioner_id)
 
     async def list(self) -> Sequence[Practitioner]:
-        return sorted(self._practitioners.values(), key=lambda p: p.id)
+        listed = (p for p in self._practitioners.values() if p.id not in self._removed)
+        return sorted(listed, key=lambda p: p.id)
 
     async def upsert(self, practitioner: Practitioner) -> None:
         self._practitioners[practitioner.id] = practitioner
+        self._removed.discard(practitioner.id)
+        if self.bookings is not None:
+            self.bookings.reopen_practitioner(practitioner.id)
+
+    async def remove(self, practitioner_id: str, now: datetime) -> None:
+        if practitioner_id not in self._practitioners or practitioner_id in self._removed:
+            raise NotFound(f"There is no practitioner {practitioner_id!r}.")
+        if self.bookings is not None:
+            self.bookings.close_practitioner(practitioner_id, now)
+        self._removed.add(practitioner_id)
 
 
 @define
@@ -112,6 +136,31 @@ class MemoryBookingStore:
     _channel_start: dict[str, int] = field(factory=dict)
     _deliveries: dict[tuple[str, int], _Delivery] = field(factory=dict)
     _lock: threading.Lock = field(factory=threading.Lock)
+    _closed: set[str] = field(factory=set)  # removed practitioners: no new live bookings
+
+    def close_practitioner(self, practitioner_id: str, now: datetime) -> None:
+        """Take no more bookings of the practitioner, unless one of theirs is ahead at `now`: then
+        raise PractitionerHasLiveBookings (under the lock add_if_free takes, so no booking slips in)."""
+        with self._lock:
+            ahead = sorted(
+                (
+                    b
+                    for b in self._bookings.values()
+                    if b.practitioner_id == practitioner_id and b.is_ahead(now)
+                ),
+                key=lambda b: (b.slot.start, b.id),
+            )
+            if ahead:
+                raise PractitionerHasLiveBookings(
+                    practitioner_id,
+                    held=[b.id for b in ahead if b.status is BookingStatus.PENDING_PAYMENT],
+                    confirmed=[b.id for b in ahead if b.status is BookingStatus.CONFIRMED],
+                )
+            self._closed.add(practitioner_id)
+
+    def reopen_practitioner(self, practitioner_id: str) -> None:
+        with self._lock:
+            self._closed.discard(practitioner_id)
 
     async def add_if_free(self, booking: Booking, event: BookingEvent, caps: HoldCaps | None = None) -> None:
         with self._lock:
@@ -158,7 +207,10 @@ class MemoryBookingStore:
         )
 
     def _claim(self, booking: Booking, now: datetime) -> None:
-        """Raise SlotUnavailable if a live booking is in the way; release lapsed holds that are."""
+        """Raise SlotUnavailable if a live booking is in the way or the practitioner was removed;
+        release lapsed holds that are in the way."""
+        if booking.practitioner_id in self._closed:
+            raise PractitionerRemoved()
         in_the_way = [
             other
             for other in self._bookings.values()

@@ -172,6 +172,14 @@ class Booking:
             return True
         return self.status is S.PENDING_PAYMENT and self.hold_expires_at > now
 
+    def is_ahead(self, now: datetime) -> bool:
+        """Still to come: a hold that has not lapsed, or a confirmed session not yet over. A
+        practitioner with such bookings stays in the directory (the same rule as
+        `booking_adapters.sql.directory`'s removal query)."""
+        if self.status is S.CONFIRMED:
+            return self.slot.end > now
+        return self.is_live(now)
+
     def cancel_token_matches(self, token: str) -> bool:
         return hmac.compare_digest(self.cancel_token_hash, hash_token(token))
 

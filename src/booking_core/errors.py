@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 
 class BookingError(Exception):
@@ -36,6 +36,39 @@ class InvalidInput(BookingError):
 
 class SlotUnavailable(BookingError):
     code = "slot_unavailable"
+
+
+class PractitionerRemoved(SlotUnavailable):
+    """The store refuses a booking (or a late payment's confirmation) of a removed practitioner."""
+
+    def __init__(self, message: str = "This practitioner no longer takes bookings.") -> None:
+        super().__init__(message)
+
+
+class PractitionerHasLiveBookings(BookingError):
+    """A practitioner cannot leave the directory while bookings still hold their time: slots held
+    for payment, and confirmed sessions not yet over."""
+
+    code = "practitioner_has_live_bookings"
+
+    def __init__(self, practitioner_id: str, held: Sequence[str], confirmed: Sequence[str]) -> None:
+        self.practitioner_id = practitioner_id
+        self.held = tuple(held)
+        self.confirmed = tuple(confirmed)
+        counts = [
+            f"{len(self.confirmed)} confirmed and not yet over" if self.confirmed else "",
+            f"{len(self.held)} held for payment" if self.held else "",
+        ]
+        what_to_do = [
+            f"cancel the confirmed ones first ({', '.join(self.confirmed)})" if self.confirmed else "",
+            "wait until the held ones are paid (then cancel them) or their hold lapses" if self.held else "",
+        ]
+        total = len(self.held) + len(self.confirmed)
+        super().__init__(
+            f"{practitioner_id} has {total} live booking{'s' if total != 1 else ''} "
+            f"({', '.join(c for c in counts if c)}): {'; '.join(w for w in what_to_do if w)}; "
+            "then remove them again."
+        )
 
 
 class IllegalTransition(BookingError):

@@ -35,11 +35,27 @@ class IdGenerator(Protocol):
 
 
 class PractitionerDirectory(Protocol):
-    async def get(self, practitioner_id: str) -> Practitioner | None: ...
+    """Who can be booked. A removed practitioner is kept for the history of their bookings (their
+    pages, e-mails, refunds still name them) but offered nowhere and booked no more."""
 
-    async def list(self) -> Sequence[Practitioner]: ...
+    async def get(self, practitioner_id: str, *, include_removed: bool = False) -> Practitioner | None:
+        """The practitioner; a removed one only with `include_removed` (for their past bookings)."""
+        ...
 
-    async def upsert(self, practitioner: Practitioner) -> None: ...
+    async def list(self) -> Sequence[Practitioner]:
+        """Every practitioner not removed, sorted by id."""
+        ...
+
+    async def upsert(self, practitioner: Practitioner) -> None:
+        """Create or replace; a removed practitioner upserted again is back in the directory."""
+        ...
+
+    async def remove(self, practitioner_id: str, now: datetime) -> None:
+        """Remove the practitioner, atomically with the check that no booking of theirs is ahead at
+        `now` (`Booking.is_ahead`): else raise PractitionerHasLiveBookings and change nothing. From
+        then on the booking store refuses new bookings of them (and late payments: SlotUnavailable).
+        NotFound if there is no such practitioner (or they were removed already)."""
+        ...
 
 
 class BookingStore(Protocol):

@@ -132,9 +132,17 @@ class BookingService:
     # -- reading -------------------------------------------------------------------------------
 
     async def practitioner(self, practitioner_id: str) -> Practitioner:
+        """A practitioner who can be booked (not removed)."""
         practitioner = await self.directory.get(practitioner_id)
         if practitioner is None:
             raise NotFound(f"There is no practitioner {practitioner_id!r}.")
+        return practitioner
+
+    async def practitioner_of(self, booking: Booking) -> Practitioner:
+        """The booking's practitioner, even if removed since: their past bookings still name them."""
+        practitioner = await self.directory.get(booking.practitioner_id, include_removed=True)
+        if practitioner is None:
+            raise NotFound(f"There is no practitioner {booking.practitioner_id!r}.")
         return practitioner
 
     async def booking(self, booking_id: str) -> Booking:
@@ -490,7 +498,7 @@ class BookingService:
         now = self.clock.now()
         if booking.status is BookingStatus.CONFIRMED and now >= booking.slot.start:
             raise IllegalTransition("A session that has started can no longer be cancelled.")
-        practitioner = await self.practitioner(booking.practitioner_id)
+        practitioner = await self.practitioner_of(booking)
 
         def step(b: Booking) -> tuple[Booking, BookingEvent | None]:
             owed = None
@@ -636,7 +644,7 @@ class BookingService:
     ) -> None:
         try:
             if practitioner is None:
-                practitioner = await self.practitioner(booking.practitioner_id)
+                practitioner = await self.practitioner_of(booking)
             await self.notifier.booking_changed(booking, event, practitioner)
         except Exception:  # a notification must never undo a committed booking change
             log.exception("notifying about booking %s (%s) failed", booking.id, event.trigger)

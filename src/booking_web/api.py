@@ -106,14 +106,14 @@ async def get_booking(request: Request) -> Response:
     booking = await service.booking(request.path_params["booking_id"])
     checks: CheckoutChecks = request.app.state.checkout_checks
     booking = await checks.refresh(booking)  # a client polling for its confirmation
-    return JSONResponse(booking_json(booking, await service.practitioner(booking.practitioner_id)))
+    return JSONResponse(booking_json(booking, await service.practitioner_of(booking)))
 
 
 async def cancel_booking(request: Request) -> Response:
     body = parse_body(await request.body(), CancelBody)
     service = service_of(request)
     booking = await service.cancel_booking(request.path_params["booking_id"], body.cancel_token)
-    return JSONResponse(booking_json(booking, await service.practitioner(booking.practitioner_id)))
+    return JSONResponse(booking_json(booking, await service.practitioner_of(booking)))
 
 
 routes = [

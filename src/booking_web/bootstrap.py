@@ -312,9 +312,11 @@ async def prepare(settings: Settings) -> None:
         except Exception as error:  # the operator needs the driver's reason, whatever it raised
             raise ConfigurationError([hide(f"DATABASE_URL is unreachable: {error}")]) from None
         if settings.development and not await database.directory.list():
-            # Only into an empty database: a practitioner removed (or any imported) stays that way.
+            # Only into an empty database, and never a demo practitioner removed once: a practitioner
+            # removed (or any imported) stays that way.
             for practitioner in DEMO_PRACTITIONERS:
-                await database.directory.upsert(practitioner)
+                if await database.directory.get(practitioner.id, include_removed=True) is None:
+                    await database.directory.upsert(practitioner)
         try:
             settings.calcom.check_for(await database.directory.list())
         except ValueError as error:

@@ -1,5 +1,5 @@
-"""The `booking` command: serve, db upgrade, practitioners import/list, payments reconcile, holds expire,
-outbox deliver/list, calcom sync."""
+"""The `booking` command: serve, db upgrade, practitioners import/list/remove, payments reconcile, holds
+expire, outbox deliver/list, calcom sync."""
 
 from __future__ import annotations
 
@@ -9,13 +9,21 @@ import os
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 
 import uvicorn
 
 from booking_adapters import sql
 from booking_adapters.calcom import CHANNEL_NAME as CALCOM_CHANNEL
-from booking_core import DeliveryFailure, OutboxRelay, RelayReport
+from booking_core import (
+    DeliveryFailure,
+    NotFound,
+    OutboxRelay,
+    PractitionerDirectory,
+    PractitionerHasLiveBookings,
+    RelayReport,
+)
 from booking_web.bootstrap import Container, build_container, check_startup, create_embedded_database
 from booking_web.logs import chosen_format, log_config
 from booking_web.metrics import MULTIPROC_ENV
@@ -33,6 +41,9 @@ def main(argv: list[str] | None = None) -> None:
     except (ConfigurationError, PractitionerFileError) as error:
         print(error, file=sys.stderr)
         raise SystemExit(2) from None
+    except (NotFound, PractitionerHasLiveBookings) as error:  # refused: nothing changed
+        print(error, file=sys.stderr)
+        raise SystemExit(1) from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -52,8 +63,18 @@ def _parser() -> argparse.ArgumentParser:
     actions = practitioners.add_subparsers(dest="action", required=True)
     import_ = actions.add_parser("import", help="create or update practitioners from a TOML file")
     import_.add_argument("file", type=Path)
+    import_.add_argument(
+        "--prune",
+        action="store_true",
+        help="then remove the practitioners the file does not name (those with live bookings stay)",
+    )
     import_.set_defaults(run=_import_practitioners)
     actions.add_parser("list", help="list practitioners").set_defaults(run=_list_practitioners)
+    remove = actions.add_parser(
+        "remove", help="remove a practitioner without live bookings (their past bookings are kept)"
+    )
+    remove.add_argument("id")
+    remove.set_defaults(run=_remove_practitioner)
 
     payments = commands.add_parser("payments", help="payments").add_subparsers(dest="action", required=True)
     payments.add_parser("reconcile", help="settle lapsed holds and owed refunds").set_defaults(run=_reconcile)
@@ -120,10 +141,40 @@ def _db_upgrade(args: argparse.Namespace) -> None:
 def _import_practitioners(args: argparse.Namespace) -> None:
     practitioners = read_practitioners(args.file)
 
+    kept: list[str] = []
+
     async def run(container: Container) -> None:
+        directory = container.service.directory
         for practitioner in practitioners:
-            await container.service.directory.upsert(practitioner)
+            await directory.upsert(practitioner)
             print(f"imported {practitioner.id}: {practitioner.name}")
+        if args.prune:
+            named = {p.id for p in practitioners}
+            for other in await directory.list():
+                if other.id not in named:
+                    kept.extend(await _prune(directory, other.id, container.service.clock.now()))
+
+    _with_container(run)
+    if kept:
+        print(f"kept {len(kept)} practitioner(s) the file does not name: {', '.join(kept)}", file=sys.stderr)
+        raise SystemExit(1)
+
+
+async def _prune(directory: PractitionerDirectory, practitioner_id: str, now: datetime) -> list[str]:
+    """Remove one practitioner the file does not name; the id in a list if they had to stay."""
+    try:
+        await directory.remove(practitioner_id, now)
+    except PractitionerHasLiveBookings as refused:
+        print(f"kept {practitioner_id}: {refused}")
+        return [practitioner_id]
+    print(f"removed {practitioner_id}: not in the file (their past bookings are kept)")
+    return []
+
+
+def _remove_practitioner(args: argparse.Namespace) -> None:
+    async def run(container: Container) -> None:
+        await container.service.directory.remove(args.id, container.service.clock.now())
+        print(f"removed {args.id}; their past bookings are kept")
 
     _with_container(run)
 

@@ -231,7 +231,7 @@ async def _booking_context(service: BookingService, booking: Booking) -> dict[st
     tz = zone(booking.client_timezone)
     return {
         "booking": booking,
-        "practitioner": await service.practitioner(booking.practitioner_id),
+        "practitioner": await service.practitioner_of(booking),
         "start": booking.slot.start.astimezone(tz),
         "end": booking.slot.end.astimezone(tz),
         "hold_expires_at": booking.hold_expires_at.astimezone(tz),

@@ -77,7 +77,8 @@ async def adapters(
 ) -> AsyncIterator[tuple[StoreWithOutbox, PractitionerDirectory]]:
     """(store, directory) of one adapter, empty."""
     if request.param == "memory":
-        yield MemoryBookingStore(), MemoryDirectory()
+        store = MemoryBookingStore()
+        yield store, MemoryDirectory(bookings=store)
         return
     database = await open_empty(request.param, request)
     try:

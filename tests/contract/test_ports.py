@@ -6,6 +6,7 @@ from booking_core.testing.contracts import (
     BookingStoreContract,
     OutboxContract,
     PractitionerDirectoryContract,
+    PractitionerRemovalContract,
 )
 
 
@@ -18,4 +19,8 @@ class TestOutbox(OutboxContract):
 
 
 class TestPractitionerDirectory(PractitionerDirectoryContract):
+    pass
+
+
+class TestPractitionerRemoval(PractitionerRemovalContract):
     pass

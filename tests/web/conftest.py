@@ -64,10 +64,11 @@ def settings(tmp_path: Path) -> Settings:
 
 def memory_builder(clock: ManualClock, gateway: FakePaymentGateway) -> Builder:
     async def build(settings: Settings, metrics: Metrics) -> Container:
+        store = MemoryBookingStore()
         return assemble(
             settings,
-            directory=MemoryDirectory.of(DEMO_PRACTITIONERS),
-            store=MemoryBookingStore(),
+            directory=MemoryDirectory.of(DEMO_PRACTITIONERS, store),
+            store=store,
             payments=gateway,
             ids=SequentialIds(),
             clock=clock,

@@ -198,3 +198,20 @@ def test_a_payment_provider_failure_is_503_and_releases_the_hold(
     assert "try again" in response.json()["error"]["message"].lower()
     gateway.failing = False
     assert book(client, start).status_code == 201
+
+
+def test_a_removed_practitioner_is_offered_no_more_but_their_bookings_still_show(
+    client: TestClient, clock: ManualClock
+) -> None:
+    created = book(client, first_slot(client)).json()
+    clock.advance(timedelta(hours=1))  # the hold lapses unpaid
+    service = client.app.state.booking  # type: ignore[attr-defined]
+    client.portal.call(service.directory.remove, "jane-doe", clock.now())  # type: ignore[union-attr]
+
+    assert client.get("/api/practitioners/jane-doe").status_code == 404
+    assert "jane-doe" not in [p["id"] for p in client.get("/api/practitioners").json()["practitioners"]]
+    assert client.get(f"/api/practitioners/jane-doe/availability?start={MONDAY}").status_code == 404
+    assert book(client, created["start"]).status_code == 404
+    shown = client.get(f"/api/bookings/{created['id']}")
+    assert shown.status_code == 200
+    assert shown.json()["practitioner"] == {"id": "jane-doe", "name": "Dr. Jane Doe"}

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import anyio
 import pytest
 
+from booking_adapters.sql import open_database
+from booking_core.testing.contracts import hold
 from booking_web.cli import main
 from tests.web.test_practitioner_import import ISSUE_EXAMPLE
 
@@ -57,3 +60,90 @@ def test_configuration_problems_exit_2_with_one_message(
     err = capsys.readouterr().err
     assert err.startswith("The booking service cannot start:")
     assert "STRIPE_WEBHOOK_SECRET" in err and "PORT" in err
+
+
+TEAM = """
+[[practitioners]]
+id = "ann-bo"
+name = "Ann Bo"
+timezone = "Europe/Berlin"
+session_minutes = 50
+price = "90.00"
+currency = "EUR"
+[practitioners.weekly]
+mon = ["09:00-17:00"]
+
+[[practitioners]]
+id = "ben-cho"
+name = "Ben Cho"
+timezone = "Europe/Berlin"
+session_minutes = 50
+price = "90.00"
+currency = "EUR"
+"""
+
+
+def _hold_a_slot(data_dir: Path, practitioner_id: str) -> None:
+    """A client holds a slot of `practitioner_id` (in 2030: ahead of today) for payment."""
+
+    async def add() -> None:
+        database = await open_database(f"sqlite:///{data_dir / 'booking.db'}")
+        try:
+            await database.store.add_if_free(*hold("held-1", 600, practitioner_id=practitioner_id))
+        finally:
+            await database.close()
+
+    anyio.run(add)
+
+
+def _listed(capsys: pytest.CaptureFixture[str]) -> list[str]:
+    capsys.readouterr()
+    main(["practitioners", "list"])
+    return [line.split("\t")[0] for line in capsys.readouterr().out.splitlines()]
+
+
+def test_remove_takes_a_practitioner_off_the_list(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "team.toml"
+    path.write_text(TEAM)
+    main(["practitioners", "import", str(path)])
+    main(["practitioners", "remove", "ann-bo"])
+    assert "removed ann-bo" in capsys.readouterr().out
+    assert "ann-bo" not in _listed(capsys)
+    with pytest.raises(SystemExit) as exited:
+        main(["practitioners", "remove", "ann-bo"])
+    assert exited.value.code == 1
+    assert "There is no practitioner 'ann-bo'" in capsys.readouterr().err
+
+
+def test_remove_is_refused_while_a_booking_is_live(
+    tmp_path: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "team.toml"
+    path.write_text(TEAM)
+    main(["practitioners", "import", str(path)])
+    _hold_a_slot(data_dir, "ann-bo")
+    with pytest.raises(SystemExit) as exited:
+        main(["practitioners", "remove", "ann-bo"])
+    assert exited.value.code == 1
+    err = capsys.readouterr().err
+    assert "ann-bo has 1 live booking (1 held for payment)" in err
+    assert "their hold lapses" in err
+    assert "ann-bo" in _listed(capsys)
+
+
+def test_import_prune_removes_who_the_file_leaves_out_but_keeps_live_bookings(
+    tmp_path: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "team.toml"
+    path.write_text(TEAM + TEAM.replace("ann-bo", "cy-dee").replace("ben-cho", "dan-eng"))
+    main(["practitioners", "import", str(path)])
+    _hold_a_slot(data_dir, "dan-eng")
+    path.write_text(TEAM)
+    with pytest.raises(SystemExit) as exited:
+        main(["practitioners", "import", str(path), "--prune"])
+    assert exited.value.code == 1
+    captured = capsys.readouterr()
+    assert "removed cy-dee: not in the file" in captured.out
+    assert "kept dan-eng: dan-eng has 1 live booking" in captured.out
+    assert "kept 1 practitioner(s) the file does not name: dan-eng" in captured.err
+    assert _listed(capsys) == ["ann-bo", "ben-cho", "dan-eng"]  # demo practitioners pruned too

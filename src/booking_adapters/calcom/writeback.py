@@ -48,7 +48,7 @@ class CalcomWriteback:
         booking = await self.service.store.get(item.event.booking_id)
         if booking is None:
             return
-        practitioner = await self.service.directory.get(booking.practitioner_id)
+        practitioner = await self.service.directory.get(booking.practitioner_id, include_removed=True)
         if practitioner is None or practitioner.calcom_event_type_id is None:
             return
         if booking.status is BookingStatus.CONFIRMED:

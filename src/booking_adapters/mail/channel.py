@@ -101,7 +101,7 @@ class EmailChannel:
             booking.status is not BookingStatus.CONFIRMED
         ):
             return  # cancelled before this went out: the cancellation says all there is to say
-        practitioner = await self.directory.get(booking.practitioner_id)
+        practitioner = await self.directory.get(booking.practitioner_id, include_removed=True)
         if practitioner is None:
             raise ProviderError(f"practitioner {booking.practitioner_id} is gone", retryable=False)
         recipient = self._recipient(booking, practitioner)

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from booking_adapters.sql.outbox import SqlOutbox, append_events
 from booking_adapters.sql.rows import booking_from_row, booking_row, event_from_row, event_row
-from booking_adapters.sql.tables import booking_events, bookings, processed_payment_events
+from booking_adapters.sql.tables import booking_events, bookings, practitioners, processed_payment_events
 from booking_adapters.sql.transactions import SLOT_TAKEN_MESSAGE
 from booking_adapters.sql.upsert import insert_ignoring_duplicates
 from booking_core import (
@@ -36,6 +36,7 @@ from booking_core import (
     BookingStatus,
     ConcurrentUpdate,
     HoldCaps,
+    PractitionerRemoved,
     SlotUnavailable,
     TimeRange,
     Trigger,
@@ -106,7 +107,9 @@ def _caps_parameters(caps: HoldCaps | None, at: datetime) -> dict[str, Any]:
 # and records its event. The INSERT reads the count of released rows, so the release has run to its
 # end before the constraint checks the new row. It inserts only if the counts of live unpaid holds
 # (`_HOLD_COUNTS`, as of the statement's start) are below the caps, and returns them so that a
-# refusal can say which cap it met. (S608: built once from this module's constants.)
+# refusal can say which cap it met. It locks the practitioner's row (FOR KEY SHARE, which a removal's
+# FOR UPDATE waits for, and the other way round) and inserts nothing for a removed practitioner (see
+# directory.py). (S608: built once from this module's constants.)
 _RELEASE_LAPSED_SQL = f"""
     UPDATE bookings SET status = '{BookingStatus.EXPIRED.value}', payment_check_due = true,
                         updated_at = %(at)s, version = version + 1, client_address = NULL
@@ -117,10 +120,13 @@ _RELEASE_LAPSED_SQL = f"""
 _ADD_IF_FREE_SQL = f"""
 WITH counts AS ({_HOLD_COUNTS.compile(dialect=_POSTGRESQL)}
 ), released AS ({_RELEASE_LAPSED_SQL}
+), removed AS MATERIALIZED (
+    SELECT removed_at FROM practitioners WHERE id = %(practitioner_id)s FOR KEY SHARE
 ), inserted AS (
     INSERT INTO bookings ({", ".join(_BOOKING_COLUMNS)})
     SELECT {_typed_values(bookings, _BOOKING_COLUMNS)}
     WHERE (SELECT count(*) FROM released) >= 0
+      AND NOT EXISTS (SELECT 1 FROM removed WHERE removed_at IS NOT NULL)
       AND NOT EXISTS (
         SELECT 1 FROM bookings AS live
         WHERE live.practitioner_id = %(practitioner_id)s
@@ -141,7 +147,8 @@ WITH counts AS ({_HOLD_COUNTS.compile(dialect=_POSTGRESQL)}
     UNION ALL
     SELECT {_typed_values(booking_events, _EVENT_COLUMNS, "e_")} FROM inserted
 )
-SELECT (SELECT count(*) FROM inserted), email, phone, client_address, practitioner FROM counts"""  # noqa: S608
+SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM removed WHERE removed_at IS NOT NULL),
+       email, phone, client_address, practitioner FROM counts"""  # noqa: S608
 # A change that does not make the booking live: compare-and-set on `version`, and its event (if
 # any) recorded only if the row changed.
 _SAVE_SQL = f"""
@@ -190,6 +197,17 @@ def _busy_parameters(practitioner_id: str, window: TimeRange, now: datetime) -> 
     }
 
 
+async def _refuse_if_removed(connection: AsyncConnection, practitioner_id: str) -> None:
+    """Lock the practitioner's row against a concurrent removal and refuse if they were removed."""
+    query = (
+        select(practitioners.c.removed_at)
+        .where(practitioners.c.id == practitioner_id)
+        .with_for_update(read=True, key_share=True)
+    )
+    if (await connection.execute(query)).scalar() is not None:
+        raise PractitionerRemoved()
+
+
 def _overlapping(practitioner_id: str, span: TimeRange) -> ColumnElement[bool]:
     return and_(
         bookings.c.practitioner_id == practitioner_id,
@@ -207,6 +225,7 @@ class SqlBookingStore(SqlOutbox):
             return
 
         async def insert_booking(connection: AsyncConnection) -> None:
+            await _refuse_if_removed(connection, booking.practitioner_id)
             released = await self._release_lapsed_in_the_way(connection, booking, event.at)
             if caps is not None:  # SQLite writes one at a time: the count is exact
                 parameters = booking_row(booking) | _caps_parameters(caps, event.at) | {"at": event.at}
@@ -232,7 +251,9 @@ class SqlBookingStore(SqlOutbox):
         row = await self._transactions.driver_statement(_ADD_IF_FREE_SQL, parameters)
         if row is not None and row[0] == 1:
             return
-        if caps is not None and row is not None and (refusal := caps.refusal(*row[1:])):
+        if row is not None and row[1]:
+            raise PractitionerRemoved()
+        if caps is not None and row is not None and (refusal := caps.refusal(*row[2:])):
             raise refusal
         raise SlotUnavailable(SLOT_TAKEN_MESSAGE)
 
@@ -245,6 +266,7 @@ class SqlBookingStore(SqlOutbox):
         async def update_booking(connection: AsyncConnection) -> None:
             released: list[BookingEvent] = []
             if becomes_live:  # the constraint checks the update; lapsed holds must not block it
+                await _refuse_if_removed(connection, after.practitioner_id)
                 released = await self._release_lapsed_in_the_way(connection, after, after.updated_at)
             changed = await connection.execute(
                 update(bookings)

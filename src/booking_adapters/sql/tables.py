@@ -1,7 +1,8 @@
 """The schema as SQLAlchemy Core tables. Alembic migrations create it; this module describes it for
 queries (and for the test that checks migrations and tables agree).
 
-Nothing is ever deleted: a released slot is a status change, and the history only grows.
+Nothing is ever deleted: a released slot is a status change, a removed practitioner a date in
+`removed_at`, and the history only grows.
 """
 
 from __future__ import annotations
@@ -90,9 +91,13 @@ practitioners = Table(
     Column("schedule", Json, nullable=False),
     Column("calcom_event_type_id", BigInteger),
     Column("email", String(320)),
+    # Set by `remove`: the practitioner is offered nowhere and booked no more, but kept (and with
+    # them their bookings' history) for the pages, e-mails and refunds of past bookings.
+    Column("removed_at", UtcDateTime),
 )
 
-# No foreign key to practitioners: the store accepts bookings of any practitioner id, like its port.
+# No foreign key to practitioners: the store accepts bookings of any practitioner id, like its port
+# (it refuses those of a removed practitioner; practitioner rows are never deleted).
 bookings = Table(
     "bookings",
     metadata,

@@ -8,8 +8,9 @@ fixture, and your adapter is checked against the same behaviour as ours.
 
 `BookingStoreContract` and `OutboxContract` take a fixture `store` (for the outbox: an object that is
 both BookingStore and Outbox, `StoreWithOutbox`, since events enter the outbox with the store's changes);
-`PractitionerDirectoryContract` takes `directory`. Each test gets a fresh, empty instance. Async
-tests run on anyio (its pytest plugin ships with anyio).
+`PractitionerDirectoryContract` takes `directory`; `PractitionerRemovalContract` takes `adapters`, a
+(store, directory) pair over the same data. Each test gets a fresh, empty instance. Async tests run
+on anyio (its pytest plugin ships with anyio).
 """
 
 from __future__ import annotations
@@ -18,12 +19,20 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
+import anyio
 import pytest
 from attrs import evolve
 
 from booking_core.booking import Booking, BookingEvent, BookingStatus, Trigger
 from booking_core.client import ClientDetails
-from booking_core.errors import ConcurrentUpdate, SlotUnavailable, TooManyHolds
+from booking_core.errors import (
+    ConcurrentUpdate,
+    NotFound,
+    PractitionerHasLiveBookings,
+    PractitionerRemoved,
+    SlotUnavailable,
+    TooManyHolds,
+)
 from booking_core.hold_limits import HoldCaps
 from booking_core.money import Money
 from booking_core.offer import CancellationPolicy, Offer, Practitioner
@@ -651,3 +660,117 @@ class PractitionerDirectoryContract:
         for practitioner_id in ("sam-lee", "ann-bo", "jane-doe"):
             await directory.upsert(sample_practitioner(practitioner_id))
         assert [p.id for p in await directory.list()] == ["ann-bo", "jane-doe", "sam-lee"]
+
+
+class PractitionerRemovalContract:
+    """`PractitionerDirectory.remove` and what the store then refuses. Fixture: `adapters`, an empty
+    (store, directory) pair over the same data."""
+
+    pytestmark = pytest.mark.anyio
+
+    async def test_a_removed_practitioner_is_kept_for_their_bookings_only(self, adapters: Any) -> None:
+        _store, directory = adapters
+        practitioner = sample_practitioner("pr-a")
+        await directory.upsert(practitioner)
+        await directory.upsert(sample_practitioner("pr-b"))
+        await directory.remove("pr-a", NOW)
+        assert await directory.get("pr-a") is None
+        assert await directory.get("pr-a", include_removed=True) == practitioner
+        assert [p.id for p in await directory.list()] == ["pr-b"]
+
+    async def test_removing_nobody_is_not_found(self, adapters: Any) -> None:
+        _store, directory = adapters
+        with pytest.raises(NotFound):
+            await directory.remove("nobody", NOW)
+        await directory.upsert(sample_practitioner("pr-a"))
+        await directory.remove("pr-a", NOW)
+        with pytest.raises(NotFound):
+            await directory.remove("pr-a", NOW)
+
+    async def test_a_live_hold_keeps_the_practitioner_until_it_lapses(self, adapters: Any) -> None:
+        store, directory = adapters
+        await directory.upsert(sample_practitioner("pr-a"))
+        await store.add_if_free(*hold("b1", 600))
+        with pytest.raises(PractitionerHasLiveBookings) as refused:
+            await directory.remove("pr-a", NOW)
+        assert (refused.value.held, refused.value.confirmed) == (("b1",), ())
+        assert "1 live booking" in str(refused.value)
+        assert [p.id for p in await directory.list()] == ["pr-a"]
+        await directory.remove("pr-a", NOW + HOLD)
+        assert await directory.list() == []
+
+    async def test_a_confirmed_session_keeps_the_practitioner_until_it_ends(self, adapters: Any) -> None:
+        store, directory = adapters
+        await directory.upsert(sample_practitioner("pr-a"))
+        booking, event = hold("b1", 600)
+        await store.add_if_free(booking, event)
+        confirmed, paid = transition(booking, Trigger.PAYMENT_CONFIRMED, NOW, amount_paid=PRICE)
+        await store.save(booking, confirmed, paid)
+        await store.add_if_free(*hold("b2", 700))
+        with pytest.raises(PractitionerHasLiveBookings) as refused:
+            await directory.remove("pr-a", NOW + HOLD)  # b2's hold lapsed: only b1 counts
+        assert (refused.value.held, refused.value.confirmed) == ((), ("b1",))
+        await directory.remove("pr-a", confirmed.slot.end)
+        assert await store.get("b1") == confirmed  # the history stays
+        assert await directory.get("pr-a", include_removed=True) is not None
+
+    async def test_no_new_booking_or_late_confirmation_after_removal(self, adapters: Any) -> None:
+        store, directory = adapters
+        await directory.upsert(sample_practitioner("pr-a"))
+        lapsed, event = hold("b1", 600)
+        await store.add_if_free(lapsed, event)
+        await directory.remove("pr-a", NOW + HOLD)
+        with pytest.raises(PractitionerRemoved):
+            await store.add_if_free(*hold("b2", 800, at=NOW + HOLD))
+        released, release = transition(lapsed, Trigger.HOLD_RELEASED, NOW + HOLD)
+        await store.save(lapsed, released, release)
+        late, paid = transition(released, Trigger.PAYMENT_CONFIRMED, NOW + HOLD, amount_paid=PRICE)
+        with pytest.raises(SlotUnavailable):  # the service then refunds the late payment
+            await store.save(released, late, paid)
+        await store.add_if_free(*hold("b3", 600, practitioner_id="pr-b", at=NOW + HOLD))  # others book on
+
+    async def test_an_upsert_brings_a_removed_practitioner_back(self, adapters: Any) -> None:
+        store, directory = adapters
+        await directory.upsert(sample_practitioner("pr-a"))
+        await directory.remove("pr-a", NOW)
+        await directory.upsert(sample_practitioner("pr-a"))
+        assert [p.id for p in await directory.list()] == ["pr-a"]
+        await store.add_if_free(*hold("b1", 600))
+
+    async def test_a_booking_racing_the_removal_is_never_orphaned(self, adapters: Any) -> None:
+        """Either the removal sees the booking and refuses, or the booking sees the removal."""
+        store, directory = adapters
+        for round_ in range(5):
+            practitioner_id = f"pr-race-{round_}"
+            await directory.upsert(sample_practitioner(practitioner_id))
+            outcomes = await _race_removal(store, directory, practitioner_id, bookings=4)
+            booked = [b for n in range(4) if (b := await store.get(f"{practitioner_id}-{n}")) is not None]
+            assert not ("removed" in outcomes and booked), outcomes
+            assert "removed" in outcomes or booked
+
+
+async def _race_removal(store: Any, directory: Any, practitioner_id: str, *, bookings: int) -> list[str]:
+    """`bookings` holds of the practitioner (on separate slots) and their removal, all at once."""
+    outcomes: list[str] = []
+
+    async def book(number: int) -> None:
+        try:
+            await store.add_if_free(
+                *hold(f"{practitioner_id}-{number}", number * 60, practitioner_id=practitioner_id)
+            )
+        except PractitionerRemoved:
+            outcomes.append("refused")
+
+    async def remove() -> None:
+        try:
+            await directory.remove(practitioner_id, NOW)
+        except PractitionerHasLiveBookings:
+            outcomes.append("kept")
+        else:
+            outcomes.append("removed")
+
+    async with anyio.create_task_group() as tasks:
+        for number in range(bookings):
+            tasks.start_soon(book, number)
+        tasks.start_soon(remove)
+    return outcomes
