@@ -43,8 +43,8 @@ def test_other_databases_are_refused() -> None:
         database_url("mysql://host/db")
 
 
-def test_the_head_revision_is_0005_request_limits() -> None:
-    assert head_revisions() == ("0005_request_limits",)
+def test_the_head_revision_is_0006_practitioner_removal() -> None:
+    assert head_revisions() == ("0006_practitioner_removal",)
 
 
 @pytest.mark.anyio
