@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TypeVar
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -22,7 +23,10 @@ from booking_web.payloads import (
     parse_date,
     parse_timezone,
     practitioner_json,
+    require_json,
 )
+
+T = TypeVar("T")
 
 DEFAULT_DAYS = 7
 MAX_IDEMPOTENCY_KEY = 255
@@ -75,7 +79,7 @@ async def _compute_availability(request: Request, cache: AvailabilityCache, key:
 
 
 async def create_booking(request: Request) -> Response:
-    body = parse_body(await request.body(), BookingBody)
+    body = await _json_body(request, BookingBody)
     key = request.headers.get("idempotency-key")
     if key is not None and not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY:
         raise InvalidInput({"Idempotency-Key": f"Use 1 to {MAX_IDEMPOTENCY_KEY} characters."})
@@ -101,6 +105,11 @@ async def create_booking(request: Request) -> Response:
     return JSONResponse(answer, 201, headers={"Location": f"/api/bookings/{booking.id}"})
 
 
+async def _json_body(request: Request, shape: type[T]) -> T:
+    require_json(request.headers.get("content-type"))
+    return parse_body(await request.body(), shape)
+
+
 async def get_booking(request: Request) -> Response:
     service = service_of(request)
     booking = await service.booking(request.path_params["booking_id"])
@@ -110,7 +119,7 @@ async def get_booking(request: Request) -> Response:
 
 
 async def cancel_booking(request: Request) -> Response:
-    body = parse_body(await request.body(), CancelBody)
+    body = await _json_body(request, CancelBody)
     service = service_of(request)
     booking = await service.cancel_booking(request.path_params["booking_id"], body.cancel_token)
     return JSONResponse(booking_json(booking, await service.practitioner_of(booking)))

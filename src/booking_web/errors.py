@@ -35,6 +35,10 @@ class BodyTooLarge(BookingError):
     code = "body_too_large"
 
 
+class UnsupportedMediaType(BookingError):
+    code = "unsupported_media_type"
+
+
 class RateLimited(BookingError):
     code = "rate_limited"
 
@@ -56,6 +60,7 @@ STATUS_BY_ERROR: dict[type[BookingError], int] = {
     IllegalTransition: 409,
     ConcurrentUpdate: 409,
     BodyTooLarge: 413,
+    UnsupportedMediaType: 415,
     InvalidInput: 422,
     IdempotencyKeyReused: 422,
     RateLimited: 429,

@@ -178,8 +178,11 @@ _ERROR_RESPONSES = {
     404: "No such practitioner or booking.",
     409: "The slot is taken, or the booking can no longer change this way.",
     413: "The body is larger than the limit.",
-    422: "The body or query has the wrong shape or invalid fields (see `fields`).",
-    429: "Too many booking attempts from this address; see Retry-After.",
+    415: "The body was not sent as `Content-Type: application/json`.",
+    422: "The body or query has the wrong shape or invalid fields (see `fields`), or the "
+    "Idempotency-Key was used with another request (`idempotency_key_reused`).",
+    429: "Too many booking attempts from this address (`rate_limited`; see Retry-After), or too many "
+    "unpaid holds of this client or practitioner (`too_many_holds`; `fields` names the cap).",
     500: "An unexpected error; quote its `id`.",
     503: "A payment or calendar provider failed; nothing was booked. Try again shortly.",
 }
@@ -240,7 +243,7 @@ PATHS: dict[str, Schema] = {
             },
             "responses": {
                 "201": _json(_ref("NewBooking"), "The held booking; pay at checkout_url"),
-                **_errors(400, 404, 409, 422, 429, 503),
+                **_errors(400, 404, 409, 415, 422, 429, 503),
             },
         }
     },
@@ -261,7 +264,7 @@ PATHS: dict[str, Schema] = {
             },
             "responses": {
                 "200": _json(_ref("Booking"), "The cancelled booking"),
-                **_errors(400, 403, 404, 409, 422),
+                **_errors(400, 403, 404, 409, 415, 422),
             },
         }
     },

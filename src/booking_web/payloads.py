@@ -10,7 +10,7 @@ from attrs import frozen
 from cattrs import ClassValidationError, Converter
 
 from booking_core import Availability, Booking, InvalidInput, Money, Practitioner, zone
-from booking_web.errors import MalformedBody
+from booking_web.errors import MalformedBody, UnsupportedMediaType
 
 T = TypeVar("T")
 
@@ -56,6 +56,17 @@ def _aware_datetime(value: object, _type: object) -> datetime:
 json_converter = Converter(forbid_extra_keys=False)
 json_converter.register_structure_hook(str, _strict_str)
 json_converter.register_structure_hook(datetime, _aware_datetime)
+
+
+def require_json(content_type: str | None) -> None:
+    """Refuse a body not sent as `application/json` (parameters such as charset allowed). Browsers
+    send text/plain and form bodies across sites without asking (no CORS preflight); JSON they do not,
+    so this keeps other websites from placing holds through their visitors' browsers."""
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    if media_type != "application/json":
+        raise UnsupportedMediaType(
+            "Send the request body as JSON with the header Content-Type: application/json."
+        )
 
 
 def parse_body(raw: bytes, shape: type[T]) -> T:

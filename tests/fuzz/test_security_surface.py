@@ -155,6 +155,35 @@ def test_cancelling_needs_the_token_and_the_csrf_token(stack: Stack) -> None:
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
 
 
+# -- cross-site requests to the JSON API -----------------------------------------------------------
+
+
+def test_json_api_bodies_must_be_sent_as_json_so_other_sites_cannot_post_them(stack: Stack) -> None:
+    """A page on any site may make its visitors' browsers POST text/plain or form bodies without a
+    CORS preflight; only application/json needs one (which this service never grants)."""
+    created = stack.book()
+    start = stack.free_starts()[0]
+    body = json.dumps({"practitioner_id": "jane-doe", "start": start} | CLIENT)
+    cancel = json.dumps({"cancel_token": created["cancel_token"]})
+    before = stack.snapshot()
+    for path, content in (("/api/bookings", body), (f"/api/bookings/{created['id']}/cancel", cancel)):
+        for content_type in (
+            "text/plain",
+            "text/plain;charset=UTF-8",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=x",
+            None,
+        ):
+            headers = {"Content-Type": content_type} if content_type else {}
+            response = stack.client.post(path, content=content, headers=headers)
+            assert response.status_code == 415, (path, content_type, response.text)
+            assert_error(response.json(), "unsupported_media_type")
+            assert "application/json" in response.json()["error"]["message"]
+    assert stack.snapshot() == before
+    sent_as_json = {"Content-Type": "Application/JSON; charset=utf-8"}
+    assert stack.client.post("/api/bookings", content=body, headers=sent_as_json).status_code == 201
+
+
 # -- enumeration -----------------------------------------------------------------------------------
 
 
