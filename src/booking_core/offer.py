@@ -25,6 +25,12 @@ def _positive(_instance: object, attribute: object, value: timedelta) -> None:
         raise ValueError(f"{getattr(attribute, 'name', 'duration')} must be positive")
 
 
+def _duration_in_words(duration: timedelta) -> str:
+    minutes = int(duration.total_seconds() // 60)
+    count, unit = (minutes // 60, "hour") if minutes % 60 == 0 else (minutes, "minute")
+    return f"{count} {unit}{'' if count == 1 else 's'}"
+
+
 @frozen
 class CancellationPolicy:
     """Full refund if cancelled `full_refund_notice` or more before the start, else `late_refund_percent`."""
@@ -35,6 +41,15 @@ class CancellationPolicy:
     def __attrs_post_init__(self) -> None:
         if not 0 <= self.late_refund_percent <= 100:
             raise ValueError("late_refund_percent must be between 0 and 100")
+
+    def in_words(self) -> str:
+        """The policy as the client reads it before paying (booking page) and after (confirmation
+        e-mail): the one place these words are written."""
+        if self.late_refund_percent == 100 or self.full_refund_notice == _ZERO:
+            return "Full refund if you cancel before the session starts."
+        later = "no refund" if self.late_refund_percent == 0 else f"{self.late_refund_percent} % refund"
+        notice = _duration_in_words(self.full_refund_notice)
+        return f"Full refund if you cancel at least {notice} before the session; after that, {later}."
 
     def refund_for(self, paid: Money, notice: timedelta) -> Money:
         if notice >= self.full_refund_notice:

@@ -45,7 +45,7 @@ SCHEMAS: dict[str, Schema] = {
     },
     "Practitioner": {
         "type": "object",
-        "required": ["id", "name", "timezone", "session_minutes", "price"],
+        "required": ["id", "name", "timezone", "session_minutes", "price", "cancellation_policy"],
         "properties": {
             "id": {"type": "string"},
             "name": {"type": "string"},
@@ -55,6 +55,33 @@ SCHEMAS: dict[str, Schema] = {
             "min_notice_hours": {"type": "number"},
             "horizon_days": {"type": "integer"},
             "availability_source": {"enum": ["schedule", "calcom"]},
+            "cancellation_policy": {"$ref": "#/components/schemas/CancellationPolicy"},
+        },
+    },
+    "CancellationPolicy": {
+        "type": "object",
+        "description": "What a cancellation refunds: everything with enough notice, a share after.",
+        "required": ["full_refund_notice_hours", "late_refund_percent", "description"],
+        "properties": {
+            "full_refund_notice_hours": {
+                "type": "number",
+                "minimum": 0,
+                "description": "cancelling at least this long before the start refunds in full",
+                "examples": [24],
+            },
+            "late_refund_percent": {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": 100,
+                "description": "the share refunded for a later cancellation",
+                "examples": [50],
+            },
+            "description": {
+                "type": "string",
+                "examples": [
+                    "Full refund if you cancel at least 24 hours before the session; after that, 50 % refund."
+                ],
+            },
         },
     },
     "Availability": {

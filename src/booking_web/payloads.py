@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from attrs import frozen
 from cattrs import ClassValidationError, Converter
 
-from booking_core import Availability, Booking, InvalidInput, Money, Practitioner, zone
+from booking_core import Availability, Booking, CancellationPolicy, InvalidInput, Money, Practitioner, zone
 from booking_web.errors import MalformedBody, UnsupportedMediaType
 
 T = TypeVar("T")
@@ -134,6 +134,16 @@ def practitioner_json(practitioner: Practitioner) -> dict[str, Any]:
         "min_notice_hours": offer.min_notice.total_seconds() / 3600,
         "horizon_days": offer.horizon.days,
         "availability_source": "calcom" if practitioner.calcom_event_type_id else "schedule",
+        "cancellation_policy": cancellation_policy_json(offer.cancellation),
+    }
+
+
+def cancellation_policy_json(policy: CancellationPolicy) -> dict[str, Any]:
+    hours = policy.full_refund_notice.total_seconds() / 3600
+    return {
+        "full_refund_notice_hours": int(hours) if hours.is_integer() else hours,
+        "late_refund_percent": policy.late_refund_percent,
+        "description": policy.in_words(),
     }
 
 

@@ -7,6 +7,9 @@ from typing import Any
 
 import pytest
 from attrs import define, field
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 from starlette.testclient import TestClient
 
 from booking_adapters.memory import FakePaymentGateway, ManualClock
@@ -215,3 +218,23 @@ def test_a_removed_practitioner_is_offered_no_more_but_their_bookings_still_show
     shown = client.get(f"/api/bookings/{created['id']}")
     assert shown.status_code == 200
     assert shown.json()["practitioner"] == {"id": "jane-doe", "name": "Dr. Jane Doe"}
+
+
+def test_the_practitioner_states_the_cancellation_policy_as_data_and_words(client: TestClient) -> None:
+    practitioner = client.get("/api/practitioners/jane-doe").json()
+    words = "Full refund if you cancel at least 24 hours before the session; after that, no refund."
+    assert practitioner["cancellation_policy"] == {
+        "full_refund_notice_hours": 24,
+        "late_refund_percent": 0,
+        "description": words,
+    }
+    document = client.get("/openapi.json").json()
+    schemas = document["components"]["schemas"]
+    assert "cancellation_policy" in schemas["Practitioner"]["required"]
+    registry: Registry[Any] = Registry().with_resource(
+        "urn:booking", Resource.from_contents(document, default_specification=DRAFT202012)
+    )
+    schema = {"$ref": "urn:booking#/components/schemas/Practitioner"}
+    Draft202012Validator(schema, registry=registry).validate(practitioner)
+    policy = schemas["CancellationPolicy"]
+    assert set(policy["properties"]) == set(policy["required"]) == set(practitioner["cancellation_policy"])

@@ -45,6 +45,13 @@ def test_the_week_shows_slots_grouped_by_day_in_the_chosen_zone(memory_client: T
     assert "Previous week" in tokyo.text and "Next week" in tokyo.text
 
 
+def test_the_cancellation_policy_is_stated_before_the_pay_step(memory_client: TestClient) -> None:
+    page = memory_client.get("/book/jane-doe", params={"week": WEEK}, headers=HTML).text
+    terms = "Full refund if you cancel at least 24 hours before the session; after that, no refund."
+    assert terms in page
+    assert page.index(terms) < page.index("Continue to payment")
+
+
 def test_submitting_redirects_to_checkout(memory_client: TestClient, gateway: FakePaymentGateway) -> None:
     fields, start = open_form(memory_client)
     response = submit(memory_client, fields, start=start)

@@ -156,7 +156,7 @@ class EmailChannel:
             "refund": str(refund) if refund and refund.amount else None,
             "reason": event.reason,
             "cancel_url": self.cancel_url(booking.id),
-            "cancellation_terms": _cancellation_terms(practitioner),
+            "cancellation_terms": practitioner.offer.cancellation.in_words(),
         }
 
 
@@ -164,17 +164,6 @@ def _when(start: datetime, end: datetime, timezone: str) -> str:
     tz = zone(timezone)
     local_start, local_end = start.astimezone(tz), end.astimezone(tz)
     return f"{local_start:%A} {local_start.day} {local_start:%B %Y, %H:%M}-{local_end:%H:%M}"
-
-
-def _cancellation_terms(practitioner: Practitioner) -> str:
-    policy = practitioner.offer.cancellation
-    hours = int(policy.full_refund_notice.total_seconds() // 3600)
-    later = (
-        "later cancellations are not refunded"
-        if policy.late_refund_percent == 0
-        else f"later, {policy.late_refund_percent}% is refunded"
-    )
-    return f"Cancelling at least {hours} hours before the start refunds the full amount; {later}."
 
 
 def email_channels(

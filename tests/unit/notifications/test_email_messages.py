@@ -56,7 +56,9 @@ async def test_client_confirmation_in_the_clients_time_zone_with_cancel_link_and
     cancel_url = f"{PUBLIC_BASE_URL}/booking/{booking.id}/cancel?token={world.ids.cancel_token(booking.id)}"
     assert cancel_url in text
     assert f'href="{cancel_url}"' in _html(message)
-    assert "24 hours" in text
+    terms = "Full refund if you cancel at least 24 hours before the session; after that, no refund."
+    assert f"Cancellation: {terms}" in text
+    assert terms in _html(message)
     invite = _invite(message)
     assert invite["METHOD"] == "REQUEST"
     assert invite.walk("VEVENT")[0].decoded("DTSTART") == booking.slot.start
