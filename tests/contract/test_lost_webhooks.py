@@ -14,7 +14,7 @@ from attrs import define
 
 from booking_adapters.stripe import StripeGateway
 from booking_adapters.testing import FakeStripe, running
-from booking_core import BookingStatus, PaymentEvent
+from booking_core import BookingHold, BookingStatus, PaymentEvent
 from tests.unit.payments.world import PRICE, PUBLIC_BASE_URL, SECRET_KEY, WEBHOOK_SECRET, PaymentWorld
 
 pytestmark = pytest.mark.anyio
@@ -53,19 +53,33 @@ def _world(store: Any, fake_stripe: tuple[FakeStripe, str], *, racing: bool = Fa
     return PaymentWorld(PaysWhileExpiring(gateway, fake) if racing else gateway, store=store)  # type: ignore[arg-type]
 
 
+@pytest.fixture
+def fake(fake_stripe: tuple[FakeStripe, str]) -> FakeStripe:
+    return fake_stripe[0]
+
+
+@pytest.fixture
+def world(store: Any, fake_stripe: tuple[FakeStripe, str]) -> PaymentWorld:
+    return _world(store, fake_stripe)
+
+
+async def _paid_unheard(world: PaymentWorld, fake: FakeStripe) -> BookingHold:
+    """A hold whose client paid; the webhook never arrives, and the hold lapses."""
+    hold = await world.book(0)
+    fake.complete(str(hold.booking.checkout_session_id))
+    world.clock.advance(HOLD_LAPSED)
+    return hold
+
+
 def _refunds_of(fake: FakeStripe, booking_id: str) -> list[int]:
     intent = fake.session_of(booking_id)["payment_intent"]
     return [r["amount"] for r in fake.refunds.values() if r["payment_intent"] == intent]
 
 
 async def test_paid_then_released_by_a_new_booking_in_its_slot_is_refunded(
-    store: Any, fake_stripe: tuple[FakeStripe, str]
+    world: PaymentWorld, fake: FakeStripe, store: Any
 ) -> None:
-    fake, _ = fake_stripe
-    world = _world(store, fake_stripe)
-    paid = await world.book(0)
-    fake.complete(str(paid.booking.checkout_session_id))  # the webhook never arrives
-    world.clock.advance(HOLD_LAPSED)
+    paid = await _paid_unheard(world, fake)
     taker = await world.book(0, email="second@example.com")  # releases the lapsed hold in its way
 
     released = await world.booking(paid.booking.id)
@@ -86,13 +100,9 @@ async def test_paid_then_released_by_a_new_booking_in_its_slot_is_refunded(
 
 
 async def test_paid_then_released_is_confirmed_when_its_slot_is_free_again(
-    store: Any, fake_stripe: tuple[FakeStripe, str]
+    world: PaymentWorld, fake: FakeStripe, store: Any
 ) -> None:
-    fake, _ = fake_stripe
-    world = _world(store, fake_stripe)
-    paid = await world.book(0)
-    fake.complete(str(paid.booking.checkout_session_id))
-    world.clock.advance(HOLD_LAPSED)
+    paid = await _paid_unheard(world, fake)
     taker = await world.book(0, email="second@example.com")
     await world.service.cancel_booking(taker.booking.id, taker.cancel_token)
 
@@ -122,10 +132,8 @@ async def test_paid_while_reconciliation_expires_the_session_is_confirmed(
 
 
 async def test_an_unpaid_hold_released_in_the_way_is_expired_and_cleared(
-    store: Any, fake_stripe: tuple[FakeStripe, str]
+    world: PaymentWorld, fake: FakeStripe, store: Any
 ) -> None:
-    fake, _ = fake_stripe
-    world = _world(store, fake_stripe)
     abandoned = await world.book(0)
     world.clock.advance(HOLD_LAPSED)
     await world.book(0, email="second@example.com")
@@ -138,10 +146,8 @@ async def test_an_unpaid_hold_released_in_the_way_is_expired_and_cleared(
 
 
 async def test_paid_then_cancelled_before_the_webhook_is_refunded(
-    store: Any, fake_stripe: tuple[FakeStripe, str]
+    world: PaymentWorld, fake: FakeStripe, store: Any
 ) -> None:
-    fake, _ = fake_stripe
-    world = _world(store, fake_stripe)
     hold = await world.book(0)
     fake.complete(str(hold.booking.checkout_session_id))  # paid; the webhook is lost
 
@@ -153,13 +159,9 @@ async def test_paid_then_cancelled_before_the_webhook_is_refunded(
 
 
 async def test_an_unreachable_provider_leaves_the_released_hold_to_be_checked(
-    store: Any, fake_stripe: tuple[FakeStripe, str]
+    world: PaymentWorld, fake: FakeStripe, store: Any
 ) -> None:
-    fake, _ = fake_stripe
-    world = _world(store, fake_stripe)
-    hold = await world.book(0)
-    fake.complete(str(hold.booking.checkout_session_id))
-    world.clock.advance(HOLD_LAPSED)
+    hold = await _paid_unheard(world, fake)
     fake.fail_next(500, times=3)  # Stripe fails the expire call and the SDK's two retries
 
     await world.service.release_lapsed_holds()

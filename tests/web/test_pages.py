@@ -88,13 +88,18 @@ def test_invalid_details_come_back_inline_with_the_values_kept(memory_client: Te
     assert "Please choose a time." in missing_time.text
 
 
+def held_through_the_form(client: TestClient, gateway: FakePaymentGateway) -> tuple[str, str]:
+    """Book the first slot on the page: (booking id, checkout session id)."""
+    fields, start = open_form(client)
+    submit(client, fields, start=start)
+    session_id = next(iter(gateway.sessions))
+    return gateway.sessions[session_id].booking_id, session_id
+
+
 def test_success_page_waits_for_payment_then_confirms(
     memory_client: TestClient, gateway: FakePaymentGateway
 ) -> None:
-    fields, start = open_form(memory_client)
-    submit(memory_client, fields, start=start)
-    session_id = next(iter(gateway.sessions))
-    booking_id = gateway.sessions[session_id].booking_id
+    booking_id, session_id = held_through_the_form(memory_client, gateway)
     params = {"booking": booking_id, "session_id": session_id}
 
     waiting = memory_client.get("/booking/success", params=params, headers=HTML)
@@ -113,10 +118,7 @@ def test_success_page_waits_for_payment_then_confirms(
 def test_success_page_confirms_a_payment_whose_webhook_is_lost(
     memory_client: TestClient, gateway: FakePaymentGateway
 ) -> None:
-    fields, start = open_form(memory_client)
-    submit(memory_client, fields, start=start)
-    session_id = next(iter(gateway.sessions))
-    booking_id = gateway.sessions[session_id].booking_id
+    booking_id, session_id = held_through_the_form(memory_client, gateway)
     gateway.pay(session_id)  # Stripe's webhook is late, or lost
 
     forged = memory_client.get(
