@@ -77,7 +77,8 @@ class Driver:
 
     def book(self, slot: Slot, key: str | None = None) -> dict[str, Any] | None:
         self.serial += 1
-        client = f"p{self.plan.number}-{self.serial}"
+        # a retry under one Idempotency-Key sends the very same body (a key is bound to it)
+        client = key or f"p{self.plan.number}-{self.serial}"
         body = {
             "practitioner_id": slot[0],
             "start": slot[1],
