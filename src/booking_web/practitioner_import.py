@@ -1,4 +1,6 @@
 """Practitioners from a TOML file (`booking practitioners import FILE`), every problem reported at once.
+Every key is documented in docs/practitioners.md; examples/practitioners.toml uses them all. A key
+this module does not know (a typo) is a problem naming the key and its line.
 
 [[practitioners]]
 id = "jane-doe"
@@ -16,8 +18,9 @@ mon = ["09:00-12:00", "13:00-17:00"]
 
 from __future__ import annotations
 
+import difflib
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,6 +34,40 @@ from booking_core import (
     Practitioner,
     WeeklySchedule,
 )
+from booking_core.schedule import WEEKDAYS
+from booking_web.toml_lines import KeyLines
+
+# The keys of a [[practitioners]] table, in the order docs/practitioners.md lists them.
+REQUIRED_KEYS = ("id", "name", "timezone", "session_minutes", "price", "currency")
+OPTIONAL_KEYS = (
+    "email",
+    "calcom_event_type_id",
+    "buffer_before_minutes",
+    "buffer_after_minutes",
+    "slot_step_minutes",
+    "min_notice_hours",
+    "horizon_days",
+    "hold_minutes",
+    "full_refund_notice_hours",
+    "late_refund_percent",
+    "weekly",
+    "overrides",
+)
+
+
+def _is_date(key: str) -> bool:
+    try:
+        date.fromisoformat(key)
+    except ValueError:
+        return False
+    return True
+
+
+# The keys inside its sub-tables: weekdays in `weekly`, dates in `overrides`; (test, what they are).
+SUB_TABLE_KEYS: dict[str, tuple[Callable[[str], bool], str]] = {
+    "weekly": (WEEKDAYS.__contains__, ", ".join(WEEKDAYS)),
+    "overrides": (_is_date, "dates of the form YYYY-MM-DD"),
+}
 
 
 class PractitionerFileError(Exception):
@@ -46,19 +83,31 @@ class PractitionerFileError(Exception):
 
 def read_practitioners(path: Path) -> list[Practitioner]:
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        document = tomllib.loads(text)
     except OSError as error:
         raise PractitionerFileError(path, [f"cannot read it: {error.strerror}"]) from None
-    except tomllib.TOMLDecodeError as error:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise PractitionerFileError(path, [f"not valid TOML: {error}"]) from None
+    lines = KeyLines(text, "practitioners")
+    problems = [
+        f"unknown key {key!r}{_on_line(lines.line_of(0, (key,)))}: the file holds [[practitioners]] tables"
+        for key in document
+        if key != "practitioners"
+    ]
     entries = document.get("practitioners")
     if not isinstance(entries, list) or not entries:
-        raise PractitionerFileError(path, ["it has no [[practitioners]] entries"])
-    practitioners, problems = [], []
+        raise PractitionerFileError(path, [*problems, "it has no [[practitioners]] entries"])
+    practitioners = []
     for number, entry in enumerate(entries, start=1):
+        if not isinstance(entry, dict):
+            problems.append(f"practitioner {number}: not a table of keys")
+            continue
         label = f"practitioner {number} ({entry.get('id', 'no id')})"
-        try:
-            practitioners.append(practitioner_from(entry))
+        unknown = _unknown_keys(entry)
+        problems += [f"{label}: {_unknown(path, lines, number)}" for path in unknown]
+        try:  # without the unknown keys, so that each problem is told once
+            practitioners.append(practitioner_from(_without(entry, unknown)))
         except (KeyError, TypeError, ValueError) as error:
             problems.append(f"{label}: {_describe(error)}")
     ids = [p.id for p in practitioners]
@@ -66,6 +115,43 @@ def read_practitioners(path: Path) -> list[Practitioner]:
     if problems:
         raise PractitionerFileError(path, problems)
     return practitioners
+
+
+def _unknown_keys(entry: Mapping[str, Any]) -> list[tuple[str, ...]]:
+    """The path of every key of `entry` (and of its sub-tables) that is not one of ours."""
+    unknown: list[tuple[str, ...]] = []
+    for key, value in entry.items():
+        if key not in REQUIRED_KEYS and key not in OPTIONAL_KEYS:
+            unknown.append((key,))
+        elif key in SUB_TABLE_KEYS and isinstance(value, dict):
+            known = SUB_TABLE_KEYS[key][0]
+            unknown += [(key, inner) for inner in value if not known(inner)]
+    return unknown
+
+
+def _without(entry: Mapping[str, Any], unknown: Collection[tuple[str, ...]]) -> dict[str, Any]:
+    kept = {key: value for key, value in entry.items() if (key,) not in unknown}
+    for key in SUB_TABLE_KEYS:
+        if isinstance(kept.get(key), dict):
+            kept[key] = {inner: value for inner, value in kept[key].items() if (key, inner) not in unknown}
+    return kept
+
+
+def _unknown(path: tuple[str, ...], lines: KeyLines, number: int) -> str:
+    """`unknown key 'sesion_minutes' on line 7 (did you mean 'session_minutes'?)`"""
+    where = _on_line(lines.line_of(number, path))
+    if len(path) == 1:
+        close = difflib.get_close_matches(path[0], [*REQUIRED_KEYS, *OPTIONAL_KEYS], n=1)
+        hint = f"did you mean {close[0]!r}?" if close else "the keys are listed in docs/practitioners.md"
+        return f"unknown key {path[0]!r}{where} ({hint})"
+    table, key = path
+    close = difflib.get_close_matches(key, list(WEEKDAYS), n=1) if table == "weekly" else []
+    hint = f"did you mean '{table}.{close[0]}'?" if close else f"its keys are {SUB_TABLE_KEYS[table][1]}"
+    return f"unknown key '{table}.{key}'{where} ({hint})"
+
+
+def _on_line(line: int | None) -> str:
+    return "" if line is None else f" on line {line}"
 
 
 def _describe(error: Exception) -> str:
@@ -90,8 +176,8 @@ def practitioner_from(entry: Mapping[str, Any]) -> Practitioner:
     )
     schedule = WeeklySchedule(
         entry["timezone"],
-        {day: _hours(spans) for day, spans in entry.get("weekly", {}).items()},
-        [DateOverride(_date(day), _hours(spans)) for day, spans in entry.get("overrides", {}).items()],
+        {day: _hours(spans) for day, spans in _table(entry, "weekly").items()},
+        [DateOverride(_date(day), _hours(spans)) for day, spans in _table(entry, "overrides").items()],
     )
     return Practitioner(
         id=entry["id"],
@@ -101,6 +187,13 @@ def practitioner_from(entry: Mapping[str, Any]) -> Practitioner:
         calcom_event_type_id=entry.get("calcom_event_type_id"),
         email=entry.get("email"),
     )
+
+
+def _table(entry: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    table = entry.get(key, {})
+    if not isinstance(table, dict):
+        raise ValueError(f"{key} must be a table ([practitioners.{key}]), not {table!r}")
+    return table
 
 
 def _minutes(value: object) -> timedelta:

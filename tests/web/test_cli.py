@@ -147,3 +147,13 @@ def test_import_prune_removes_who_the_file_leaves_out_but_keeps_live_bookings(
     assert "kept dan-eng: dan-eng has 1 live booking" in captured.out
     assert "kept 1 practitioner(s) the file does not name: dan-eng" in captured.err
     assert _listed(capsys) == ["ann-bo", "ben-cho", "dan-eng"]  # demo practitioners pruned too
+
+
+def test_the_example_file_imports(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CALCOM_API_KEY", "cal_test_fake_key")  # sam-lee takes slots from Cal.com
+    example = Path(__file__).resolve().parents[2] / "examples" / "practitioners.toml"
+    main(["practitioners", "import", str(example)])
+    assert "imported jane-doe: Dr. Jane Doe" in capsys.readouterr().out
+    assert {"jane-doe", "sam-lee"} <= set(_listed(capsys))

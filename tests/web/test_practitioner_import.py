@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import re
+import tomllib
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from booking_core import LocalHours, Money
-from booking_web.practitioner_import import PractitionerFileError, read_practitioners
+from booking_core.schedule import WEEKDAYS
+from booking_web.practitioner_import import (
+    OPTIONAL_KEYS,
+    REQUIRED_KEYS,
+    PractitionerFileError,
+    read_practitioners,
+)
 
 ISSUE_EXAMPLE = """
 [[practitioners]]
@@ -80,3 +88,97 @@ currency = "EUR"
 def test_not_toml_is_one_clear_problem(tmp_path: Path) -> None:
     with pytest.raises(PractitionerFileError, match="not valid TOML"):
         read_practitioners(write(tmp_path, "[[practitioners]\n"))
+
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+EXAMPLE = REPOSITORY / "examples" / "practitioners.toml"
+KEYS = {*REQUIRED_KEYS, *OPTIONAL_KEYS}
+
+
+def test_the_example_file_imports_and_uses_every_key() -> None:
+    jane, sam = read_practitioners(EXAMPLE)
+    entries = tomllib.loads(EXAMPLE.read_text())["practitioners"]
+    assert set().union(*entries) == KEYS
+    assert set(entries[0]["weekly"]) == set(WEEKDAYS)
+    assert jane.email == "jane@example.org" and sam.calcom_event_type_id == 4071936
+    assert jane.offer.cancellation.in_words() == (
+        "Full refund if you cancel at least 48 hours before the session; after that, 50 % refund."
+    )
+
+
+def test_the_docs_list_every_key_and_no_other() -> None:
+    documented = re.findall(r"^\| `(\w+)` \|", (REPOSITORY / "docs" / "practitioners.md").read_text(), re.M)
+    assert sorted(documented) == sorted(KEYS)
+    assert "docs/practitioners.md" in (REPOSITORY / "README.md").read_text()
+
+
+TYPOS = """\
+[[practitioners]]
+id = "jane-doe"
+name = "Dr. Jane Doe"
+timezone = "Europe/Berlin"
+sesion_minutes = 50
+price = "90.00"
+currency = "EUR"
+note = '''
+mon = "inside a string, not a key"
+'''
+[practitioners.weekly]
+mon = ["09:00-12:00"]
+mnn = ["13:00-17:00"]
+[practitioners.overrides]
+2030-12-24 = []
+christmas = []
+
+[[practitioners]]
+id = "sam-lee"
+name = "Sam Lee"
+timezone = "UTC"
+session_minutes = 30
+price = "60"
+currency = "USD"
+weekly.tues = ["09:00-12:00"]
+overrides = { "2030-01-01" = [], someday = [] }
+"""
+
+
+def test_an_unknown_key_is_named_with_its_line_at_every_level(tmp_path: Path) -> None:
+    with pytest.raises(PractitionerFileError) as caught:
+        read_practitioners(write(tmp_path, TYPOS))
+    assert caught.value.problems == [
+        "practitioner 1 (jane-doe): unknown key 'sesion_minutes' on line 5 (did you mean 'session_minutes'?)",
+        "practitioner 1 (jane-doe): unknown key 'note' on line 8"
+        " (the keys are listed in docs/practitioners.md)",
+        "practitioner 1 (jane-doe): unknown key 'weekly.mnn' on line 13 (did you mean 'weekly.mon'?)",
+        "practitioner 1 (jane-doe): unknown key 'overrides.christmas' on line 16"
+        " (its keys are dates of the form YYYY-MM-DD)",
+        "practitioner 1 (jane-doe): session_minutes is missing",
+        "practitioner 2 (sam-lee): unknown key 'weekly.tues' on line 25 (did you mean 'weekly.tue'?)",
+        # inside an inline table: the line of the table
+        "practitioner 2 (sam-lee): unknown key 'overrides.someday' on line 26"
+        " (its keys are dates of the form YYYY-MM-DD)",
+    ]
+
+
+def test_a_key_outside_the_practitioners_is_named_too(tmp_path: Path) -> None:
+    text = 'version = 2\n\n[[practitioner]]\nid = "jane-doe"\n'
+    with pytest.raises(PractitionerFileError) as caught:
+        read_practitioners(write(tmp_path, text))
+    assert caught.value.problems == [
+        "unknown key 'version' on line 1: the file holds [[practitioners]] tables",
+        "unknown key 'practitioner' on line 3: the file holds [[practitioners]] tables",
+        "it has no [[practitioners]] entries",
+    ]
+
+
+def test_weekly_must_be_a_table(tmp_path: Path) -> None:
+    text = ISSUE_EXAMPLE.replace("calcom_event_type_id = 4071936", 'weekly = "mon 9-17"').replace(
+        "[practitioners.weekly]", "[practitioners.schedule]"
+    )
+    with pytest.raises(PractitionerFileError) as caught:
+        read_practitioners(write(tmp_path, text))
+    assert caught.value.problems == [
+        "practitioner 1 (jane-doe): unknown key 'schedule' on line 14"
+        " (the keys are listed in docs/practitioners.md)",
+        "practitioner 1 (jane-doe): weekly must be a table ([practitioners.weekly]), not 'mon 9-17'",
+    ]
