@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import TypeVar
 
 from starlette.requests import Request
@@ -13,7 +12,7 @@ from booking_core import AvailabilitySourceName, BookingRequest, InvalidInput, T
 from booking_web.availability_cache import AvailabilityCache
 from booking_web.bootstrap import service_of
 from booking_web.checkout_checks import CheckoutChecks
-from booking_web.local_days import days_window, today_in
+from booking_web.local_days import days_after, days_window, today_in
 from booking_web.payloads import (
     BookingBody,
     CancelBody,
@@ -66,8 +65,10 @@ async def _compute_availability(request: Request, cache: AvailabilityCache, key:
     query = request.query_params
     timezone = parse_timezone(query.get("timezone") or practitioner.timezone)
     first = parse_date(query["start"], "start") if "start" in query else today_in(timezone, service.clock)
-    last = parse_date(query["end"], "end") if "end" in query else first + timedelta(days=DEFAULT_DAYS - 1)
-    window = TimeRange(*days_window(first, last, timezone))
+    # Without an end the days follow the start: a problem with them is the start's.
+    end_field = "end" if "end" in query else "start"
+    last = parse_date(query["end"], "end") if "end" in query else days_after(first, DEFAULT_DAYS - 1, "start")
+    window = TimeRange(*days_window(first, last, timezone, end_field=end_field))
     availability = await service.list_availability(practitioner.id, window)
     body = bytes(JSONResponse(availability_json(availability, timezone)).body)
     # Without a start the days follow the calendar ("today"), so such answers are not kept.

@@ -102,7 +102,7 @@ def _expose(app: Starlette, container: Container) -> None:
     app.state.booking = container.service
     app.state.availability_cache = container.availability_cache
     app.state.checkout_checks = CheckoutChecks(container.service)
-    app.state.csrf = CsrfGuard(container.secret, secure_cookie=container.settings.https)
+    app.state.csrf = CsrfGuard(container.secret, public_base_url=container.settings.public_base_url)
 
 
 def app_from_environment() -> Starlette:

@@ -1,13 +1,22 @@
-"""CSRF protection for the pages' forms: a signed double submit.
+"""CSRF protection for the pages' forms: a signed double submit, and the request's origin.
 
 The browser holds a random value in a cookie; each form carries that value signed with the server
-secret. A cross-site form can neither read the cookie nor forge the signature.
+secret. A cross-site form can neither read the cookie nor forge the signature. Behind https the
+cookie is named with the `__Host-` prefix, which browsers accept only Secure, for Path=/ and
+without a Domain: a sibling subdomain cannot plant one ("cookie tossing"). Over plain http (the
+local development mode) the prefix is impossible, so the cookie has a plain name.
+
+An unsafe submission must also come from the site itself: its `Origin` (or, without one, its
+`Referer`) must be the origin of PUBLIC_BASE_URL. Browsers send `Origin: null` where the page's
+Referrer-Policy is `no-referrer` (ours is, so that no URL carrying a token leaks), and may send
+neither header: then the token alone decides.
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
+from urllib.parse import urlsplit
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.requests import Request
@@ -15,40 +24,66 @@ from starlette.responses import Response
 
 from booking_web.errors import CsrfRejected
 
-COOKIE = "booking_csrf"
+PLAIN_COOKIE = "booking_csrf"
+HOST_COOKIE = "__Host-booking_csrf"
 FIELD = "csrf_token"
 MAX_AGE_SECONDS = 12 * 3600
+_EXPIRED = "This form has expired or was not sent from this site. Please reload the page and try again."
+
+
+def origin_of(url: str) -> str:
+    """`scheme://host[:port]` of a URL, lower case, default ports left out (as browsers send it)."""
+    parts = urlsplit(url.strip())
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        return ""
+    default = {"http": 80, "https": 443}.get(scheme)
+    return f"{scheme}://{host}" + (f":{port}" if port and port != default else "")
 
 
 class CsrfGuard:
-    def __init__(self, secret: str, *, secure_cookie: bool) -> None:
+    def __init__(self, secret: str, *, public_base_url: str) -> None:
         self.serializer = URLSafeTimedSerializer(secret, salt="booking-csrf")
-        self.secure_cookie = secure_cookie
+        self.origin = origin_of(public_base_url)
+        self.secure_cookie = self.origin.startswith("https://")
+        self.cookie = HOST_COOKIE if self.secure_cookie else PLAIN_COOKIE
 
     def form_token(self, request: Request) -> tuple[str, str | None]:
         """The token for a form, and the cookie value to set if the browser has none yet."""
-        current = request.cookies.get(COOKIE)
+        current = request.cookies.get(self.cookie)
         value = current or secrets.token_urlsafe(24)
         return self.serializer.dumps(value), None if current else value
 
     def remember(self, response: Response, cookie_value: str | None) -> None:
         if cookie_value is not None:
             response.set_cookie(
-                COOKIE,
+                self.cookie,
                 cookie_value,
                 max_age=MAX_AGE_SECONDS,
+                path="/",  # and no Domain: what the __Host- prefix requires
                 httponly=True,
                 samesite="lax",
                 secure=self.secure_cookie,
             )
 
     def verify(self, request: Request, form_token: str) -> None:
-        cookie = request.cookies.get(COOKIE, "")
+        """Refuse (CsrfRejected) a form from another origin, or without its token and cookie."""
+        self.check_origin(request)
+        cookie = request.cookies.get(self.cookie, "")
         try:
             signed = self.serializer.loads(form_token, max_age=MAX_AGE_SECONDS)
         except BadSignature:
             signed = None
         if not cookie or not isinstance(signed, str) or not hmac.compare_digest(signed, cookie):
-            raise CsrfRejected(
-                "This form has expired or was not sent from this site. Please reload the page and try again."
-            )
+            raise CsrfRejected(_EXPIRED)
+
+    def check_origin(self, request: Request) -> None:
+        """Refuse a request that says it comes from another origin; one that says nothing passes."""
+        origin = request.headers.get("origin", "").strip()
+        claimed = origin if origin and origin != "null" else request.headers.get("referer", "")
+        if claimed and origin_of(claimed) != self.origin:
+            raise CsrfRejected(_EXPIRED)

@@ -16,6 +16,7 @@ from starlette.templating import Jinja2Templates
 
 from booking_adapters.stripe import LocalTestGateway
 from booking_core import BookingService, NotFound
+from booking_web.csrf import CsrfGuard
 from booking_web.webhooks import receive_payment_webhook
 
 
@@ -55,6 +56,8 @@ async def test_payment_page(request: Request) -> Response:
 
 async def pay(request: Request) -> Response:
     gateway = _local_gateway(request)
+    csrf: CsrfGuard = request.app.state.csrf
+    csrf.check_origin(request)  # the form has no token; a press from another site is refused
     session_id = request.path_params["session_id"]
     webhook = gateway.pay(session_id)
     await receive_payment_webhook(_service(request), webhook.payload, webhook.headers)

@@ -78,13 +78,14 @@ def memory_app(
     practitioners: tuple[Practitioner, ...] = DEMO_PRACTITIONERS,
     rate_limit: int = GENEROUS_RATE_LIMIT,
     payments: PaymentGateway | None = None,
+    public_base_url: str = TEST_CLIENT_URL,
 ) -> tuple[Starlette, MemoryBookingStore]:
     store = MemoryBookingStore()
     container = assemble(
         Settings(
             data_dir=tmp,
             booking_rate_limit_per_minute=rate_limit,
-            public_base_url=TEST_CLIENT_URL,
+            public_base_url=public_base_url,
             **GENEROUS_HOLDS,
         ),
         directory=MemoryDirectory.of(practitioners),
@@ -103,9 +104,17 @@ def memory_stack(
     practitioners: tuple[Practitioner, ...] = DEMO_PRACTITIONERS,
     rate_limit: int = GENEROUS_RATE_LIMIT,
     payments: PaymentGateway | None = None,
+    public_base_url: str = TEST_CLIENT_URL,
 ) -> Iterator[Stack]:
-    app, store = memory_app(tmp, practitioners=practitioners, rate_limit=rate_limit, payments=payments)
-    with TestClient(app, raise_server_exceptions=False) as client:
+    """The app over the in-memory fakes, visited at `public_base_url`."""
+    app, store = memory_app(
+        tmp,
+        practitioners=practitioners,
+        rate_limit=rate_limit,
+        payments=payments,
+        public_base_url=public_base_url,
+    )
+    with TestClient(app, raise_server_exceptions=False, base_url=public_base_url) as client:
         yield Stack("memory", client, lambda: tuple(store.all_bookings()), tmp)
 
 

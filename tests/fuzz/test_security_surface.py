@@ -20,6 +20,7 @@ from starlette.routing import Route
 from booking_adapters.stripe import LocalTestGateway, StripeGateway
 from booking_adapters.stripe.signing import signature_headers
 from booking_adapters.testing.fake_stripe import FakeStripe, running
+from booking_web.csrf import PLAIN_COOKIE
 from booking_web.logs import RequestIdFilter, log_config
 from tests.fuzz.stacks import CLIENT, HTML, Stack, embedded_stack, hidden_fields, memory_stack
 from tests.web.conftest import TEST_CLIENT_URL
@@ -36,6 +37,7 @@ def assert_error(response_json: object, code: str) -> None:
 def assert_security_headers(headers: object, where: str) -> None:
     for name in SECURITY_HEADERS:
         assert name in headers, f"{where}: no {name}"  # type: ignore[operator]
+    assert headers["Referrer-Policy"] == "no-referrer", where  # type: ignore[index]  # URLs carry tokens
     csp = headers["Content-Security-Policy"]  # type: ignore[index]
     assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp, where
     assert headers["X-Content-Type-Options"] == "nosniff", where  # type: ignore[index]
@@ -111,7 +113,7 @@ def _open_form(stack: Stack) -> tuple[dict[str, str], str]:
 def test_a_form_post_without_or_with_a_forged_csrf_token_is_refused_and_changes_nothing(stack: Stack) -> None:
     fields, start = _open_form(stack)
     form = fields | CLIENT | {"start": start}
-    cookie = stack.client.cookies.get("booking_csrf")
+    cookie = stack.client.cookies.get(PLAIN_COOKIE)
     assert cookie
     forged = {
         "no token": {k: v for k, v in form.items() if k != "csrf_token"},
@@ -124,13 +126,78 @@ def test_a_form_post_without_or_with_a_forged_csrf_token_is_refused_and_changes_
         response = stack.client.post("/book/jane-doe", data=data, follow_redirects=False)
         assert response.status_code == 403, label
         assert_error(response.json(), "csrf_rejected")
-    stack.client.cookies.delete("booking_csrf")  # a cross-site post: the token, but not the cookie
+    stack.client.cookies.delete(PLAIN_COOKIE)  # a cross-site post: the token, but not the cookie
     assert stack.client.post("/book/jane-doe", data=form, follow_redirects=False).status_code == 403
     assert stack.snapshot() == before
-    stack.client.cookies.set("booking_csrf", cookie)
+    stack.client.cookies.set(PLAIN_COOKIE, cookie)
     accepted = stack.client.post("/book/jane-doe", data=form, follow_redirects=False)
     assert accepted.status_code == 303  # the same form with its token books: the refusals were CSRF
     assert stack.snapshot() != before
+
+
+def test_a_form_from_another_origin_is_refused_even_with_its_token_and_cookie(stack: Stack) -> None:
+    fields, start = _open_form(stack)
+    form = fields | CLIENT | {"start": start}
+    before = stack.snapshot()
+    elsewhere = (
+        {"Origin": "https://evil.example"},
+        {"Origin": "http://testserver.evil.example"},
+        {"Origin": "https://testserver"},  # another scheme is another origin
+        {"Referer": "https://evil.example/page"},  # no Origin: the Referer's origin decides
+        {"Origin": "null", "Referer": "https://evil.example/"},
+    )
+    for headers in elsewhere:
+        response = stack.client.post("/book/jane-doe", data=form, headers=headers, follow_redirects=False)
+        assert response.status_code == 403, headers
+        assert_error(response.json(), "csrf_rejected")
+    assert stack.snapshot() == before
+    # Referrer-Policy: no-referrer makes browsers send `Origin: null`: then the token decides
+    for headers in (
+        {"Origin": "http://testserver"},
+        {"Origin": "null"},
+        {"Referer": "http://testserver/book/x"},
+    ):
+        fields, start = _open_form(stack)
+        booked = stack.client.post(
+            "/book/jane-doe", data=fields | CLIENT | {"start": start}, headers=headers, follow_redirects=False
+        )
+        assert booked.status_code == 303, headers
+
+
+def test_the_cancel_form_and_the_test_payment_button_check_the_origin(embedded: Stack) -> None:
+    created = embedded.book()
+    page = embedded.client.get(f"/booking/{created['id']}/cancel", params={"token": created["cancel_token"]})
+    form = hidden_fields(page.text)
+    foreign = {"Origin": "https://evil.example"}
+    assert (
+        embedded.client.post(f"/booking/{created['id']}/cancel", data=form, headers=foreign).status_code
+        == 403
+    )
+    pay = f"/test-payments/{created['checkout_session_id']}/pay"
+    assert embedded.client.post(pay, headers=foreign, follow_redirects=False).status_code == 403
+    assert embedded.client.get(f"/api/bookings/{created['id']}").json()["status"] == "pending_payment"
+    assert embedded.client.post(pay, follow_redirects=False).status_code == 303
+
+
+def test_the_csrf_cookie_is_a_host_cookie_over_https_and_plain_over_http(tmp_path: Path) -> None:
+    with memory_stack(tmp_path / "https", public_base_url="https://testserver") as secure:
+        page = secure.client.get("/book/jane-doe", headers=HTML)
+        cookie = page.headers["set-cookie"]
+        assert cookie.startswith("__Host-booking_csrf=")
+        attributes = {part.strip().split("=")[0].lower() for part in cookie.split(";")[1:]}
+        assert {"secure", "httponly", "path"} <= attributes and "domain" not in attributes
+        assert "path=/;" in cookie.lower() + ";"
+        fields, start = _open_form(secure)
+        booked = secure.client.post(
+            "/book/jane-doe",
+            data=fields | CLIENT | {"start": start},
+            headers={"Origin": "https://testserver"},
+            follow_redirects=False,
+        )
+        assert booked.status_code == 303, booked.text  # the Secure cookie came back over https
+    with memory_stack(tmp_path / "http") as plain:
+        cookie = plain.client.get("/book/jane-doe", headers=HTML).headers["set-cookie"]
+        assert cookie.startswith(f"{PLAIN_COOKIE}=") and "secure" not in cookie.lower()
 
 
 def test_cancelling_needs_the_token_and_the_csrf_token(stack: Stack) -> None:

@@ -18,7 +18,7 @@ class SecurityHeadersMiddleware:
         headers = {
             "X-Content-Type-Options": "nosniff",
             "X-Frame-Options": "DENY",
-            "Referrer-Policy": "same-origin",
+            "Referrer-Policy": "no-referrer",  # URLs of several pages carry tokens
             "Content-Security-Policy": _CSP,
             "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
             "Cross-Origin-Opener-Policy": "same-origin",

@@ -37,6 +37,7 @@ from booking_core import (
     WeeklySchedule,
 )
 from booking_web import test_payments, webhooks
+from booking_web.csrf import CsrfGuard
 
 PRICE = Money(9000, "EUR")
 PUBLIC_BASE_URL = "http://booking.test"
@@ -95,6 +96,9 @@ class PaymentWorld:
             exception_handlers={BookingError: _domain_error},
         )
         self.app.state.booking = self.service
+        self.app.state.csrf = CsrfGuard(
+            "payments-tests", public_base_url=PUBLIC_BASE_URL
+        )  # Pay's origin check
 
     async def book(self, slot: int = 0, email: str = "client@example.com") -> BookingHold:
         return await self.service.request_booking(
