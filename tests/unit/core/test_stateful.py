@@ -10,21 +10,45 @@ from collections.abc import Coroutine
 from datetime import timedelta
 from typing import Any, TypeVar
 
+from attrs import define, field
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from booking_adapters.memory import FakePaymentGateway
 from booking_core import (
     BookingError,
     BookingStatus,
     Money,
     PaymentEvent,
+    PaymentEventKind,
     TimeRange,
 )
 
 from .fixtures import World, practitioner, request
 
 T = TypeVar("T")
+
+
+@define
+class LastMomentGateway(FakePaymentGateway):
+    """The fake provider, where a client may press Pay just as the service expires the checkout
+    (its webhook then lost): the expire is refused because the session is complete."""
+
+    pays_at_expiry: set[str] = field(factory=set)  # sessions whose client is about to pay
+    paid_at_expiry: set[str] = field(factory=set)
+
+    async def expire_checkout(self, session_id: str) -> PaymentEvent:
+        if (
+            session_id in self.pays_at_expiry
+            and not self.failing
+            and self.sessions[session_id].status == "open"
+        ):
+            self.pay(session_id)
+            self.paid_at_expiry.add(session_id)
+        return await super().expire_checkout(session_id)
+
+
 PRACTITIONERS = [
     practitioner("jane", "Europe/Berlin"),
     practitioner(
@@ -37,7 +61,8 @@ class BookingMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.loop = asyncio.new_event_loop()
-        self.world = World(practitioners=PRACTITIONERS)
+        self.gateway = LastMomentGateway()
+        self.world = World(practitioners=PRACTITIONERS, gateway=self.gateway)
         self.holds: list[tuple[str, str]] = []  # (booking id, cancel token)
         self.delivered: list[PaymentEvent] = []  # every event delivered, for redelivery
         self.paid_sessions: set[str] = set()  # sessions whose completed event has been applied
@@ -58,7 +83,7 @@ class BookingMachine(RuleBasedStateMachine):
         self.world.gateway.failing = False
         self.world.clock.advance(timedelta(days=1))
         self.run(self.world.service.reconcile())
-        self.paid_sessions |= self.unseen_payments
+        self.paid_sessions |= self.unseen_payments | self.gateway.paid_at_expiry
         self.every_payment_ends_as_a_confirmed_booking_or_a_refund()
         assert not [b.id for b in self.world.store.all_bookings() if b.payment_check_due]
 
@@ -113,6 +138,33 @@ class BookingMachine(RuleBasedStateMachine):
 
     @precondition(lambda self: self.holds)
     @rule(pick=st.integers(0, 1000))
+    def client_pays_at_the_last_moment(self, pick: int) -> None:
+        """The next time the service expires this checkout, the client has just paid."""
+        booking_id, _ = self.holds[pick % len(self.holds)]
+        session = self.run(self.world.service.booking(booking_id)).checkout_session_id
+        if session is not None:
+            self.gateway.pays_at_expiry.add(session)
+
+    @precondition(lambda self: self.paid_sessions)
+    @rule(pick=st.integers(0, 1000), part=st.sampled_from([100, 50, 10]))
+    def refund_in_the_dashboard(self, pick: int, part: int) -> None:
+        """The practitioner refunds a payment by hand (the charge's total so far), maybe twice."""
+        session = self.world.gateway.sessions[sorted(self.paid_sessions)[pick % len(self.paid_sessions)]]
+        booking = self.run(self.world.service.booking(session.booking_id))
+        if booking.amount_paid is None or booking.status is not BookingStatus.CONFIRMED:
+            return
+        total = Money(booking.amount_paid.amount * part // 100, booking.amount_paid.currency)
+        self._deliver(
+            PaymentEvent(
+                f"evt_dashboard_{session.id}_{part}",
+                PaymentEventKind.REFUNDED,
+                booking.id,
+                refunded_total=total,
+            )
+        )
+
+    @precondition(lambda self: self.holds)
+    @rule(pick=st.integers(0, 1000))
     def checkout_expires(self, pick: int) -> None:
         booking_id, _ = self.holds[pick % len(self.holds)]
         session = self.run(self.world.service.booking(booking_id)).checkout_session_id
@@ -146,6 +198,7 @@ class BookingMachine(RuleBasedStateMachine):
             # ... or a payment unaccounted for: every lost webhook's booking is settled now, unless
             # its hold is still running (then the payment may yet be reported the usual way)
             now = self.world.clock.now()
+            self.unseen_payments |= self.gateway.paid_at_expiry
             for session_id in list(self.unseen_payments):
                 booking = self.run(
                     self.world.service.booking(self.world.gateway.sessions[session_id].booking_id)
