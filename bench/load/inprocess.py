@@ -17,12 +17,13 @@ import os
 import pstats
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
-from contextlib import ExitStack
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import ExitStack, asynccontextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import attrs
 import uvloop
 
 from bench.load import scenarios
@@ -150,29 +151,28 @@ async def drive(
 ) -> None:
     os.environ.update(env)
     from booking_web.app import create_app
-    from booking_web.bootstrap import build_container
+    from booking_web.bootstrap import open_container
     from booking_web.settings import Settings
 
     settings, problems = Settings.read(env)
     if problems:
         raise RuntimeError(problems)
 
-    async def build(settings: Any, metrics: Any) -> Any:
-        container = await build_container(settings, metrics)
-        if not outbox:
-            container.outbox_worker = None
-        if parts is not None:
-            service = container.service
-            for target, names in (
-                (service, ("practitioner", "_free_slots", "_notify", "_change")),
-                (service.store, ("find_by_idempotency_key", "busy", "add_if_free", "save", "get")),
-                (service.payments, ("start_checkout",)),
-                (service.availability, ("candidate_slots",)),
-            ):
-                for name in names:
-                    cls = type(target)
-                    setattr(cls, name, parts.timed(f"{cls.__name__}.{name}", getattr(cls, name)))
-        return container
+    @asynccontextmanager
+    async def build(settings: Any, metrics: Any) -> AsyncIterator[Any]:
+        async with open_container(settings, metrics) as container:
+            if parts is not None:
+                service = container.service
+                for target, names in (
+                    (service, ("practitioner", "_free_slots", "_notify", "_change")),
+                    (service.store, ("find_by_idempotency_key", "busy", "add_if_free", "save", "get")),
+                    (service.payments, ("start_checkout",)),
+                    (service.availability, ("candidate_slots",)),
+                ):
+                    for name in names:
+                        cls = type(target)
+                        setattr(cls, name, parts.timed(f"{cls.__name__}.{name}", getattr(cls, name)))
+            yield container if outbox else attrs.evolve(container, outbox_worker=None)
 
     app = create_app(settings, build=build)
 

@@ -51,6 +51,7 @@ from booking_core.payment import (
 )
 from booking_core.ports import (
     AvailabilitySource,
+    BookingChangeListener,
     BookingStore,
     Clock,
     DeliveryFailure,
@@ -59,6 +60,7 @@ from booking_core.ports import (
     Outbox,
     OutboxItem,
     PaymentGateway,
+    PractitionerCancellation,
     PractitionerDirectory,
 )
 from booking_core.relay import Channel, OutboxRelay, RelayReport, RetryPolicy
@@ -81,6 +83,7 @@ __all__ = [
     "AvailabilitySource",
     "AvailabilitySourceName",
     "Booking",
+    "BookingChangeListener",
     "BookingError",
     "BookingEvent",
     "BookingHold",
@@ -121,6 +124,7 @@ __all__ = [
     "PaymentOutcome",
     "PaymentProviderError",
     "Practitioner",
+    "PractitionerCancellation",
     "PractitionerDirectory",
     "PractitionerHasLiveBookings",
     "PractitionerRemoved",

@@ -200,9 +200,23 @@ class PaymentGateway(Protocol):
         ...
 
 
-class Notifier(Protocol):
+class BookingChangeListener(Protocol):
+    """Hears every booking transition once it is committed (the web service counts them, voids its
+    availability cache and wakes the outbox relay; e-mails and webhooks go through the outbox)."""
+
     async def booking_changed(
         self, booking: Booking, event: BookingEvent, practitioner: Practitioner
     ) -> None:
-        """Tell whoever should know (client, practitioner, subscribers) that a booking changed."""
+        """A booking changed: `event` is the transition just committed."""
         ...
+
+
+# The name before it said what the port is for; kept because booking_core exported it.
+Notifier = BookingChangeListener
+
+
+class PractitionerCancellation(Protocol):
+    """The one use case an outbox channel may start: cancelling on the practitioner's side (the
+    Cal.com write-back, when the practitioner's calendar took the slot meanwhile)."""
+
+    async def cancel_for_practitioner(self, booking_id: str, reason: str) -> Booking: ...

@@ -37,10 +37,10 @@ from booking_core.offer import Practitioner
 from booking_core.payment import CheckoutRequest, PaymentEvent, PaymentEventKind
 from booking_core.ports import (
     AvailabilitySource,
+    BookingChangeListener,
     BookingStore,
     Clock,
     IdGenerator,
-    Notifier,
     PaymentGateway,
     PractitionerDirectory,
 )
@@ -123,7 +123,7 @@ class BookingService:
     store: BookingStore
     availability: AvailabilitySource
     payments: PaymentGateway
-    notifier: Notifier
+    notifier: BookingChangeListener
     clock: Clock
     ids: IdGenerator
     max_window: timedelta = MAX_AVAILABILITY_WINDOW

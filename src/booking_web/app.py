@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 import anyio
@@ -17,7 +17,7 @@ from starlette.templating import Jinja2Templates
 
 from booking_core import BookingError
 from booking_web import api, mailbox, openapi, pages, probes, test_payments, webhooks
-from booking_web.bootstrap import Container, build_container
+from booking_web.bootstrap import Container, open_container
 from booking_web.checkout_checks import CheckoutChecks
 from booking_web.csrf import CsrfGuard
 from booking_web.errors import handle_booking_error, handle_http_exception
@@ -34,21 +34,24 @@ HERE = Path(__file__).parent
 BOOKING_CREATION_PATHS = (r"/api/bookings", r"/book/[^/]+")
 
 
-Builder = Callable[[Settings, Metrics], Awaitable[Container]]
+Builder = Callable[[Settings, Metrics], AbstractAsyncContextManager[Container]]
 
 
-def create_app(source: Settings | Container, *, build: Builder = build_container) -> Starlette:
-    """The app over a built Container, or over `Settings`: then `build` opens the adapters in the
-    lifespan (on the server's event loop; tests pass a builder over fakes). Either way the app owns
-    the container and closes it at shutdown."""
+def create_app(source: Settings | Container, *, build: Builder = open_container) -> Starlette:
+    """The app over a built Container (its maker closes what it opened), or over `Settings`: then
+    `build` opens the adapters in the lifespan (on the server's event loop; tests pass a builder
+    over fakes) and closes them at shutdown."""
     settings = source if isinstance(source, Settings) else source.settings
     metrics = source.metrics if isinstance(source, Container) else Metrics()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        container = source if isinstance(source, Container) else await build(settings, metrics)
-        _expose(app, container)
-        try:
+        async with AsyncExitStack() as opened:
+            if isinstance(source, Container):
+                container = source
+            else:
+                container = await opened.enter_async_context(build(settings, metrics))
+            _expose(app, container)
             async with anyio.create_task_group() as background:
                 background.start_soon(keep_house, container.service, settings.housekeeping_seconds)
                 if container.change_feed is not None:
@@ -59,8 +62,6 @@ def create_app(source: Settings | Container, *, build: Builder = build_container
                     background.start_soon(worker.run, settings.outbox_seconds)
                 yield
                 background.cancel_scope.cancel()
-        finally:
-            await container.aclose()
 
     app = Starlette(
         routes=[

@@ -55,15 +55,15 @@ class AvailabilityCache:
         clock: Callable[[], float] = time.monotonic,
         trusted: Callable[[], bool] = lambda: True,
     ) -> None:
-        self.seconds = seconds  # raised by the composition root once changes are heard
-        self.trusted = trusted  # False: do not serve or keep anything (changes could go unheard)
+        self._seconds = seconds  # UNHEARD_SECONDS at most unless a change feed voids answers
+        self._trusted = trusted  # False: do not serve or keep anything (changes could go unheard)
         self._clock = clock
         self._entries: TLRUCache[Hashable, _Entry] = TLRUCache(max_entries, self._expiry, timer=clock)
         self._epoch = 0  # bumped by clear(): every entry is void
         self._generations: dict[str, int] = {}  # bumped by changed(practitioner_id)
 
     def _expiry(self, _key: Hashable, entry: _Entry, now: float) -> float:
-        spread = now + self.seconds * (1 - SPREAD * random.random())  # noqa: S311 (not for secrets)
+        spread = now + self._seconds * (1 - SPREAD * random.random())  # noqa: S311 (not for secrets)
         return spread if entry.until is None else min(spread, entry.until)
 
     def ticket(self, practitioner_id: str) -> Ticket:
@@ -71,7 +71,7 @@ class AvailabilityCache:
         return self._epoch, self._generations.get(practitioner_id, 0)
 
     def get(self, key: Hashable, practitioner_id: str) -> bytes | None:
-        if not (self.seconds > 0 and self.trusted()):
+        if not (self._seconds > 0 and self._trusted()):
             return None
         entry = self._entries.get(key)
         if entry is None or entry.ticket != self.ticket(practitioner_id):
@@ -82,7 +82,7 @@ class AvailabilityCache:
         self, key: Hashable, practitioner_id: str, ticket: Ticket, body: bytes, until: float | None
     ) -> None:
         """Keep `body` until `until` (None: only the cache's own limit) unless a change voids it."""
-        if not (self.seconds > 0 and self.trusted() and ticket == self.ticket(practitioner_id)):
+        if not (self._seconds > 0 and self._trusted() and ticket == self.ticket(practitioner_id)):
             return
         if until is not None and until <= self._clock():
             return

@@ -6,10 +6,11 @@ import asyncio
 import logging
 import os
 import secrets
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Protocol
 
-from attrs import define, field
+from attrs import field, frozen
 from starlette.requests import Request
 
 from booking_adapters import sql
@@ -36,18 +37,19 @@ from booking_web.availability_cache import UNHEARD_SECONDS, AvailabilityCache
 from booking_web.channels import outbox_channels
 from booking_web.demo import DEMO_PRACTITIONERS
 from booking_web.local_secrets import persistent_secret, private_directory
-from booking_web.metrics import CountingNotifier, Metrics
+from booking_web.metrics import CountingChangeListener, Metrics
 from booking_web.outbox_worker import OutboxWorker
 from booking_web.settings import ConfigurationError, Settings
 
 __all__ = [
     "Container",
     "assemble",
-    "build_container",
     "check_startup",
     "create_embedded_database",
+    "open_container",
     "persistent_secret",
     "prepare",
+    "started",
 ]
 
 log = logging.getLogger(__name__)
@@ -56,8 +58,9 @@ log = logging.getLogger(__name__)
 # forgets them at once; the time only bounds staleness while that feed is down.
 SHARED_PRACTITIONER_CACHE_SECONDS = 60.0
 
-Closer = Callable[[], Awaitable[None]]
 ChannelFactory = Callable[[BookingService], Sequence[Channel]]  # channels may need the service
+# Builds the change feed over the availability cache it is to void (the cache trusts the feed).
+ChangeFeedFactory = Callable[[AvailabilityCache], sql.ChangeFeed]
 
 
 class DatabaseHandle(Protocol):
@@ -70,9 +73,10 @@ class DatabaseHandle(Protocol):
     async def close(self) -> None: ...
 
 
-@define
+@frozen
 class Container:
-    """Everything one process serves with; the lifespan closes it."""
+    """Everything one process serves with, built once; whoever opened its adapters closes them
+    (`open_container`), so it holds nothing to close."""
 
     settings: Settings
     service: BookingService
@@ -80,7 +84,6 @@ class Container:
     # Signs the pages' CSRF tokens; the same in every worker (a form may post to another).
     secret: str = field(repr=False)
     database: DatabaseHandle | None = None
-    closers: list[Closer] = field(factory=list)
     outbox_worker: OutboxWorker | None = None  # None: nothing is delivered (tests of the web alone)
     availability_cache: AvailabilityCache = field(factory=lambda: AvailabilityCache(0))
     change_feed: sql.ChangeFeed | None = None  # other processes' changes (PostgreSQL)
@@ -95,10 +98,6 @@ class Container:
         if not await self.database.schema_is_current():
             return ["database schema is behind: run `booking db upgrade`"]
         return []
-
-    async def aclose(self) -> None:
-        for close in reversed(self.closers):
-            await close()
 
 
 def service_of(request: Request) -> BookingService:
@@ -117,21 +116,28 @@ def assemble(
     availability: AvailabilitySource | None = None,
     clock: Clock | None = None,
     database: DatabaseHandle | None = None,
-    closers: Sequence[Closer] = (),
     metrics: Metrics | None = None,
     secret: str | None = None,
     outbox: Outbox | None = None,
     channels: ChannelFactory = lambda service: (),
+    change_feed: ChangeFeedFactory | None = None,
 ) -> Container:
     """The wiring every container shares, whatever the adapters are. With an `outbox`, one relay
-    over every channel, woken after each booking change."""
+    over every channel, woken after each booking change. With a `change_feed`, availability answers
+    live up to AVAILABILITY_CACHE_SECONDS and are not cached while the feed is down; without one,
+    no longer than UNHEARD_SECONDS."""
     metrics = metrics or Metrics()
     clock = clock or SystemClock()
     changed = asyncio.Event()
+    feed: sql.ChangeFeed | None = None  # built below, over the cache
+    cache_seconds = settings.availability_cache_seconds
     cache = AvailabilityCache(
-        min(settings.availability_cache_seconds, UNHEARD_SECONDS),  # raised once changes are heard
+        cache_seconds if change_feed is not None else min(cache_seconds, UNHEARD_SECONDS),
         clock=lambda: clock.now().timestamp(),  # the service's time: slots and holds expire in it
+        # Without a feed nothing could be missed; with one, while it is down nothing is trusted.
+        trusted=(lambda: feed is not None and feed.live) if change_feed is not None else lambda: True,
     )
+    feed = change_feed(cache) if change_feed is not None else None
 
     def booking_changed(practitioner_id: str) -> None:
         changed.set()
@@ -142,7 +148,7 @@ def assemble(
         store=store,
         availability=availability or ScheduleSource(),
         payments=payments,
-        notifier=CountingNotifier(metrics, booking_changed),
+        notifier=CountingChangeListener(metrics, booking_changed),
         clock=clock,
         ids=ids,
         hold_limits=HoldLimits(settings.hold_limit_per_client, settings.hold_limit_practitioner_share),
@@ -156,57 +162,64 @@ def assemble(
         metrics,
         secret or secrets.token_urlsafe(32),
         database,
-        list(closers),
         worker,
         cache,
+        feed,
     )
 
 
-async def build_container(settings: Settings, metrics: Metrics | None = None) -> Container:
-    """The production wiring: the database named by the settings, the configured payment provider,
-    Cal.com (one HTTP client and one availability cache per process), e-mail and webhooks."""
-    url = _database_url(settings)
-    shared = database_is_shared(url)
-    database = await sql.open_database(
-        url, practitioner_cache_seconds=SHARED_PRACTITIONER_CACHE_SECONDS if shared else CACHE_SECONDS
-    )
-    secret = _booking_secret(settings)
-    calcom = await open_calcom(settings.calcom)
-    webhook_http = webhook_http_client()
-    clock = SystemClock()
-    container = assemble(
-        settings,
-        directory=database.directory,
-        store=database.store,
-        availability=calcom.source(ScheduleSource()),
-        payments=_payment_gateway(settings),
-        ids=SecureIds(secret.encode()),
-        clock=clock,
-        database=database,
-        closers=[database.close, calcom.aclose, webhook_http.aclose],
-        metrics=metrics,
-        secret=secret,
-        outbox=database.store,
-        channels=lambda service: outbox_channels(settings, service, calcom, webhook_http, clock),
-    )
-    if shared:
-        container.change_feed = _change_feed(
-            url, container.availability_cache, database.directory, settings.availability_cache_seconds
+@asynccontextmanager
+async def open_container(
+    settings: Settings, metrics: Metrics | None = None, *, database: sql.Database | None = None
+) -> AsyncIterator[Container]:
+    """The production wiring: the database named by the settings (or the one given, left open),
+    the configured payment provider, Cal.com (one HTTP client and one availability cache per
+    process), e-mail and webhooks. Whatever it opened closes on leaving, or as soon as a later
+    step fails."""
+    async with AsyncExitStack() as opened:
+        if database is None:
+            database = await _open_database(settings)
+            opened.push_async_callback(database.close)
+        secret = _booking_secret(settings)
+        calcom = await open_calcom(settings.calcom)
+        opened.push_async_callback(calcom.aclose)
+        webhook_http = webhook_http_client()
+        opened.push_async_callback(webhook_http.aclose)
+        clock = SystemClock()
+        directory = database.directory
+        yield assemble(
+            settings,
+            directory=directory,
+            store=database.store,
+            availability=calcom.source(ScheduleSource()),
+            payments=_payment_gateway(settings),
+            ids=SecureIds(secret.encode()),
+            clock=clock,
+            database=database,
+            metrics=metrics,
+            secret=secret,
+            outbox=database.store,
+            channels=lambda service: outbox_channels(settings, service, calcom, webhook_http, clock),
+            change_feed=(
+                (lambda cache: _change_feed(settings.database_location, cache, directory))
+                if settings.database_is_shared
+                else None
+            ),
         )
-    return container
 
 
-def database_is_shared(url: str) -> bool:
-    """PostgreSQL: other processes write too, and announce their changes (migration 0002)."""
-    return url.startswith("postgres")
+async def _open_database(settings: Settings) -> sql.Database:
+    shared = settings.database_is_shared
+    return await sql.open_database(
+        settings.database_location,
+        practitioner_cache_seconds=SHARED_PRACTITIONER_CACHE_SECONDS if shared else CACHE_SECONDS,
+    )
 
 
-def _change_feed(
-    url: str, cache: AvailabilityCache, directory: sql.SqlDirectory, cache_seconds: float
-) -> sql.ChangeFeed:
-    """Other processes' changes void what this one cached, so answers may live `cache_seconds`; while
-    the feed is down, availability is not cached at all (practitioners still are, for up to
-    SHARED_PRACTITIONER_CACHE_SECONDS)."""
+def _change_feed(url: str, cache: AvailabilityCache, directory: sql.SqlDirectory) -> sql.ChangeFeed:
+    """Other processes' changes void what this one cached, so answers may live as long as the
+    settings allow; while the feed is down, availability is not cached at all (practitioners still
+    are, for up to SHARED_PRACTITIONER_CACHE_SECONDS)."""
 
     def practitioner_changed(practitioner_id: str) -> None:
         directory.forget(practitioner_id)
@@ -216,15 +229,12 @@ def _change_feed(
         cache.clear()
         directory.forget()
 
-    feed = sql.ChangeFeed(
+    return sql.ChangeFeed(
         sql.listening_conninfo(url),
         on_bookings=cache.changed,
         on_practitioner=practitioner_changed,
         on_gap=gap,
     )
-    cache.trusted = lambda: feed.live
-    cache.seconds = cache_seconds
-    return feed
 
 
 def _payment_gateway(settings: Settings) -> PaymentGateway:
@@ -243,13 +253,6 @@ def _payment_gateway(settings: Settings) -> PaymentGateway:
     return LocalTestGateway(webhook_secret, settings.public_base_url)
 
 
-def _database_url(settings: Settings) -> str:
-    """The URL as given (the adapter accepts postgresql://user@host/db and picks its driver)."""
-    if settings.database_url is not None:
-        return settings.database_url
-    return f"sqlite:///{settings.sqlite_path.resolve()}"
-
-
 def _booking_secret(settings: Settings) -> str:
     return settings.booking_secret_key or persistent_secret(settings.data_dir / "secret_key")
 
@@ -258,30 +261,33 @@ async def check_startup(env: Mapping[str, str], *, serving: bool = False) -> Set
     """Settings from `env`, ready to use, or one ConfigurationError listing every problem (the
     variables', the database's and, `serving`, those that stop `booking serve`). Run once before
     serving, not per worker."""
+    async with started(env, serving=serving) as container:
+        return container.settings
+
+
+@asynccontextmanager
+async def started(env: Mapping[str, str], *, serving: bool = False) -> AsyncIterator[Container]:
+    """What every `booking` command runs on: the settings checked as `check_startup` says, then one
+    container over the one database it checked, its outbox channels registered."""
     settings, problems = Settings.read(env)
     if serving:
         problems += settings.serving_problems()
-    if settings.database_url_problem() is None:
-        try:
-            await prepare(settings)
-        except ConfigurationError as error:
-            problems += error.problems
-    if problems:
-        raise ConfigurationError(problems)
-    if settings.smtp_url is None and not settings.development:
-        log.warning("SMTP_URL is not set: e-mails are written to %s, not sent", settings.mailbox_dir)
-    await _register_channels(settings)
-    return settings
-
-
-async def _register_channels(settings: Settings) -> None:
-    """Channels new to this deployment start here, before any process serves (see OutboxWorker)."""
-    container = await build_container(settings)
-    try:
-        assert container.outbox_worker is not None  # build_container always has an outbox
+    async with AsyncExitStack() as opened:
+        database = None
+        if settings.database_url_problem() is None:
+            try:
+                database = await opened.enter_async_context(prepared_database(settings))
+            except ConfigurationError as error:
+                problems += error.problems
+        if problems:
+            raise ConfigurationError(problems)
+        if settings.smtp_url is None and not settings.development:
+            log.warning("SMTP_URL is not set: e-mails are written to %s, not sent", settings.mailbox_dir)
+        container = await opened.enter_async_context(open_container(settings, database=database))
+        # Channels new to this deployment start here, before any process serves (see OutboxWorker).
+        assert container.outbox_worker is not None  # open_container always has an outbox
         await container.outbox_worker.register_channels()
-    finally:
-        await container.aclose()
+        yield container
 
 
 def create_embedded_database(settings: Settings) -> None:
@@ -292,15 +298,22 @@ def create_embedded_database(settings: Settings) -> None:
 
 
 async def prepare(settings: Settings) -> None:
+    """`prepared_database`, closed again (for a process that serves later, e.g. in tests)."""
+    async with prepared_database(settings):
+        pass
+
+
+@asynccontextmanager
+async def prepared_database(settings: Settings) -> AsyncIterator[sql.Database]:
     """The embedded default creates and migrates its SQLite file, and development mode seeds an empty
-    one; an external database must be reachable and current (ConfigurationError says otherwise)."""
-    url = _database_url(settings)
+    one; an external database must be reachable and current (ConfigurationError says otherwise).
+    Yields the database, open, and closes it on leaving."""
     if settings.embedded:
         create_embedded_database(settings)
-        await asyncio.to_thread(sql.upgrade, url)  # Alembic may run its own event loop
+        await asyncio.to_thread(sql.upgrade, settings.database_location)  # Alembic runs its own loop
     hide = settings.without_database_password  # drivers' messages may quote the URL
     try:
-        database = await sql.open_database(url)
+        database = await _open_database(settings)
     except Exception as error:  # e.g. a driver that rejects the URL
         raise ConfigurationError([hide(f"DATABASE_URL cannot be used: {error}")]) from None
     try:
@@ -321,6 +334,7 @@ async def prepare(settings: Settings) -> None:
             settings.calcom.check_for(await database.directory.list())
         except ValueError as error:
             raise ConfigurationError([f"{error}."]) from None
+        _booking_secret(settings)
+        yield database
     finally:
         await database.close()
-    _booking_secret(settings)

@@ -25,7 +25,10 @@ def outbox_channels(
 ) -> list[Channel]:
     """Every channel, always including Cal.com's (it passes over practitioners without an event
     type), so that a practitioner connected later finds the channel already counting events."""
-    channels: list[Channel] = [calcom.channel(service)]
+    writeback = calcom.channel(
+        store=service.store, directory=service.directory, clock=clock, cancellations=service
+    )
+    channels: list[Channel] = [writeback]
     channels += email_channels(
         store=service.store,
         directory=service.directory,

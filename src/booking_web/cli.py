@@ -24,7 +24,7 @@ from booking_core import (
     PractitionerHasLiveBookings,
     RelayReport,
 )
-from booking_web.bootstrap import Container, build_container, check_startup, create_embedded_database
+from booking_web.bootstrap import Container, check_startup, create_embedded_database, started
 from booking_web.logs import chosen_format, log_config
 from booking_web.metrics import MULTIPROC_ENV
 from booking_web.outbox_worker import OutboxWorker
@@ -134,7 +134,7 @@ def _db_upgrade(args: argparse.Namespace) -> None:
     settings = Settings.from_env(os.environ)
     if settings.embedded:
         create_embedded_database(settings)
-    sql.upgrade(settings.database_url or f"sqlite:///{settings.sqlite_path}")
+    sql.upgrade(settings.database_location)
     print("The database schema is up to date.")
 
 
@@ -236,7 +236,7 @@ def _list_failed_deliveries(args: argparse.Namespace) -> None:
 
 
 def _outbox_worker(container: Container) -> OutboxWorker:
-    assert container.outbox_worker is not None  # build_container always wires the outbox
+    assert container.outbox_worker is not None  # open_container always wires the outbox
     return container.outbox_worker
 
 
@@ -258,10 +258,7 @@ def _print_failures(failures: Sequence[DeliveryFailure]) -> None:
 
 def _with_container(work: Callable[[Container], Awaitable[None]]) -> None:
     async def run() -> None:
-        container = await build_container(await check_startup(os.environ))
-        try:
+        async with started(os.environ) as container:  # the database opened once per command
             await work(container)
-        finally:
-            await container.aclose()
 
     asyncio.run(run())

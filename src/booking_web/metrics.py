@@ -101,10 +101,11 @@ class Metrics:
 
 
 @define
-class CountingNotifier:
-    """The Notifier the service is given: every committed transition passes here, so it is counted
-    here, and `changed` wakes the outbox worker. (Messages to clients go through the outbox, not
-    through this port.) `changed` is told whose bookings changed."""
+class CountingChangeListener:
+    """The BookingChangeListener the service is given: every committed transition passes here, so
+    it is counted here, and `changed` wakes the outbox worker and voids the availability cache.
+    (Messages to clients go through the outbox, not through this port.) `changed` is told whose
+    bookings changed."""
 
     metrics: Metrics
     changed: Callable[[str], None] = lambda practitioner_id: None

@@ -136,6 +136,19 @@ class Settings:
         return self.data_dir / "booking.db"
 
     @property
+    def database_location(self) -> str:
+        """The one place the database URL is derived: DATABASE_URL as given (the adapter accepts
+        postgresql://user@host/db and picks its driver), else the embedded SQLite file."""
+        if self.database_url is not None:
+            return self.database_url
+        return f"sqlite:///{self.sqlite_path.resolve()}"
+
+    @property
+    def database_is_shared(self) -> bool:
+        """PostgreSQL: other processes write too, and announce their changes (migration 0002)."""
+        return self.database_url is not None and self.database_url.startswith("postgres")
+
+    @property
     def mailbox_dir(self) -> Path:
         """Where e-mails go without SMTP_URL."""
         return self.data_dir / "mailbox"
@@ -240,8 +253,7 @@ class Settings:
         database_problem = self.database_url_problem()
         if database_problem:
             problems.append(database_problem)
-        postgres = self.database_url is not None and self.database_url.startswith("postgres")
-        if postgres and self.booking_secret_key is None:
+        if self.database_is_shared and self.booking_secret_key is None:
             problems.append(
                 "BOOKING_SECRET_KEY is required with a PostgreSQL DATABASE_URL, so that every worker "
                 "and host signs cancel links with the same key."

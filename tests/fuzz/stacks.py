@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import timedelta
 from pathlib import Path
 
 import anyio
-from attrs import frozen
+from attrs import evolve, frozen
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
@@ -25,7 +25,7 @@ from booking_adapters.memory import (
 )
 from booking_core import PaymentGateway, Practitioner
 from booking_web.app import create_app
-from booking_web.bootstrap import Container, assemble, build_container, prepare
+from booking_web.bootstrap import Container, assemble, open_container, prepare
 from booking_web.demo import DEMO_PRACTITIONERS
 from booking_web.metrics import Metrics
 from booking_web.outbox_worker import OutboxWorker
@@ -134,13 +134,13 @@ def embedded_app(tmp: Path, *, rate_limit: int = GENEROUS_RATE_LIMIT) -> tuple[S
     anyio.run(prepare, settings)  # create, migrate and seed the SQLite file as `booking serve` does
     workers: list[OutboxWorker] = []
 
-    async def build_with_outbox_on_demand(settings: Settings, metrics: Metrics) -> Container:
-        container = await build_container(settings, metrics)
-        if container.outbox_worker is not None:
-            workers.append(container.outbox_worker)
-            await container.outbox_worker.register_channels()
-            container.outbox_worker = None
-        return container
+    @asynccontextmanager
+    async def build_with_outbox_on_demand(settings: Settings, metrics: Metrics) -> AsyncIterator[Container]:
+        async with open_container(settings, metrics) as container:
+            if container.outbox_worker is not None:
+                workers.append(container.outbox_worker)
+                await container.outbox_worker.register_channels()
+            yield evolve(container, outbox_worker=None)
 
     return create_app(settings, build=build_with_outbox_on_demand), workers
 

@@ -4,7 +4,8 @@ PostgreSQL database for the tests of the production shape."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -63,9 +64,10 @@ def settings(tmp_path: Path) -> Settings:
 
 
 def memory_builder(clock: ManualClock, gateway: FakePaymentGateway) -> Builder:
-    async def build(settings: Settings, metrics: Metrics) -> Container:
+    @asynccontextmanager
+    async def build(settings: Settings, metrics: Metrics) -> AsyncIterator[Container]:
         store = MemoryBookingStore()
-        return assemble(
+        yield assemble(
             settings,
             directory=MemoryDirectory.of(DEMO_PRACTITIONERS, store),
             store=store,
@@ -82,21 +84,24 @@ def sqlite_builder(clock: ManualClock, gateway: FakePaymentGateway, path: Path) 
     url = f"sqlite:///{path}"
     sql.upgrade(url)
 
-    async def build(settings: Settings, metrics: Metrics) -> Container:
+    @asynccontextmanager
+    async def build(settings: Settings, metrics: Metrics) -> AsyncIterator[Container]:
         database = await sql.open_database(url)
-        for practitioner in DEMO_PRACTITIONERS:
-            await database.directory.upsert(practitioner)
-        return assemble(
-            settings,
-            directory=database.directory,
-            store=database.store,
-            payments=gateway,
-            ids=SequentialIds(),
-            clock=clock,
-            metrics=metrics,
-            database=database,
-            closers=[database.close],
-        )
+        try:
+            for practitioner in DEMO_PRACTITIONERS:
+                await database.directory.upsert(practitioner)
+            yield assemble(
+                settings,
+                directory=database.directory,
+                store=database.store,
+                payments=gateway,
+                ids=SequentialIds(),
+                clock=clock,
+                metrics=metrics,
+                database=database,
+            )
+        finally:
+            await database.close()
 
     return build
 

@@ -1,4 +1,4 @@
-"""The service as `booking serve` runs it (check_startup, build_container, the lifespan's outbox worker)
+"""The service as `booking serve` runs it (check_startup, open_container, the lifespan's outbox worker)
 on an embedded SQLite file in a temporary folder, driven through HTTP with local test payments."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from booking_adapters import sql
 from booking_adapters.stripe import LocalTestGateway
 from booking_core import BookingRequest, Practitioner, TimeRange
 from booking_web.app import create_app
-from booking_web.bootstrap import build_container, check_startup
+from booking_web.bootstrap import check_startup, open_container
 from booking_web.local_days import days_window
 from booking_web.settings import Settings
 from booking_web.webhooks import receive_payment_webhook
@@ -89,7 +89,7 @@ def book_and_pay(client: TestClient, practitioner_id: str, day: date) -> str:
 
 
 async def add_practitioner(settings: Settings, practitioner: Practitioner) -> None:
-    database = await sql.open_database(f"sqlite:///{settings.sqlite_path.resolve()}")
+    database = await sql.open_database(settings.database_location)
     try:
         await database.directory.upsert(practitioner)
     finally:
@@ -99,8 +99,7 @@ async def add_practitioner(settings: Settings, practitioner: Practitioner) -> No
 async def confirmed_while_no_worker_runs(settings: Settings, practitioner_id: str, day: date) -> str:
     """Book and pay through the service of a container whose outbox worker is not running (as if
     the process died right after the commit); the booking id."""
-    container = await build_container(settings)
-    try:
+    async with open_container(settings) as container:
         service = container.service
         practitioner = await service.practitioner(practitioner_id)
         window = TimeRange(*days_window(day, day, practitioner.timezone))
@@ -113,8 +112,6 @@ async def confirmed_while_no_worker_runs(settings: Settings, practitioner_id: st
         webhook = service.payments.pay(hold.booking.checkout_session_id)
         await receive_payment_webhook(service, webhook.payload, webhook.headers)
         return hold.booking.id
-    finally:
-        await container.aclose()
 
 
 def eventually(condition: Callable[[], bool]) -> bool:

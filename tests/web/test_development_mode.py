@@ -83,7 +83,7 @@ async def test_an_external_database_without_stripe_keys_does_not_serve_but_migra
 
 
 async def _practitioner_ids(settings: Settings) -> set[str]:
-    database = await sql.open_database(f"sqlite:///{settings.sqlite_path.resolve()}")
+    database = await sql.open_database(settings.database_location)
     try:
         return {practitioner.id for practitioner in await database.directory.list()}
     finally:
@@ -105,8 +105,8 @@ async def test_demo_practitioners_are_seeded_once_so_that_a_removed_one_stays_re
 async def test_a_database_with_practitioners_of_its_own_gets_no_demo(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "var")
     settings.data_dir.mkdir()
-    sql.upgrade(f"sqlite:///{settings.sqlite_path.resolve()}")
-    database = await sql.open_database(f"sqlite:///{settings.sqlite_path.resolve()}")
+    sql.upgrade(settings.database_location)
+    database = await sql.open_database(settings.database_location)
     try:
         await database.directory.upsert(attrs.evolve(DEMO_PRACTITIONERS[0], id="ada", name="Ada"))
     finally:

@@ -1,8 +1,9 @@
 """Cal.com API v2: availability (cached, degrading gracefully) and the write-back of bookings.
 
 The composition root opens one `Calcom` per process with `open_calcom(settings)`, uses
-`.source(ScheduleSource())` as the BookingService's availability and `.channel(service)` as an
-OutboxRelay channel, and calls `aclose()` at shutdown. See docs/calcom.md.
+`.source(ScheduleSource())` as the BookingService's availability and `.channel(store=...,
+directory=..., clock=..., cancellations=service)` as an OutboxRelay channel, and calls `aclose()`
+at shutdown. See docs/calcom.md.
 """
 
 from booking_adapters.calcom.adapter import Calcom, open_calcom

@@ -13,7 +13,13 @@ from booking_adapters.calcom.client import CalcomClient, Sleep, open_http
 from booking_adapters.calcom.settings import CalcomSettings
 from booking_adapters.calcom.source import CalcomSource
 from booking_adapters.calcom.writeback import CalcomWriteback
-from booking_core import AvailabilitySource, BookingService
+from booking_core import (
+    AvailabilitySource,
+    BookingStore,
+    Clock,
+    PractitionerCancellation,
+    PractitionerDirectory,
+)
 
 
 @define
@@ -26,9 +32,16 @@ class Calcom:
         """The availability source for every practitioner; build it once (it holds the cache)."""
         return CalcomSource(self.client, schedule, self.settings, self.monotonic)
 
-    def channel(self, service: BookingService) -> CalcomWriteback:
-        """The "calcom" channel for OutboxRelay."""
-        return CalcomWriteback(self.client, service, self.settings)
+    def channel(
+        self,
+        *,
+        store: BookingStore,
+        directory: PractitionerDirectory,
+        clock: Clock,
+        cancellations: PractitionerCancellation,
+    ) -> CalcomWriteback:
+        """The "calcom" channel for OutboxRelay; `cancellations` is the booking service in production."""
+        return CalcomWriteback(self.client, store, directory, clock, cancellations, self.settings)
 
     async def aclose(self) -> None:
         await self.client.http.aclose()

@@ -19,10 +19,13 @@ from booking_core import (
     CANCELLATIONS,
     AvailabilityProviderError,
     Booking,
-    BookingService,
     BookingStatus,
+    BookingStore,
+    Clock,
     ConcurrentUpdate,
     OutboxItem,
+    PractitionerCancellation,
+    PractitionerDirectory,
     Trigger,
 )
 
@@ -37,18 +40,24 @@ _SAVE_ATTEMPTS = 5
 
 @define
 class CalcomWriteback:
+    """Reads bookings and practitioners, stores the Cal.com uid on a booking, and may start one use
+    case: the practitioner-side cancellation of a booking whose time Cal.com has taken."""
+
     client: CalcomClient
-    service: BookingService
+    store: BookingStore
+    directory: PractitionerDirectory
+    clock: Clock
+    cancellations: PractitionerCancellation
     settings: CalcomSettings
     name: str = CHANNEL_NAME
 
     async def deliver(self, item: OutboxItem) -> None:
         if item.event.trigger not in _RELEVANT:
             return
-        booking = await self.service.store.get(item.event.booking_id)
+        booking = await self.store.get(item.event.booking_id)
         if booking is None:
             return
-        practitioner = await self.service.directory.get(booking.practitioner_id, include_removed=True)
+        practitioner = await self.directory.get(booking.practitioner_id, include_removed=True)
         if practitioner is None or practitioner.calcom_event_type_id is None:
             return
         if booking.status is BookingStatus.CONFIRMED:
@@ -90,16 +99,15 @@ class CalcomWriteback:
 
     async def _remember(self, booking_id: str, uid: str) -> None:
         """Store the Cal.com uid on the booking; undo the Cal.com side if it lost a race."""
-        store, clock = self.service.store, self.service.clock
         for _ in range(_SAVE_ATTEMPTS):
-            current = await store.get(booking_id)
+            current = await self.store.get(booking_id)
             if current is None or current.calendar_uid == uid:
                 return
             if current.calendar_uid is not None:  # another worker's copy won: ours is a duplicate
                 await self._cancel(uid, "Duplicate of an existing booking.")
                 return
             try:
-                await store.save(current, current.with_details(clock.now(), calendar_uid=uid), None)
+                await self.store.save(current, current.with_details(self.clock.now(), calendar_uid=uid), None)
             except ConcurrentUpdate:
                 continue
             if current.status is not BookingStatus.CONFIRMED:  # cancelled here while we created it there
@@ -114,7 +122,7 @@ class CalcomWriteback:
         if policy is SlotTakenPolicy.FLAG:
             # Given up at once and listed among the outbox failures, for the practitioner to resolve.
             raise CalcomSlotTaken(f"Cal.com has booking {booking.id}'s time taken; resolve it by hand.")
-        await self.service.cancel_for_practitioner(booking.id, SLOT_TAKEN_REASON)
+        await self.cancellations.cancel_for_practitioner(booking.id, SLOT_TAKEN_REASON)
 
     async def _cancel(self, uid: str, reason: str) -> None:
         try:

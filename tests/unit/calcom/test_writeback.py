@@ -84,7 +84,10 @@ async def open_world(slot_taken: SlotTakenPolicy = SlotTakenPolicy.CANCEL_AND_RE
                 clock,
                 SequentialIds(),
             )
-            relay = OutboxRelay(store, [calcom.channel(service)], clock)
+            writeback = calcom.channel(
+                store=store, directory=service.directory, clock=clock, cancellations=service
+            )
+            relay = OutboxRelay(store, [writeback], clock)
             await relay.run_once()  # the channel starts here: later events are its to deliver
             yield World(fake, server, calcom, service, store, payments, clock, relay)
     finally:
