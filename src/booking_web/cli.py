@@ -51,8 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="serve the booking site and API")
-    serve.add_argument("--host", help="address to listen on (default: $HOST or 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port (default: $PORT or 8000)")
+    default = Settings()
+    serve.add_argument("--host", help=f"address to listen on (default: $HOST or {default.host})")
+    serve.add_argument("--port", type=int, help=f"port (default: $PORT or {default.port})")
     serve.add_argument("--workers", type=int, default=1, help="worker processes (default: 1)")
     serve.set_defaults(run=_serve)
 

@@ -175,39 +175,52 @@ class Settings:
     def read(cls, env: Mapping[str, str]) -> tuple[Settings, list[str]]:
         """Settings (defaults standing in for unreadable values) and every problem found."""
         reader = _Reader(env)
-        host = reader.text("HOST", "127.0.0.1")
-        port = reader.number("PORT", 8000, int, 1, 65535)
+        default = cls()  # each default is written once, on the field
+        host = reader.text("HOST", default.host)
+        port = reader.number("PORT", default.port, int, 1, 65535)
         local_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 (a bind-all address is not a URL host)
         settings = cls(
             host=host,
             port=port,
             public_base_url=reader.text("PUBLIC_BASE_URL", f"http://{local_host}:{port}").rstrip("/"),
-            data_dir=Path(reader.text("BOOKING_DATA_DIR", "var")),
+            data_dir=Path(reader.text("BOOKING_DATA_DIR", str(default.data_dir))),
             database_url=reader.optional("DATABASE_URL"),
             booking_secret_key=reader.optional("BOOKING_SECRET_KEY"),
             stripe_secret_key=reader.optional("STRIPE_SECRET_KEY"),
             stripe_webhook_secret=reader.optional("STRIPE_WEBHOOK_SECRET"),
             stripe_api_base=reader.optional("STRIPE_API_BASE"),
-            stripe_timeout_seconds=reader.number("STRIPE_TIMEOUT_SECONDS", 10.0, float, 1.0, 80.0),
-            max_body_bytes=reader.number("MAX_BODY_BYTES", 64 * 1024, int, 1024, 10 * 1024 * 1024),
-            booking_rate_limit_per_minute=reader.number("BOOKING_RATE_LIMIT_PER_MINUTE", 10, int, 1, 10_000),
-            hold_limit_per_client=reader.number("HOLD_LIMIT_PER_CLIENT", 2, int, 1, 10_000),
+            stripe_timeout_seconds=reader.number(
+                "STRIPE_TIMEOUT_SECONDS", default.stripe_timeout_seconds, float, 1.0, 80.0
+            ),
+            max_body_bytes=reader.number(
+                "MAX_BODY_BYTES", default.max_body_bytes, int, 1024, 10 * 1024 * 1024
+            ),
+            booking_rate_limit_per_minute=reader.number(
+                "BOOKING_RATE_LIMIT_PER_MINUTE", default.booking_rate_limit_per_minute, int, 1, 10_000
+            ),
+            hold_limit_per_client=reader.number(
+                "HOLD_LIMIT_PER_CLIENT", default.hold_limit_per_client, int, 1, 10_000
+            ),
             hold_limit_practitioner_share=reader.number(
-                "HOLD_LIMIT_PRACTITIONER_SHARE", 0.5, float, 0.01, 1.0
+                "HOLD_LIMIT_PRACTITIONER_SHARE", default.hold_limit_practitioner_share, float, 0.01, 1.0
             ),
-            housekeeping_seconds=reader.number("HOUSEKEEPING_INTERVAL_SECONDS", 45.0, float, 1.0, 3600.0),
-            outbox_seconds=reader.number("OUTBOX_INTERVAL_SECONDS", 5.0, float, 0.5, 3600.0),
+            housekeeping_seconds=reader.number(
+                "HOUSEKEEPING_INTERVAL_SECONDS", default.housekeeping_seconds, float, 1.0, 3600.0
+            ),
+            outbox_seconds=reader.number(
+                "OUTBOX_INTERVAL_SECONDS", default.outbox_seconds, float, 0.5, 3600.0
+            ),
             availability_cache_seconds=reader.number(
-                "AVAILABILITY_CACHE_SECONDS", availability_cache.DEFAULT_SECONDS, float, 0.0, 3600.0
+                "AVAILABILITY_CACHE_SECONDS", default.availability_cache_seconds, float, 0.0, 3600.0
             ),
-            log_level=reader.text("LOG_LEVEL", "INFO").upper(),
-            log_format=reader.text("LOG_FORMAT", "auto").lower(),
-            access_log=reader.flag("ACCESS_LOG", True),
+            log_level=reader.text("LOG_LEVEL", default.log_level).upper(),
+            log_format=reader.text("LOG_FORMAT", default.log_format).lower(),
+            access_log=reader.flag("ACCESS_LOG", default.access_log),
             smtp_url=reader.checked("SMTP_URL", SmtpSettings.from_url),
             mail_from=reader.optional("MAIL_FROM"),
             webhook_urls=tuple(reader.parsed("WEBHOOK_URLS", parse_webhook_urls, [])),
             webhook_secret=reader.optional("WEBHOOK_SECRET"),
-            calcom=reader.group("CALCOM_", CalcomSettings.from_env, CalcomSettings()),
+            calcom=reader.group("CALCOM_", CalcomSettings.from_env, default.calcom),
             forwarded_allow_ips=reader.optional("FORWARDED_ALLOW_IPS"),
             metrics_token=reader.optional("METRICS_TOKEN"),
         )

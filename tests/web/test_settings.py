@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import attrs
 import pytest
 
 from booking_web.bootstrap import check_startup, persistent_secret
@@ -16,6 +17,12 @@ def test_no_variables_is_the_embedded_default() -> None:
     assert not settings.uses_stripe
     assert settings.public_base_url == "http://127.0.0.1:8000"
     assert settings.sqlite_path == Path("var/booking.db")
+
+
+def test_an_empty_environment_reads_as_the_defaults_written_on_the_class() -> None:
+    read = Settings.from_env({})
+    for field in attrs.fields(Settings):
+        assert getattr(read, field.name) == getattr(Settings(), field.name), field.name
 
 
 def test_host_and_port_shape_the_default_public_url() -> None:
