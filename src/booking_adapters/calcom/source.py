@@ -10,11 +10,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from attrs import define, field, frozen
+from cachetools import LRUCache
 
 from booking_adapters.calcom.client import CalcomClient
 from booking_adapters.calcom.metrics import AVAILABILITY_DEGRADED
@@ -30,7 +30,9 @@ from booking_core import (
 
 log = logging.getLogger(__name__)
 
-_MAX_CACHED_RANGES = 2048  # enough for every practitioner's next weeks; bounds memory all the same
+# Enough for every practitioner's next weeks; bounds memory all the same (least recently used go).
+# No time limit on the entries: an old answer still serves while Cal.com is down (`_degraded`).
+_MAX_CACHED_RANGES = 2048
 
 _Key = tuple[int, TimeRange]
 
@@ -50,7 +52,7 @@ class CalcomSource:
     schedule: AvailabilitySource
     settings: CalcomSettings
     monotonic: Callable[[], float] = time.monotonic
-    _answers: OrderedDict[_Key, _Answer] = field(factory=OrderedDict, init=False)
+    _answers: LRUCache[_Key, _Answer] = field(factory=lambda: LRUCache(_MAX_CACHED_RANGES), init=False)
     _in_flight: dict[_Key, asyncio.Task[tuple[datetime, ...]]] = field(factory=dict, init=False)
 
     async def candidate_slots(
@@ -103,9 +105,6 @@ class CalcomSource:
         event_type_id, days = key
         starts = tuple(await self.client.slot_starts(event_type_id, days, time_zone))
         self._answers[key] = _Answer(self.monotonic(), starts)
-        self._answers.move_to_end(key)
-        while len(self._answers) > _MAX_CACHED_RANGES:
-            self._answers.popitem(last=False)
         return starts
 
     async def _degraded(

@@ -9,6 +9,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from booking_adapters.calcom import UnreachablePolicy
+from booking_adapters.calcom import source as calcom_source
 from booking_adapters.testing.fake_calcom import FOREVER, serve_fake_calcom
 from booking_core import AvailabilityProviderError, AvailabilitySourceName, ScheduleSource, TimeRange
 from tests.contract.availability_fixtures import (
@@ -66,6 +67,22 @@ async def test_answers_are_cached_for_the_ttl_then_asked_again() -> None:
 
     assert fake.calls["/v2/slots"] == 2
     assert again == first
+
+
+async def test_the_least_recently_used_ranges_go_beyond_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(calcom_source, "_MAX_CACHED_RANGES", 2)
+    weeks = [TimeRange.of(MONDAY + timedelta(days=7 * n), timedelta(days=7)) for n in range(3)]
+    fake = fake_calcom()
+    async with calcom_on(fake) as calcom:
+        source = calcom.source(ScheduleSource())
+        for week in (weeks[0], weeks[1], weeks[0], weeks[2]):  # the first week is used again: it stays
+            await source.candidate_slots(practitioner(), week)
+        assert fake.calls["/v2/slots"] == 3
+        await source.candidate_slots(practitioner(), weeks[0])
+        assert fake.calls["/v2/slots"] == 3
+        await source.candidate_slots(practitioner(), weeks[1])  # the least recently used: gone
+
+    assert fake.calls["/v2/slots"] == 4
 
 
 async def test_slots_carry_the_offers_length_and_match_the_schedule() -> None:
