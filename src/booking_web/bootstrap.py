@@ -15,6 +15,7 @@ from starlette.requests import Request
 
 from booking_adapters import sql
 from booking_adapters.calcom import open_calcom
+from booking_adapters.directory_cache import CachedDirectory
 from booking_adapters.outgoing_webhooks import webhook_http_client
 from booking_adapters.sql.directory import CACHE_SECONDS
 from booking_adapters.stripe import LocalTestGateway, StripeGateway
@@ -216,7 +217,7 @@ async def _open_database(settings: Settings) -> sql.Database:
     )
 
 
-def _change_feed(url: str, cache: AvailabilityCache, directory: sql.SqlDirectory) -> sql.ChangeFeed:
+def _change_feed(url: str, cache: AvailabilityCache, directory: CachedDirectory) -> sql.ChangeFeed:
     """Other processes' changes void what this one cached, so answers may live as long as the
     settings allow; while the feed is down, availability is not cached at all (practitioners still
     are, for up to SHARED_PRACTITIONER_CACHE_SECONDS)."""

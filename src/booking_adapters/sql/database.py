@@ -11,6 +11,7 @@ from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry, PoolProxiedConnection
 
+from booking_adapters.directory_cache import CachedDirectory
 from booking_adapters.sql.directory import CACHE_SECONDS, SqlDirectory
 from booking_adapters.sql.migrate import SchemaBehind, current_revisions, head_revisions, run_migrations
 from booking_adapters.sql.sqlite import configure_sqlite
@@ -53,7 +54,7 @@ def _check_on_checkout(
 class Database:
     engine: AsyncEngine
     store: SqlBookingStore  # BookingStore and Outbox
-    directory: SqlDirectory
+    directory: CachedDirectory  # over a SqlDirectory
 
     async def ping(self) -> None:
         """Raise if the database does not answer."""
@@ -113,7 +114,7 @@ async def open_database(
     else:
         event.listen(engine.sync_engine.pool, "checkout", _check_on_checkout)
     transactions = Transactions(engine, lock_practitioner=lock_practitioner)
-    directory = SqlDirectory(transactions, cache_seconds=practitioner_cache_seconds)
+    directory = CachedDirectory(SqlDirectory(transactions), practitioner_cache_seconds)
     database = Database(engine, SqlBookingStore(transactions), directory)
     if is_sqlite_memory(url):
         await database.migrate()

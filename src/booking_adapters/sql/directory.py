@@ -1,10 +1,5 @@
-"""The PractitionerDirectory port on SQL, with a short per-process cache of what it read.
-
-Every availability and booking request asks for its practitioner, a booking request several times
-(validation, notifications, the answer), and practitioners change rarely. Each query costs about a
-millisecond of this process's CPU (SQLAlchemy, psycopg; docs/performance.md), so reads are served
-from memory for `cache_seconds`. An upsert through this directory clears the cache at once; one made
-by another process (`booking practitioners import` beside running workers) shows within that time.
+"""The PractitionerDirectory port on SQL. `open_database` serves it through a CachedDirectory
+(booking_adapters.directory_cache): reads from memory for a few seconds.
 
 A removed practitioner keeps their row (`removed_at` set): their past bookings still name them.
 Removal and a booking of the practitioner serialize on the practitioner's row: `remove` locks it
@@ -15,8 +10,7 @@ sees it and refuses, or the removal commits first and the insert, let through, s
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -29,58 +23,36 @@ from booking_adapters.sql.transactions import Transactions
 from booking_adapters.sql.upsert import upsert
 from booking_core import BookingStatus, NotFound, Practitioner, PractitionerHasLiveBookings
 
-CACHE_SECONDS = 5.0
+CACHE_SECONDS = 5.0  # how long `open_database` lets a process serve practitioners from memory
 
 
 class SqlDirectory:
-    def __init__(
-        self,
-        transactions: Transactions,
-        *,
-        cache_seconds: float = CACHE_SECONDS,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
+    def __init__(self, transactions: Transactions) -> None:
         self._transactions = transactions
-        self._cache_seconds = cache_seconds
-        self._clock = clock
-        # id -> (expires, practitioner, removed)
-        self._by_id: dict[str, tuple[float, Practitioner, bool]] = {}
-        # id -> (row, practitioner) as last read: a forgotten practitioner read again unchanged (a
-        # booking change voids the cache too) is not built again (cattrs: ~1 ms of CPU a row).
+        # id -> (row, practitioner) as last read: a practitioner read again unchanged (the cache in
+        # front forgets them often) is not built again (cattrs: ~1 ms of CPU a row).
         self._parsed: dict[str, tuple[tuple[Any, ...], Practitioner]] = {}
-        self._everyone: tuple[float, tuple[Practitioner, ...]] | None = None
 
     async def get(self, practitioner_id: str, *, include_removed: bool = False) -> Practitioner | None:
-        cached = self._by_id.get(practitioner_id)
-        if cached is None or cached[0] <= self._clock():
-            async with self._transactions.read() as connection:
-                query = select(practitioners).where(practitioners.c.id == practitioner_id)
-                row = (await connection.execute(query)).mappings().first()
-            if row is None:
-                return None
-            cached = (self._remember((row,)), self._from_row(row), row["removed_at"] is not None)
-        _expires, practitioner, removed = cached
-        return None if removed and not include_removed else practitioner
+        async with self._transactions.read() as connection:
+            query = select(practitioners).where(practitioners.c.id == practitioner_id)
+            row = (await connection.execute(query)).mappings().first()
+        if row is None or (row["removed_at"] is not None and not include_removed):
+            return None
+        return self._from_row(row)
 
     async def list(self) -> Sequence[Practitioner]:
-        if self._everyone is not None and self._everyone[0] > self._clock():
-            return list(self._everyone[1])
         query = select(practitioners).where(practitioners.c.removed_at.is_(None)).order_by(practitioners.c.id)
         async with self._transactions.read() as connection:
             rows = (await connection.execute(query)).mappings().all()
-        everyone = tuple(self._from_row(row) for row in rows)
-        self._everyone = (self._remember(rows), everyone)
-        return list(everyone)
+        return [self._from_row(row) for row in rows]
 
     async def upsert(self, practitioner: Practitioner) -> None:
         async def write(connection: AsyncConnection) -> None:
             row = practitioner_row(practitioner) | {"removed_at": None}
             await upsert(connection, practitioners, ["id"], row)
 
-        try:
-            await self._transactions.write(write)
-        finally:
-            self.forget()
+        await self._transactions.write(write)
 
     async def remove(self, practitioner_id: str, now: datetime) -> None:
         async def close(connection: AsyncConnection) -> None:
@@ -99,18 +71,7 @@ class SqlDirectory:
                 )
             await connection.execute(update(practitioners).where(this).values(removed_at=now))
 
-        try:
-            await self._transactions.write(close)
-        finally:
-            self.forget()
-
-    def forget(self, practitioner_id: str | None = None) -> None:
-        """Read `practitioner_id` (None: everyone) from the database next time."""
-        if practitioner_id is None:
-            self._by_id.clear()
-        else:
-            self._by_id.pop(practitioner_id, None)
-        self._everyone = None
+        await self._transactions.write(close)
 
     def _from_row(self, row: RowMapping) -> Practitioner:
         values = tuple(row.values())
@@ -120,15 +81,6 @@ class SqlDirectory:
         practitioner = practitioner_from_row(row)
         self._parsed[practitioner.id] = (values, practitioner)
         return practitioner
-
-    def _remember(self, rows: Sequence[RowMapping]) -> float:
-        """Cache the practitioners of `rows` until the returned instant (nothing, with a cache time of 0)."""
-        expires = self._clock() + self._cache_seconds
-        if self._cache_seconds > 0:
-            self._by_id.update(
-                (row["id"], (expires, self._from_row(row), row["removed_at"] is not None)) for row in rows
-            )
-        return expires
 
 
 def _ahead(practitioner_id: str, now: datetime) -> Select[tuple[str, str]]:
