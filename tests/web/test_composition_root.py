@@ -15,14 +15,7 @@ from booking_web import bootstrap
 from booking_web.bootstrap import open_container, prepare
 from booking_web.cli import main
 from booking_web.settings import Settings
-
-
-@pytest.fixture(autouse=True)
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for name in ("DATABASE_URL", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "BOOKING_SECRET_KEY"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("BOOKING_DATA_DIR", str(tmp_path / "var"))
-    return tmp_path / "var"
+from tests.web.test_cli import data_dir as data_dir  # the same temporary data directory, autouse
 
 
 class Opened:
