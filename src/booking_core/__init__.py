@@ -72,6 +72,7 @@ from booking_core.services import (
     PaymentOutcome,
     ReconcileReport,
 )
+from booking_core.start_time import start_time_problem
 from booking_core.timerange import TimeRange, merge
 
 __all__ = [
@@ -147,6 +148,7 @@ __all__ = [
     "merge",
     "slot_grid",
     "slot_starts",
+    "start_time_problem",
     "unchanged_until",
     "zone",
 ]

@@ -10,7 +10,7 @@ from enum import StrEnum
 from attrs import evolve, frozen
 
 from booking_core.client import ClientDetails
-from booking_core.errors import IllegalTransition
+from booking_core.errors import IllegalTransition, InvalidCancelToken
 from booking_core.money import Money
 from booking_core.timerange import TimeRange
 
@@ -182,6 +182,11 @@ class Booking:
 
     def cancel_token_matches(self, token: str) -> bool:
         return hmac.compare_digest(self.cancel_token_hash, hash_token(token))
+
+    def require_cancel_token(self, token: str) -> None:
+        """Refuse `token` unless it is this booking's cancel link (the one check every caller makes)."""
+        if not self.cancel_token_matches(token):
+            raise InvalidCancelToken("This cancel link is not valid for this booking.")
 
     def apply(
         self, trigger: Trigger, *, at: datetime, reason: str, **changes: object

@@ -7,7 +7,7 @@ import hmac
 import json
 import logging
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from attrs import define, field, frozen
@@ -24,7 +24,6 @@ from booking_core.errors import (
     ConcurrentUpdate,
     IdempotencyKeyReused,
     IllegalTransition,
-    InvalidCancelToken,
     InvalidInput,
     NotFound,
     PaymentProviderError,
@@ -45,6 +44,7 @@ from booking_core.ports import (
     PractitionerDirectory,
 )
 from booking_core.schedule import zone
+from booking_core.start_time import start_time_problem
 from booking_core.timerange import TimeRange
 
 log = logging.getLogger(__name__)
@@ -491,8 +491,7 @@ class BookingService:
 
     async def cancel_booking(self, booking_id: str, cancel_token: str) -> Booking:
         booking = await self.booking(booking_id)
-        if not booking.cancel_token_matches(cancel_token):
-            raise InvalidCancelToken("This cancel link is not valid for this booking.")
+        booking.require_cancel_token(cancel_token)
         if booking.status is BookingStatus.CANCELLED:
             return booking
         now = self.clock.now()
@@ -715,24 +714,12 @@ def _validate(request: BookingRequest, practitioner: Practitioner) -> tuple[Clie
         zone(timezone)
     except ValueError as error:
         problems["timezone"] = str(error)
-    if request.start.tzinfo is None:
-        problems["start"] = "The start time needs a UTC offset, e.g. 2026-03-02T09:00:00+01:00."
-    elif not _within_calendar(request.start):
-        problems["start"] = "The start time is outside the range of dates that can be booked."
+    start_problem = start_time_problem(request.start)
+    if start_problem is not None:
+        problems["start"] = start_problem
     if problems:
         raise InvalidInput(problems)
     return client, timezone
-
-
-def _within_calendar(start: datetime) -> bool:
-    """False for instants so near year 1 or 9999 that slot arithmetic (length, buffers, the days
-    around it) would overflow; no practitioner offers those anyway."""
-    margin = timedelta(days=7)
-    try:
-        start.astimezone(UTC) - margin + 2 * margin
-    except OverflowError:
-        return False
-    return True
 
 
 def _product_name(practitioner: Practitioner, slot: TimeRange) -> str:

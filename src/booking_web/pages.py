@@ -7,7 +7,7 @@ import functools
 import hmac
 import secrets
 import zoneinfo
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from starlette.datastructures import FormData
@@ -19,13 +19,13 @@ from booking_core import (
     Booking,
     BookingRequest,
     BookingService,
-    InvalidCancelToken,
     InvalidInput,
     Practitioner,
     ProviderError,
     SlotUnavailable,
     TimeRange,
     TooManyHolds,
+    start_time_problem,
     zone,
 )
 from booking_web.bootstrap import service_of
@@ -126,13 +126,8 @@ def _parse_start(value: str) -> datetime | None:
         start = datetime.fromisoformat(value)
     except ValueError:
         return None
-    if start.tzinfo is None:
-        return None
-    try:
-        start.astimezone(UTC)
-    except OverflowError:  # e.g. 0001-01-01T00:00+14:00: before the calendar's first instant
-        return None
-    return start
+    # A start the core refuses (no offset, past the calendar's edge) is no chosen time on this page.
+    return None if start_time_problem(start) is not None else start
 
 
 def _valid_zone(name: str, fallback: str) -> str:
@@ -245,8 +240,7 @@ async def cancel_page(request: Request) -> Response:
     service = service_of(request)
     booking = await service.booking(request.path_params["booking_id"])
     token = request.query_params.get("token", "")
-    if not booking.cancel_token_matches(token):
-        raise InvalidCancelToken("This cancel link is not valid for this booking.")
+    booking.require_cancel_token(token)
     csrf_token, cookie = _guard(request).form_token(request)
     context = await _booking_context(service, booking) | {"token": token, "csrf_token": csrf_token}
     return _render(request, "cancel.html", context, csrf_cookie=cookie)

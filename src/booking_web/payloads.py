@@ -9,7 +9,16 @@ from typing import Any, TypeVar
 from attrs import frozen
 from cattrs import ClassValidationError, Converter
 
-from booking_core import Availability, Booking, CancellationPolicy, InvalidInput, Money, Practitioner, zone
+from booking_core import (
+    Availability,
+    Booking,
+    CancellationPolicy,
+    InvalidInput,
+    Money,
+    Practitioner,
+    start_time_problem,
+    zone,
+)
 from booking_web.errors import MalformedBody, UnsupportedMediaType
 
 T = TypeVar("T")
@@ -48,8 +57,9 @@ def _aware_datetime(value: object, _type: object) -> datetime:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise ValueError("Expected an ISO 8601 date-time, e.g. 2030-01-07T09:00:00+01:00.") from None
-    if parsed.tzinfo is None:
-        raise ValueError("The time needs a UTC offset, e.g. 2030-01-07T09:00:00+01:00.")
+    problem = start_time_problem(parsed)  # the only date-time in a body is a booking's start
+    if problem is not None:
+        raise ValueError(problem)
     return parsed
 
 

@@ -8,6 +8,7 @@ from booking_core import (
     BookingStatus,
     ClientDetails,
     IllegalTransition,
+    InvalidCancelToken,
     Money,
     TimeRange,
     Trigger,
@@ -111,3 +112,10 @@ def test_only_the_cancel_token_hash_is_kept() -> None:
     hold = _hold()
     assert "secret-token" not in repr(hold)
     assert hold.cancel_token_matches("secret-token") and not hold.cancel_token_matches("guess")
+
+
+def test_require_cancel_token_refuses_any_other_token() -> None:
+    hold = _hold()
+    hold.require_cancel_token("secret-token")
+    with pytest.raises(InvalidCancelToken, match="not valid for this booking"):
+        hold.require_cancel_token("guess")
