@@ -7,9 +7,10 @@ one practitioner:
   distinct   every attempt books a slot of its own (no conflicts)
   same-slot  in rounds, all writers try one slot at once (1 wins, the rest SlotUnavailable)
   same-slot x50  the same with `--burst` racers (the shape of the exactly-one test)
-each with the store as shipped (exclusion constraint; deadlock victims retried) and with a
-per-practitioner advisory lock taken first; the baseline is a plain INSERT of the same row into a
-copy of the table without constraints or indexes, one per transaction, in the same pattern.
+each with the store as shipped (exclusion constraint; deadlock victims retried); the baseline is a
+plain INSERT of the same row into a copy of the table without constraints or indexes, one per
+transaction, in the same pattern. (A per-practitioner advisory lock was measured here too, was
+slower in every scenario and was removed: docs/performance.md.)
 Uses a throwaway database on BOOKING_TEST_POSTGRES_URL's server (default: the CI server).
 """
 
@@ -117,29 +118,26 @@ async def _reset(database: Database) -> None:
 
 async def measure(url: str, *, writers: int, burst: int, seconds: float) -> list[Result]:
     results = []
-    for variant, lock in (("constraint + retry", False), ("advisory lock", True)):
-        database = await open_database(url, pool_size=max(writers, burst), lock_practitioner=lock)
-        try:
-            for scenario, same_slot, concurrency in (
-                ("distinct", False, writers),
-                ("same-slot", True, writers),
-                (f"same-slot x{burst}", True, burst),
+    database = await open_database(url, pool_size=max(writers, burst))
+    try:
+        for scenario, same_slot, concurrency in (
+            ("distinct", False, writers),
+            ("same-slot", True, writers),
+            (f"same-slot x{burst}", True, burst),
+        ):
+            for name, attempt in (
+                ("raw INSERT", functools.partial(_raw_insert, database.engine)),
+                ("constraint + retry", functools.partial(_store_insert, database)),
             ):
-                for name, attempt in (
-                    ("raw INSERT", functools.partial(_raw_insert, database.engine)),
-                    (variant, functools.partial(_store_insert, database)),
-                ):
-                    if name == "raw INSERT" and lock:
-                        continue  # measured once per scenario, beside the first variant
-                    await _reset(database)
-                    before = database.store.transactions.deadlocks
-                    attempts, booked, elapsed = await _run(
-                        attempt, same_slot=same_slot, writers=concurrency, seconds=seconds
-                    )
-                    deadlocks = database.store.transactions.deadlocks - before
-                    results.append(Result(scenario, name, attempts, booked, elapsed, deadlocks))
-        finally:
-            await database.close()
+                await _reset(database)
+                before = database.store.transactions.deadlocks
+                attempts, booked, elapsed = await _run(
+                    attempt, same_slot=same_slot, writers=concurrency, seconds=seconds
+                )
+                deadlocks = database.store.transactions.deadlocks - before
+                results.append(Result(scenario, name, attempts, booked, elapsed, deadlocks))
+    finally:
+        await database.close()
     return results
 
 

@@ -31,7 +31,6 @@ from booking_core import (
     InvalidPaymentEvent,
     InvalidSignature,
     Money,
-    NotFound,
     OutboxItem,
     PaymentEvent,
     PaymentEventKind,
@@ -44,6 +43,7 @@ from booking_core import (
     TimeRange,
     TooManyHolds,
     Trigger,
+    UnknownPractitioner,
 )
 from booking_core.timerange import bounds
 
@@ -110,7 +110,7 @@ class MemoryDirectory:
 
     async def remove(self, practitioner_id: str, now: datetime) -> None:
         if practitioner_id not in self._practitioners or practitioner_id in self._removed:
-            raise NotFound(f"There is no practitioner {practitioner_id!r}.")
+            raise UnknownPractitioner(practitioner_id)
         if self.bookings is not None:
             self.bookings.close_practitioner(practitioner_id, now)
         self._removed.add(practitioner_id)
@@ -220,7 +220,7 @@ class MemoryBookingStore:
             and other.occupied.overlaps(booking.occupied)
         ]
         if any(other.is_live(now) for other in in_the_way):
-            raise SlotUnavailable("This time is not available any more. Please choose another slot.")
+            raise SlotUnavailable()
         for lapsed in in_the_way:
             released, event = lapsed.apply(
                 Trigger.HOLD_RELEASED, at=now, reason="hold lapsed", payment_check_due=True

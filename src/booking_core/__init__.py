@@ -38,6 +38,7 @@ from booking_core.errors import (
     SlotUnavailable,
     StorageUnavailable,
     TooManyHolds,
+    UnknownPractitioner,
 )
 from booking_core.hold_limits import HoldCaps, HoldLimits, client_network
 from booking_core.money import Money
@@ -140,6 +141,7 @@ __all__ = [
     "TimeRange",
     "TooManyHolds",
     "Trigger",
+    "UnknownPractitioner",
     "WeeklySchedule",
     "bookable_window",
     "client_network",

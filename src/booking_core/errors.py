@@ -23,6 +23,14 @@ class NotFound(BookingError):
     code = "not_found"
 
 
+class UnknownPractitioner(NotFound):
+    """No practitioner has this id: the one wording of the service and every directory."""
+
+    def __init__(self, practitioner_id: str) -> None:
+        super().__init__(f"There is no practitioner {practitioner_id!r}.")
+        self.practitioner_id = practitioner_id
+
+
 class InvalidInput(BookingError):
     """One or more fields are wrong; `fields` maps each field name to what is wrong with it."""
 
@@ -35,7 +43,15 @@ class InvalidInput(BookingError):
 
 
 class SlotUnavailable(BookingError):
+    """The slot is taken (or otherwise not bookable); `SlotUnavailable()` says so in the one wording
+    every store and the service use."""
+
     code = "slot_unavailable"
+
+    def __init__(
+        self, message: str = "This time is not available any more. Please choose another slot."
+    ) -> None:
+        super().__init__(message)
 
 
 class PractitionerRemoved(SlotUnavailable):

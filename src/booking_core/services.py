@@ -29,6 +29,7 @@ from booking_core.errors import (
     PaymentProviderError,
     SlotUnavailable,
     TooManyHolds,
+    UnknownPractitioner,
 )
 from booking_core.hold_limits import HoldLimits, client_network
 from booking_core.money import Money
@@ -135,14 +136,14 @@ class BookingService:
         """A practitioner who can be booked (not removed)."""
         practitioner = await self.directory.get(practitioner_id)
         if practitioner is None:
-            raise NotFound(f"There is no practitioner {practitioner_id!r}.")
+            raise UnknownPractitioner(practitioner_id)
         return practitioner
 
     async def practitioner_of(self, booking: Booking) -> Practitioner:
         """The booking's practitioner, even if removed since: their past bookings still name them."""
         practitioner = await self.directory.get(booking.practitioner_id, include_removed=True)
         if practitioner is None:
-            raise NotFound(f"There is no practitioner {booking.practitioner_id!r}.")
+            raise UnknownPractitioner(booking.practitioner_id)
         return practitioner
 
     async def booking(self, booking_id: str) -> Booking:
@@ -202,7 +203,7 @@ class BookingService:
         around = self.hold_limits.window_around(slot)
         offered, _source = await self._free_slots(practitioner, around, fresh=True, with_bookings=False)
         if slot not in offered:
-            raise SlotUnavailable("This time is not available any more. Please choose another slot.")
+            raise SlotUnavailable()
         caps = self.hold_limits.caps(len(offered), around, offer.hold_duration)
 
         now = self.clock.now()

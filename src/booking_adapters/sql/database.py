@@ -90,7 +90,6 @@ async def open_database(
     url: str,
     *,
     pool_size: int = POOL_SIZE,
-    lock_practitioner: bool = False,
     practitioner_cache_seconds: float = CACHE_SECONDS,
 ) -> Database:
     """Connect to `url` (see `database_url` for the forms). Opening checks nothing: call `ping` and
@@ -99,8 +98,6 @@ async def open_database(
     `pool_size` connections stay open (on PostgreSQL a pooled connection is checked for a closed
     socket when taken out, not pinged). `practitioner_cache_seconds`: how long a process serves
     practitioners from memory (0: never).
-    `lock_practitioner` queues PostgreSQL writes of one practitioner on an advisory lock instead of
-    letting racing inserts deadlock and retry; docs/performance.md has the measurements.
     """
     options: dict[str, Any] = {"pool_size": pool_size, "max_overflow": POOL_OVERFLOW}
     if is_sqlite_memory(url):
@@ -113,7 +110,7 @@ async def open_database(
         configure_sqlite(engine.sync_engine)
     else:
         event.listen(engine.sync_engine.pool, "checkout", _check_on_checkout)
-    transactions = Transactions(engine, lock_practitioner=lock_practitioner)
+    transactions = Transactions(engine)
     directory = CachedDirectory(SqlDirectory(transactions), practitioner_cache_seconds)
     database = Database(engine, SqlBookingStore(transactions), directory)
     if is_sqlite_memory(url):

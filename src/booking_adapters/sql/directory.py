@@ -21,7 +21,7 @@ from booking_adapters.sql.rows import practitioner_from_row, practitioner_row
 from booking_adapters.sql.tables import bookings, practitioners
 from booking_adapters.sql.transactions import Transactions
 from booking_adapters.sql.upsert import upsert
-from booking_core import BookingStatus, NotFound, Practitioner, PractitionerHasLiveBookings
+from booking_core import BookingStatus, Practitioner, PractitionerHasLiveBookings, UnknownPractitioner
 
 CACHE_SECONDS = 5.0  # how long `open_database` lets a process serve practitioners from memory
 
@@ -60,7 +60,7 @@ class SqlDirectory:
             lock = select(practitioners.c.removed_at).where(this).with_for_update()
             found = (await connection.execute(lock)).first()
             if found is None or found.removed_at is not None:
-                raise NotFound(f"There is no practitioner {practitioner_id!r}.")
+                raise UnknownPractitioner(practitioner_id)
             # A statement of its own, after the lock: it sees bookings committed while it waited.
             ahead = (await connection.execute(_ahead(practitioner_id, now))).all()
             if ahead:

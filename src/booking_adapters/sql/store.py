@@ -27,7 +27,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from booking_adapters.sql.outbox import SqlOutbox, append_events
 from booking_adapters.sql.rows import booking_from_row, booking_row, event_from_row, event_row
 from booking_adapters.sql.tables import booking_events, bookings, practitioners, processed_payment_events
-from booking_adapters.sql.transactions import SLOT_TAKEN_MESSAGE
 from booking_adapters.sql.upsert import insert_ignoring_duplicates
 from booking_core import (
     LIVE_STATUSES,
@@ -255,7 +254,7 @@ class SqlBookingStore(SqlOutbox):
             raise PractitionerRemoved()
         if caps is not None and row is not None and (refusal := caps.refusal(*row[2:])):
             raise refusal
-        raise SlotUnavailable(SLOT_TAKEN_MESSAGE)
+        raise SlotUnavailable()
 
     async def save(self, before: Booking, after: Booking, event: BookingEvent | None) -> None:
         becomes_live = after.status in LIVE_STATUSES and before.status not in LIVE_STATUSES
@@ -302,7 +301,6 @@ class SqlBookingStore(SqlOutbox):
         first's row lock, re-reads the row (READ COMMITTED), finds it expired and skips it: one
         history event, and the second then meets the first's booking in the constraint.
         """
-        await self._transactions.serialize_practitioner(connection, booking.practitioner_id)
         result = await connection.execute(
             update(bookings)
             .where(

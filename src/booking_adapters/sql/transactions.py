@@ -11,7 +11,6 @@ so readers are not blocked; triggers reject an overlapping live booking with RAI
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from enum import Enum, auto
@@ -19,7 +18,6 @@ from typing import Any, TypeVar
 
 import psycopg
 from attrs import define, field
-from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -28,12 +26,10 @@ from booking_core import SlotUnavailable, StorageUnavailable
 
 T = TypeVar("T")
 
-SLOT_TAKEN_MESSAGE = "This time is not available any more. Please choose another slot."
 SQLITE_OVERLAP = "booking_overlap"  # the message the SQLite triggers raise
 IDEMPOTENCY_CONSTRAINT = "uq_bookings_practitioner_id_idempotency_key"
 UNREACHABLE_MESSAGE = "The booking database is not reachable right now. Please try again in a moment."
 _DEADLOCK_ATTEMPTS = 4
-_ADVISORY_LOCK_CLASS = 0x626B  # "bk": the namespace of this adapter's advisory locks
 
 
 class _Conflict(Enum):
@@ -92,11 +88,9 @@ def _classify_safe(error: Exception) -> _Conflict | None:
 
 @define
 class Transactions:
-    """Runs writes in one transaction each, translating conflicts; `lock_practitioner` makes
-    PostgreSQL writes of one practitioner queue on an advisory lock (see docs/performance.md)."""
+    """Runs writes in one transaction each, translating conflicts."""
 
     engine: AsyncEngine
-    lock_practitioner: bool = False
     deadlocks: int = 0  # retried deadlocks and serialization failures, for metrics and benchmarks
     _reader: AsyncEngine = field(init=False)
 
@@ -144,25 +138,25 @@ class Transactions:
             except DBAPIError as error:
                 conflict = _classify(error)
                 if conflict is _Conflict.SLOT_TAKEN:
-                    raise SlotUnavailable(SLOT_TAKEN_MESSAGE) from None
+                    raise SlotUnavailable() from None
                 if conflict is _Conflict.RETRY:
                     self.deadlocks += 1
                     if attempt < _DEADLOCK_ATTEMPTS:
                         continue
                     # Each deadlock had a winner that took this slot or one overlapping it.
-                    raise SlotUnavailable(SLOT_TAKEN_MESSAGE) from None
+                    raise SlotUnavailable() from None
                 raise
         raise AssertionError("unreachable")  # the loop returns or raises
 
     @property
     def single_statement_writes(self) -> bool:
-        """Whether `write_statement` runs without a transaction of its own (PostgreSQL, no lock)."""
-        return not self.is_sqlite and not self.lock_practitioner
+        """Whether `write_statement` runs without a transaction of its own (PostgreSQL)."""
+        return not self.is_sqlite
 
     async def write_statement(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """Run `work`, which makes exactly one statement, as a write: on PostgreSQL in autocommit, the
         statement being its own transaction (it spares BEGIN and COMMIT, two of its three round
-        trips); conflicts translate as in `write`. Elsewhere, or with `lock_practitioner`, `write`."""
+        trips); conflicts translate as in `write`. On SQLite, `write`."""
         if not self.single_statement_writes:
             return await self.write(work)
         return await self._translating(self._reader.connect, work)
@@ -207,15 +201,6 @@ class Transactions:
                 connection_invalidated=lost,
                 dialect=self.engine.dialect,
             ) from error
-
-    async def serialize_practitioner(self, connection: AsyncConnection, practitioner_id: str) -> None:
-        """With `lock_practitioner` on PostgreSQL: wait for other writers of this practitioner's slots."""
-        if self.lock_practitioner and not self.is_sqlite:
-            key = zlib.crc32(practitioner_id.encode()) - 2**31  # fits the int4 of the two-key form
-            await connection.execute(
-                text("SELECT pg_advisory_xact_lock(:namespace, :key)"),
-                {"namespace": _ADVISORY_LOCK_CLASS, "key": key},
-            )
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:

@@ -205,8 +205,9 @@ class BookingStoreContract:
 
     async def test_an_overlapping_live_booking_is_refused(self, store: BookingStore) -> None:
         await store.add_if_free(*hold("b1", 9 * 60))
-        with pytest.raises(SlotUnavailable):
+        with pytest.raises(SlotUnavailable) as refused:
             await store.add_if_free(*hold("b2", 9 * 60 + 49))
+        assert refused.value.message == SlotUnavailable().message  # the core's words, in every store
         assert await store.get("b2") is None
         assert await store.history("b2") == []
 
