@@ -42,7 +42,6 @@ from booking_core import (
     SlotUnavailable,
     TimeRange,
     TooManyHolds,
-    Trigger,
     UnknownPractitioner,
 )
 from booking_core.timerange import bounds
@@ -222,9 +221,7 @@ class MemoryBookingStore:
         if any(other.is_live(now) for other in in_the_way):
             raise SlotUnavailable()
         for lapsed in in_the_way:
-            released, event = lapsed.apply(
-                Trigger.HOLD_RELEASED, at=now, reason="hold lapsed", payment_check_due=True
-            )
+            released, event = lapsed.release(at=now, reason="hold lapsed", check_due=True)
             self._bookings[lapsed.id] = released
             if event is not None:
                 self._log.append(event)

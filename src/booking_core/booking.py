@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
 
@@ -12,6 +13,8 @@ from attrs import evolve, frozen
 from booking_core.client import ClientDetails
 from booking_core.errors import IllegalTransition, InvalidCancelToken
 from booking_core.money import Money
+from booking_core.offer import CancellationPolicy
+from booking_core.payment import CheckoutSession, ReceivedPayment
 from booking_core.timerange import TimeRange
 
 
@@ -122,7 +125,7 @@ class Booking:
     # the client may have paid and the webhook be lost, so reconciliation asks until it knows.
     payment_check_due: bool = False
     # The network the hold was requested from (booking_core.hold_limits.client_network), for the
-    # per-address cap: personal data, so kept only while the hold is pending (`apply` erases it).
+    # per-address cap: personal data, so kept only while the hold is pending (a transition erases it).
     client_address: str | None = None
     # With an idempotency key: the SHA-256 of the request that made the booking
     # (BookingRequest.fingerprint), so that only the same request replays it.
@@ -188,20 +191,136 @@ class Booking:
         if not self.cancel_token_matches(token):
             raise InvalidCancelToken("This cancel link is not valid for this booking.")
 
-    def apply(
-        self, trigger: Trigger, *, at: datetime, reason: str, **changes: object
-    ) -> tuple[Booking, BookingEvent | None]:
-        """The booking after `trigger`, and the event it yields; `(self, None)` for a repeat."""
+    # -- transitions: each goes through TRANSITIONS, yields its event, `(self, None)` for a repeat --
+
+    def confirm_payment(self, payment: ReceivedPayment, *, at: datetime, reason: str) -> Transition:
+        """The payment arrived while the hold stood, or late with the slot still free."""
+        return self._transition(T.PAYMENT_CONFIRMED, at, reason, self._with_payment(payment))
+
+    def owe_late_refund(self, payment: ReceivedPayment, *, at: datetime, reason: str) -> Transition:
+        """A payment that cannot buy the slot (taken, cancelled, or the wrong amount) is owed back."""
+
+        def owing(booking: Booking) -> Booking:
+            return evolve(self._with_payment(payment)(booking), refund_owed=payment.amount)
+
+        return self._transition(T.LATE_PAYMENT_REFUND_DUE, at, reason, owing)
+
+    def release(self, *, at: datetime, reason: str, check_due: bool = False) -> Transition:
+        """The hold ends unpaid. `check_due`: without the provider's word that its checkout is
+        closed unpaid, so reconciliation asks again (see `payment_check_due`)."""
+        return self._transition(
+            T.HOLD_RELEASED, at, reason, lambda booking: evolve(booking, payment_check_due=check_due)
+        )
+
+    def cancel_by_client(self, *, at: datetime, policy: CancellationPolicy) -> Transition:
+        """The client calls the booking off, until the session starts, and gets back what the
+        practitioner's `policy` grants for the notice given (less what was refunded already)."""
+        if self.status is S.CONFIRMED and at >= self.slot.start:
+            raise IllegalTransition("A session that has started can no longer be cancelled.")
+        return self._cancel(at, "cancelled by the client", self._refund_by(policy, at))
+
+    def cancel_by_practitioner(self, *, at: datetime, reason: str) -> Transition:
+        """The practitioner calls the booking off, at any time: every cent paid goes back,
+        whatever their cancellation policy says."""
+        return self._cancel(at, reason, self.amount_paid)
+
+    def record_refund(self, *, refund_id: str, amount: Money | None, at: datetime, reason: str) -> Transition:
+        """The refund this booking owed went out (`amount`: everything refunded of its payment)."""
+        return self._transition(
+            T.REFUND_ISSUED,
+            at,
+            reason,
+            lambda booking: evolve(booking, refund_id=refund_id, amount_refunded=amount),
+        )
+
+    def refunded_outside(self, total: Money, *, refund_id: str | None, at: datetime) -> Transition:
+        """The payment went back in full without us (the Stripe Dashboard): the booking is called off."""
+        return self._transition(
+            T.REFUNDED_OUTSIDE,
+            at,
+            "refunded in full at the payment provider (e.g. the Stripe Dashboard)",
+            lambda booking: evolve(booking, refund_id=refund_id or booking.refund_id, amount_refunded=total),
+        )
+
+    def record_partial_refund(self, total: Money, *, at: datetime) -> Transition:
+        """Part of the payment went back without us (`total` so far); the booking stands."""
+        return self._transition(
+            T.PARTIAL_REFUND_RECORDED,
+            at,
+            f"{total} of {self.amount_paid} refunded at the payment provider; the booking stands",
+            lambda booking: evolve(booking, amount_refunded=total),
+        )
+
+    # -- changes that are not transitions (no event) ---------------------------------------------
+
+    def attach_checkout(self, session: CheckoutSession, *, at: datetime) -> Booking:
+        return evolve(self._touched(at), checkout_session_id=session.id, checkout_url=session.url)
+
+    def record_calendar_uid(self, uid: str, *, at: datetime) -> Booking:
+        return evolve(self._touched(at), calendar_uid=uid)
+
+    def clear_payment_check(self, *, at: datetime) -> Booking:
+        """The provider has answered about the checkout: nothing more to ask (unchanged if nothing was)."""
+        return evolve(self._touched(at), payment_check_due=False) if self.payment_check_due else self
+
+    # -- money ------------------------------------------------------------------------------------
+
+    def refunded_with(self, refund: Money) -> Money:
+        """Everything refunded of the booking's payment once `refund` is added."""
+        before = self.amount_refunded
+        if before is None or before.currency != refund.currency:
+            return refund
+        return Money(before.amount + refund.amount, refund.currency)
+
+    def _cancel(self, at: datetime, reason: str, owed: Money | None) -> Transition:
+        # A checkout still open may have been paid without our knowing yet: keep asking the provider.
+        check_due = self.payment_check_due or (
+            self.status is S.PENDING_PAYMENT and self.checkout_session_id is not None
+        )
+        return self._transition(
+            T.CANCELLED,
+            at,
+            reason,
+            lambda booking: evolve(booking, refund_owed=owed, payment_check_due=check_due),
+        )
+
+    def _refund_by(self, policy: CancellationPolicy, at: datetime) -> Money | None:
+        paid = self.amount_paid
+        if paid is None:
+            return None
+        owed = policy.refund_for(paid, self.slot.start - at)
+        refunded = self.amount_refunded  # in part, in the Stripe Dashboard: not owed twice
+        if refunded is not None and refunded.currency == owed.currency:
+            owed = Money(max(0, min(owed.amount, paid.amount - refunded.amount)), owed.currency)
+        return owed if owed.amount else None
+
+    def _with_payment(self, payment: ReceivedPayment) -> Callable[[Booking], Booking]:
+        def paid(booking: Booking) -> Booking:
+            return evolve(
+                booking,
+                amount_paid=payment.amount,
+                payment_intent_id=payment.payment_intent_id or booking.payment_intent_id,
+                checkout_session_id=booking.checkout_session_id or payment.checkout_session_id,
+                payment_check_due=False,  # the payment is known now
+            )
+
+        return paid
+
+    def _transition(
+        self, trigger: Trigger, at: datetime, reason: str, changes: Callable[[Booking], Booking]
+    ) -> Transition:
         if self.status in IDEMPOTENT.get(trigger, frozenset()) and (self.status, trigger) not in TRANSITIONS:
             return self, None
         target = TRANSITIONS.get((self.status, trigger))
         if target is None:
             raise IllegalTransition(f"a {self.status} booking cannot take {trigger}")
-        if target is not S.PENDING_PAYMENT:  # the address served the hold's cap only
-            changes = {"client_address": None} | changes
-        after = evolve(self, status=target, updated_at=at, version=self.version + 1, **changes)  # type: ignore[arg-type]
-        return after, BookingEvent(self.id, trigger, self.status, target, at, reason)
+        # the address served the hold's cap only: personal data, gone once the hold ends
+        address = self.client_address if target is S.PENDING_PAYMENT else None
+        moved = evolve(self._touched(at), status=target, client_address=address)
+        return changes(moved), BookingEvent(self.id, trigger, self.status, target, at, reason)
 
-    def with_details(self, at: datetime, **changes: object) -> Booking:
-        """A change of payment references that is not a transition (e.g. the checkout session)."""
-        return evolve(self, updated_at=at, version=self.version + 1, **changes)  # type: ignore[arg-type]
+    def _touched(self, at: datetime) -> Booking:
+        return evolve(self, updated_at=at, version=self.version + 1)
+
+
+Transition = tuple[Booking, BookingEvent | None]

@@ -57,6 +57,21 @@ class PaymentEvent:
 
 
 @frozen
+class ReceivedPayment:
+    """What a booking records of a payment the provider reported."""
+
+    amount: Money
+    payment_intent_id: str | None
+    checkout_session_id: str | None
+
+    @classmethod
+    def of(cls, event: PaymentEvent, price: Money) -> ReceivedPayment:
+        """The payment `event` reports (`price` if it names no amount)."""
+        amount = event.amount if event.amount is not None else price
+        return cls(amount, event.payment_intent_id, event.checkout_session_id)
+
+
+@frozen
 class Refund:
     id: str
     amount: Money

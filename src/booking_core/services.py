@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -18,7 +18,7 @@ from booking_core.availability import (
     bookable_window,
     free_slots,
 )
-from booking_core.booking import Booking, BookingEvent, BookingStatus, Trigger
+from booking_core.booking import Booking, BookingEvent, BookingStatus, Transition
 from booking_core.client import ClientDetails
 from booking_core.errors import (
     ConcurrentUpdate,
@@ -32,9 +32,26 @@ from booking_core.errors import (
     UnknownPractitioner,
 )
 from booking_core.hold_limits import HoldLimits, client_network
-from booking_core.money import Money
 from booking_core.offer import Practitioner
-from booking_core.payment import CheckoutRequest, PaymentEvent, PaymentEventKind
+from booking_core.payment import CheckoutRequest, PaymentEvent, PaymentEventKind, ReceivedPayment
+from booking_core.payment_decision import (
+    AwaitPayment,
+    Confirm,
+    Duplicate,
+    EndPaymentCheck,
+    LearnPaymentFirst,
+    PaymentDecision,
+    RecordPartialRefund,
+    RecordRefund,
+    RefundedOutside,
+    RefundLatePayment,
+    Refuse,
+    Release,
+    decide,
+    decide_payment,
+    decide_refund,
+    refusal,
+)
 from booking_core.ports import (
     AvailabilitySource,
     BookingChangeListener,
@@ -53,7 +70,7 @@ log = logging.getLogger(__name__)
 MAX_AVAILABILITY_WINDOW = timedelta(days=62)
 _SAVE_ATTEMPTS = 5
 
-Step = Callable[[Booking], tuple[Booking, BookingEvent | None]]
+Step = Callable[[Booking], Transition]
 
 
 class PaymentOutcome(StrEnum):
@@ -246,18 +263,11 @@ class BookingService:
             )
         except PaymentProviderError:
             await self._change(
-                booking,
-                lambda b: b.apply(
-                    Trigger.HOLD_RELEASED, at=self.clock.now(), reason="checkout could not start"
-                ),
+                booking, lambda b: b.release(at=self.clock.now(), reason="checkout could not start")
             )
             raise
         booking = await self._change(
-            booking,
-            lambda b: (
-                b.with_details(self.clock.now(), checkout_session_id=session.id, checkout_url=session.url),
-                None,
-            ),
+            booking, lambda b: (b.attach_checkout(session, at=self.clock.now()), None)
         )
         return BookingHold(booking, self.ids.cancel_token(booking.id), practitioner)
 
@@ -294,23 +304,15 @@ class BookingService:
         if booking is None:
             log.warning("payment event %s names unknown booking", event.id)
             return PaymentOutcome.IGNORED
-        refusal = _refusal(event, booking)
-        if refusal is not None:
+        decision = decide(booking, event)
+        if isinstance(decision, Refuse):
             # Ids only: a forged or confused event is worth a look, and carries no personal data here.
-            log.warning("payment event %s refused for booking %s: %s", event.id, booking.id, refusal)
+            log.warning("payment event %s refused for booking %s: %s", event.id, booking.id, decision.reason)
             return PaymentOutcome.REFUSED
-        match event.kind:
-            case PaymentEventKind.CHECKOUT_COMPLETED if not event.paid:
-                return PaymentOutcome.AWAITING_PAYMENT
-            case PaymentEventKind.CHECKOUT_COMPLETED | PaymentEventKind.ASYNC_PAYMENT_SUCCEEDED:
-                return await self._payment_received(booking, event)
-            case PaymentEventKind.ASYNC_PAYMENT_FAILED | PaymentEventKind.CHECKOUT_EXPIRED:
-                if booking.payment_check_due:  # the provider's word that it ends unpaid
-                    await self._clear_payment_check(booking)
-                return await self._release(booking, f"payment {event.kind.replace('_', ' ')}")
-            case PaymentEventKind.REFUNDED:
-                return await self._refund_recorded(booking, event)
-        return PaymentOutcome.IGNORED
+        if isinstance(decision, LearnPaymentFirst):
+            booking = await self._learn_payment(booking)
+            decision = decide_refund(booking, event)
+        return await self._carry_out(booking, decision)
 
     async def check_checkout(self, booking: Booking, session_id: str | None = None) -> Booking:
         """The client is back from checkout, or looks at a booking still waiting for its payment: ask
@@ -334,59 +336,69 @@ class BookingService:
         await self.apply_payment_event(state)
         return await self.booking(booking.id)
 
-    async def _payment_received(self, booking: Booking, event: PaymentEvent) -> PaymentOutcome:
-        paid = event.amount if event.amount is not None else booking.price
-        references: dict[str, object] = {
-            "amount_paid": paid,
-            "payment_intent_id": event.payment_intent_id or booking.payment_intent_id,
-            "checkout_session_id": booking.checkout_session_id or event.checkout_session_id,
-            "payment_check_due": False,  # the payment is known now
-        }
-        if paid != booking.price:
-            log.warning("booking %s paid %s, expected %s: refunding", booking.id, paid, booking.price)
-            return await self._refund_late_payment(
-                booking, references, "paid amount does not match the price"
-            )
-        if booking.status is BookingStatus.CANCELLED and booking.amount_paid is None:
-            return await self._refund_late_payment(booking, references, "paid after the client cancelled")
-        if booking.status not in (BookingStatus.PENDING_PAYMENT, BookingStatus.EXPIRED):
-            return (
-                PaymentOutcome.IGNORED
-                if booking.status is not BookingStatus.CONFIRMED
-                else PaymentOutcome.DUPLICATE
-            )
-        reason = (
-            "payment received"
-            if booking.status is BookingStatus.PENDING_PAYMENT
-            else "late payment, slot still free"
-        )
+    async def _carry_out(self, booking: Booking, decision: PaymentDecision) -> PaymentOutcome:
+        """Carry out what `decide` made of a payment event, through the booking's transitions."""
+        match decision:
+            case Confirm(payment, reason):
+                return await self._confirm(booking, payment, reason)
+            case RefundLatePayment(payment, reason):
+                if payment.amount != booking.price:
+                    log.warning(
+                        "booking %s paid %s, expected %s: refunding",
+                        booking.id,
+                        payment.amount,
+                        booking.price,
+                    )
+                return await self._refund_late_payment(booking, payment, reason)
+            case Release(reason):
+                return await self._release(booking, reason)
+            case EndPaymentCheck():
+                await self._clear_payment_check(booking)
+            case RecordRefund(reported_id, amount):
+                await self._change(
+                    booking,
+                    lambda b: b.record_refund(
+                        refund_id=reported_id,
+                        amount=amount,
+                        at=self.clock.now(),
+                        reason="refund reported by the payment provider",
+                    ),
+                )
+                return PaymentOutcome.REFUND_RECORDED
+            case RefundedOutside(refund_id, total):
+                await self._change(
+                    booking, lambda b: b.refunded_outside(total, refund_id=refund_id, at=self.clock.now())
+                )
+                return PaymentOutcome.CANCELLED
+            case RecordPartialRefund(total):
+                await self._change(booking, lambda b: b.record_partial_refund(total, at=self.clock.now()))
+                return PaymentOutcome.REFUND_RECORDED
+            case AwaitPayment():
+                return PaymentOutcome.AWAITING_PAYMENT
+            case Duplicate():
+                return PaymentOutcome.DUPLICATE
+            case Refuse():
+                return PaymentOutcome.REFUSED
+        return PaymentOutcome.IGNORED
+
+    async def _confirm(self, booking: Booking, payment: ReceivedPayment, reason: str) -> PaymentOutcome:
         try:
             await self._change(
-                booking,
-                lambda b: b.apply(
-                    Trigger.PAYMENT_CONFIRMED, at=self.clock.now(), reason=reason, **references
-                ),
+                booking, lambda b: b.confirm_payment(payment, at=self.clock.now(), reason=reason)
             )
         except SlotUnavailable:
-            return await self._refund_late_payment(booking, references, "late payment, slot taken meanwhile")
+            return await self._refund_late_payment(booking, payment, "late payment, slot taken meanwhile")
         except IllegalTransition:
             return PaymentOutcome.IGNORED  # it moved on meanwhile (e.g. refund due); nothing to confirm
         return PaymentOutcome.CONFIRMED
 
     async def _refund_late_payment(
-        self, booking: Booking, references: Mapping[str, object], reason: str
+        self, booking: Booking, payment: ReceivedPayment, reason: str
     ) -> PaymentOutcome:
         booking = await self._change(booking, lambda b: _release_step(b, self.clock.now(), reason))
         try:
             booking = await self._change(
-                booking,
-                lambda b: b.apply(
-                    Trigger.LATE_PAYMENT_REFUND_DUE,
-                    at=self.clock.now(),
-                    reason=reason,
-                    refund_owed=references["amount_paid"],
-                    **references,
-                ),
+                booking, lambda b: b.owe_late_refund(payment, at=self.clock.now(), reason=reason)
             )
         except IllegalTransition:
             return PaymentOutcome.IGNORED  # e.g. a confirmed booking: its money is where it belongs
@@ -399,68 +411,15 @@ class BookingService:
         await self._change(booking, lambda b: _release_step(b, self.clock.now(), reason, check_due))
         return PaymentOutcome.RELEASED
 
-    async def _refund_recorded(self, booking: Booking, event: PaymentEvent) -> PaymentOutcome:
-        if booking.amount_paid is None and booking.checkout_session_id is not None:
-            # The refund overtook its payment's webhook (a delivery retried later): learn of the
-            # payment first. A provider that cannot answer fails this delivery; Stripe sends it again.
-            state = await self.payments.checkout_status(booking.checkout_session_id)
-            if state.paid and _refusal(state, booking) is None:
-                await self._payment_received(booking, state)
-                booking = await self.booking(booking.id)
-        if booking.status is BookingStatus.CONFIRMED:  # a confirmed booking owes no refund of ours
-            return await self._refunded_outside(booking, event)
-        if booking.refund_id is not None or event.refund_id is None:
-            return (
-                PaymentOutcome.DUPLICATE if booking.refund_id == event.refund_id else PaymentOutcome.IGNORED
-            )
-        if booking.status not in (BookingStatus.REFUND_DUE, BookingStatus.CANCELLED):
-            return PaymentOutcome.IGNORED  # refunded outside this system; the booking stands
-        amount = event.refunded or booking.refund_owed
-        await self._change(
-            booking,
-            lambda b: b.apply(
-                Trigger.REFUND_ISSUED,
-                at=self.clock.now(),
-                reason="refund reported by the payment provider",
-                refund_id=event.refund_id,
-                amount_refunded=amount,
-            ),
-        )
-        return PaymentOutcome.REFUND_RECORDED
-
-    async def _refunded_outside(self, booking: Booking, event: PaymentEvent) -> PaymentOutcome:
-        """A refund of a confirmed booking that nobody here asked for (made in the Stripe Dashboard,
-        say because the practitioner is ill). In full it calls the booking off: the slot is free
-        again and client, practitioner and subscribers hear of a cancellation. In part it is recorded
-        and the booking stands. A charge's events say the total refunded so far; a refund's event
-        says that refund alone, so it counts only when it returns everything."""
-        paid, total = booking.amount_paid, event.refunded_total or event.refunded
-        if paid is None or total is None or total.currency != paid.currency:
-            return PaymentOutcome.IGNORED
-        if total.amount >= paid.amount:
-            await self._change(
-                booking,
-                lambda b: b.apply(
-                    Trigger.REFUNDED_OUTSIDE,
-                    at=self.clock.now(),
-                    reason="refunded in full at the payment provider (e.g. the Stripe Dashboard)",
-                    refund_id=event.refund_id or b.refund_id,
-                    amount_refunded=total,
-                ),
-            )
-            return PaymentOutcome.CANCELLED
-        if event.refunded_total is None or booking.amount_refunded == total:
-            return PaymentOutcome.IGNORED  # a refund's own event, or a total already recorded
-        await self._change(
-            booking,
-            lambda b: b.apply(
-                Trigger.PARTIAL_REFUND_RECORDED,
-                at=self.clock.now(),
-                reason=f"{total} of {paid} refunded at the payment provider; the booking stands",
-                amount_refunded=total,
-            ),
-        )
-        return PaymentOutcome.REFUND_RECORDED
+    async def _learn_payment(self, booking: Booking) -> Booking:
+        """The refund overtook its payment's webhook (a delivery retried later): learn of the
+        payment first. A provider that cannot answer fails this delivery; Stripe sends it again."""
+        assert booking.checkout_session_id is not None  # decide asks only then
+        state = await self.payments.checkout_status(booking.checkout_session_id)
+        if not state.paid or refusal(state, booking) is not None:
+            return booking
+        await self._carry_out(booking, decide_payment(booking, state))
+        return await self.booking(booking.id)
 
     async def _issue_refund(self, booking: Booking) -> Booking:
         """Send the refund a booking owes; a provider failure leaves it owed for `settle_refunds`."""
@@ -476,12 +435,11 @@ class BookingService:
         return await self._change(
             booking,
             lambda b: (
-                b.apply(
-                    Trigger.REFUND_ISSUED,
+                b.record_refund(
+                    refund_id=refund.id,
+                    amount=b.refunded_with(refund.amount),
                     at=self.clock.now(),
                     reason="refund issued",
-                    refund_id=refund.id,
-                    amount_refunded=_plus_refunded(b, refund.amount),
                 )
                 if b.refund_id is None
                 else (b, None)
@@ -495,26 +453,11 @@ class BookingService:
         booking.require_cancel_token(cancel_token)
         if booking.status is BookingStatus.CANCELLED:
             return booking
-        now = self.clock.now()
-        if booking.status is BookingStatus.CONFIRMED and now >= booking.slot.start:
-            raise IllegalTransition("A session that has started can no longer be cancelled.")
-        practitioner = await self.practitioner_of(booking)
-
-        def step(b: Booking) -> tuple[Booking, BookingEvent | None]:
-            owed = None
-            if b.amount_paid is not None:
-                owed = _less_refunded(
-                    practitioner.offer.cancellation.refund_for(b.amount_paid, b.slot.start - now), b
-                )
-            return b.apply(
-                Trigger.CANCELLED,
-                at=self.clock.now(),
-                reason="cancelled by the client",
-                refund_owed=owed if owed and owed.amount else None,
-                payment_check_due=_checkout_may_be_paid(b),
-            )
-
-        return await self._after_cancelling(await self._change(booking, step))
+        policy = (await self.practitioner_of(booking)).offer.cancellation
+        cancelled = await self._change(
+            booking, lambda b: b.cancel_by_client(at=self.clock.now(), policy=policy)
+        )
+        return await self._after_cancelling(cancelled)
 
     async def cancel_for_practitioner(self, booking_id: str, reason: str) -> Booking:
         """Cancel on the practitioner's side (e.g. their calendar took the slot): the client gets
@@ -523,14 +466,7 @@ class BookingService:
         if booking.status is BookingStatus.CANCELLED:
             return booking
         cancelled = await self._change(
-            booking,
-            lambda b: b.apply(
-                Trigger.CANCELLED,
-                at=self.clock.now(),
-                reason=reason,
-                refund_owed=b.amount_paid,
-                payment_check_due=_checkout_may_be_paid(b),
-            ),
+            booking, lambda b: b.cancel_by_practitioner(at=self.clock.now(), reason=reason)
         )
         return await self._after_cancelling(cancelled)
 
@@ -560,7 +496,7 @@ class BookingService:
             return await self._release(hold, "hold lapsed")
         state = await self._close_checkout(hold.checkout_session_id)
         if state is not None and state.paid:
-            return await self._payment_received(hold, state)
+            return await self._carry_out(hold, decide_payment(hold, state))
         closed_unpaid = state is not None and state.closed_unpaid
         # Without the provider's word (unreachable, or a delayed method still on its way) the hold
         # is released all the same, and stays to be checked: a payment may still be reported.
@@ -584,7 +520,11 @@ class BookingService:
         state = await self._close_checkout(booking.checkout_session_id)
         if state is None or not (state.paid or state.closed_unpaid):
             return PaymentOutcome.IGNORED  # no word yet: asked again on the next run
-        outcome = await self._payment_received(booking, state) if state.paid else PaymentOutcome.IGNORED
+        outcome = (
+            await self._carry_out(booking, decide_payment(booking, state))
+            if state.paid
+            else PaymentOutcome.IGNORED
+        )
         await self._clear_payment_check(await self.booking(booking.id))
         return outcome
 
@@ -598,14 +538,7 @@ class BookingService:
             return None
 
     async def _clear_payment_check(self, booking: Booking) -> None:
-        await self._change(
-            booking,
-            lambda b: (
-                (b.with_details(self.clock.now(), payment_check_due=False), None)
-                if b.payment_check_due
-                else (b, None)
-            ),
-        )
+        await self._change(booking, lambda b: (b.clear_payment_check(at=self.clock.now()), None))
 
     async def settle_refunds(self) -> int:
         issued = 0
@@ -650,58 +583,11 @@ class BookingService:
             log.exception("notifying about booking %s (%s) failed", booking.id, event.trigger)
 
 
-def _release_step(
-    booking: Booking, at: datetime, reason: str, check_due: bool = False
-) -> tuple[Booking, BookingEvent | None]:
+def _release_step(booking: Booking, at: datetime, reason: str, check_due: bool = False) -> Transition:
+    """Release the hold if it still stands (a payment or an expiry may have come first)."""
     if booking.status is not BookingStatus.PENDING_PAYMENT:
         return booking, None
-    return booking.apply(Trigger.HOLD_RELEASED, at=at, reason=reason, payment_check_due=check_due)
-
-
-_CHECKOUT_EVENTS = frozenset(
-    {
-        PaymentEventKind.CHECKOUT_COMPLETED,
-        PaymentEventKind.ASYNC_PAYMENT_SUCCEEDED,
-        PaymentEventKind.ASYNC_PAYMENT_FAILED,
-        PaymentEventKind.CHECKOUT_EXPIRED,
-    }
-)
-
-
-def _refusal(event: PaymentEvent, booking: Booking) -> str | None:
-    """Why a checkout event must not be applied to `booking`, if it must not: it is about another
-    checkout session than the booking's, or it says paid without saying how much."""
-    if event.kind not in _CHECKOUT_EVENTS:
-        return None
-    expected = booking.checkout_session_id
-    if expected is not None and event.checkout_session_id != expected:
-        return f"checkout session {event.checkout_session_id} is not the booking's {expected}"
-    if event.paid and event.amount is None:
-        return "a paid checkout without an amount"
-    return None
-
-
-def _less_refunded(owed: Money, booking: Booking) -> Money:
-    """`owed`, less what of the payment was already refunded (in part, in the Stripe Dashboard)."""
-    paid, refunded = booking.amount_paid, booking.amount_refunded
-    if paid is None or refunded is None or refunded.currency != owed.currency:
-        return owed
-    return Money(max(0, min(owed.amount, paid.amount - refunded.amount)), owed.currency)
-
-
-def _plus_refunded(booking: Booking, refund: Money) -> Money:
-    """Everything refunded of the booking's payment once `refund` is added."""
-    before = booking.amount_refunded
-    if before is None or before.currency != refund.currency:
-        return refund
-    return Money(before.amount + refund.amount, refund.currency)
-
-
-def _checkout_may_be_paid(booking: Booking) -> bool:
-    """Whether a booking leaving `booking`'s state may have a payment on its way that only the
-    provider knows of: it was still waiting for one (or already had that doubt)."""
-    pending = booking.status is BookingStatus.PENDING_PAYMENT and booking.checkout_session_id is not None
-    return pending or booking.payment_check_due
+    return booking.release(at=at, reason=reason, check_due=check_due)
 
 
 def _validate(request: BookingRequest, practitioner: Practitioner) -> tuple[ClientDetails, str]:

@@ -30,6 +30,7 @@ from booking_core import (
     Trigger,
 )
 from booking_core.testing.contracts import DAY, NOW
+from booking_core.testing.transitions import take
 
 _examples = itertools.count()
 
@@ -115,7 +116,7 @@ class Model:
         if any(other.is_live(now) for other in blocking):
             return False
         for lapsed in blocking:
-            self.bookings[lapsed.id] = lapsed.apply(Trigger.HOLD_RELEASED, at=now, reason="hold lapsed")[0]
+            self.bookings[lapsed.id] = lapsed.release(at=now, reason="hold lapsed")[0]
         self.bookings[booking.id] = booking
         return True
 
@@ -163,7 +164,7 @@ def test_the_database_accepts_what_the_core_rule_accepts(
                 (BookingStatus.CONFIRMED, Trigger.CANCELLED),
             }:
                 continue
-            booking = before.apply(trigger, at=now, reason="generated")[0]
+            booking = take(before, trigger, now, reason="generated")[0]
         becomes_live = booking.status in LIVE_STATUSES and (
             before is None or before.status not in LIVE_STATUSES
         )

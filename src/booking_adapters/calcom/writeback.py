@@ -107,7 +107,7 @@ class CalcomWriteback:
                 await self._cancel(uid, "Duplicate of an existing booking.")
                 return
             try:
-                await self.store.save(current, current.with_details(self.clock.now(), calendar_uid=uid), None)
+                await self.store.save(current, current.record_calendar_uid(uid, at=self.clock.now()), None)
             except ConcurrentUpdate:
                 continue
             if current.status is not BookingStatus.CONFIRMED:  # cancelled here while we created it there

@@ -6,6 +6,7 @@ from booking_core import (
     TRANSITIONS,
     Booking,
     BookingStatus,
+    CancellationPolicy,
     ClientDetails,
     IllegalTransition,
     InvalidCancelToken,
@@ -13,6 +14,8 @@ from booking_core import (
     TimeRange,
     Trigger,
 )
+from booking_core.payment import CheckoutSession, ReceivedPayment
+from booking_core.testing.transitions import take
 
 T0 = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)
 S, T = BookingStatus, Trigger
@@ -45,7 +48,7 @@ def _in(status: BookingStatus) -> Booking:
 @pytest.mark.parametrize(("start", "trigger"), list(TRANSITIONS))
 def test_every_listed_transition_yields_its_event(start: BookingStatus, trigger: Trigger) -> None:
     booking = _in(start)
-    after, event = booking.apply(trigger, at=T0 + timedelta(minutes=1), reason="test")
+    after, event = take(booking, trigger, T0 + timedelta(minutes=1))
     assert after.status is TRANSITIONS[(start, trigger)]
     assert event is not None and (event.from_status, event.to_status, event.trigger) == (
         start,
@@ -72,7 +75,7 @@ UNLISTED = [
 @pytest.mark.parametrize(("status", "trigger"), UNLISTED)
 def test_unlisted_transitions_are_illegal(status: BookingStatus, trigger: Trigger) -> None:
     with pytest.raises(IllegalTransition):
-        _in(status).apply(trigger, at=T0, reason="test")
+        take(_in(status), trigger, T0)
 
 
 @pytest.mark.parametrize(
@@ -89,22 +92,22 @@ def test_unlisted_transitions_are_illegal(status: BookingStatus, trigger: Trigge
 def test_reapplying_an_event_is_a_no_op(trigger: Trigger) -> None:
     booking = _hold()
     if trigger is T.REFUNDED_OUTSIDE:
-        booking, _ = booking.apply(T.PAYMENT_CONFIRMED, at=T0, reason="paid")
+        booking, _ = take(booking, T.PAYMENT_CONFIRMED, T0)
     if trigger in (T.LATE_PAYMENT_REFUND_DUE, T.REFUND_ISSUED):
-        booking, _ = booking.apply(T.HOLD_RELEASED, at=T0, reason="lapsed")
+        booking, _ = take(booking, T.HOLD_RELEASED, T0)
     if trigger is T.REFUND_ISSUED:
-        booking, _ = booking.apply(T.LATE_PAYMENT_REFUND_DUE, at=T0, reason="late")
-    once, first = booking.apply(trigger, at=T0, reason="once")
-    twice, second = once.apply(trigger, at=T0 + timedelta(minutes=1), reason="again")
+        booking, _ = take(booking, T.LATE_PAYMENT_REFUND_DUE, T0)
+    once, first = take(booking, trigger, T0, reason="once")
+    twice, second = take(once, trigger, T0 + timedelta(minutes=1), reason="again")
     assert first is not None and second is None and twice is once
 
 
 def test_liveness_follows_status_and_hold_expiry() -> None:
     hold = _hold()
     assert hold.is_live(T0) and not hold.is_live(hold.hold_expires_at)
-    confirmed, _ = hold.apply(T.PAYMENT_CONFIRMED, at=T0, reason="paid")
+    confirmed, _ = take(hold, T.PAYMENT_CONFIRMED, T0)
     assert confirmed.is_live(T0 + timedelta(days=365))
-    cancelled, _ = confirmed.apply(T.CANCELLED, at=T0, reason="client")
+    cancelled, _ = take(confirmed, T.CANCELLED, T0)
     assert not cancelled.is_live(T0)
 
 
@@ -119,3 +122,58 @@ def test_require_cancel_token_refuses_any_other_token() -> None:
     hold.require_cancel_token("secret-token")
     with pytest.raises(InvalidCancelToken, match="not valid for this booking"):
         hold.require_cancel_token("guess")
+
+
+def _paid() -> Booking:
+    paid, _ = _hold().confirm_payment(
+        ReceivedPayment(Money(9000, "EUR"), "pi_1", "cs_1"), at=T0, reason="paid"
+    )
+    return paid
+
+
+POLICY = CancellationPolicy(timedelta(hours=24), late_refund_percent=50)
+
+
+@pytest.mark.parametrize(
+    ("notice", "owed"),
+    [(timedelta(hours=24), Money(9000, "EUR")), (timedelta(hours=23), Money(4500, "EUR"))],
+)
+def test_a_client_gets_back_what_the_policy_grants(notice: timedelta, owed: Money) -> None:
+    booking = _paid()
+    cancelled, event = booking.cancel_by_client(at=booking.slot.start - notice, policy=POLICY)
+    assert cancelled.status is S.CANCELLED and cancelled.refund_owed == owed
+    assert event is not None and event.reason == "cancelled by the client"
+
+
+def test_nothing_owed_is_no_refund_owed() -> None:
+    booking = _paid()
+    stingy = CancellationPolicy(timedelta(hours=24), late_refund_percent=0)
+    cancelled, _ = booking.cancel_by_client(at=booking.slot.start - timedelta(hours=1), policy=stingy)
+    assert cancelled.refund_owed is None
+    unpaid, _ = _hold().cancel_by_client(at=T0, policy=POLICY)
+    assert unpaid.refund_owed is None
+
+
+def test_what_was_refunded_outside_is_not_owed_again() -> None:
+    booking, _ = _paid().record_partial_refund(Money(3000, "EUR"), at=T0)
+    cancelled, _ = booking.cancel_by_client(at=booking.slot.start - timedelta(days=2), policy=POLICY)
+    assert cancelled.refund_owed == Money(6000, "EUR")
+    late, _ = booking.cancel_by_client(at=booking.slot.start - timedelta(hours=1), policy=POLICY)
+    assert late.refund_owed == Money(4500, "EUR")  # half the price: within what is left
+
+
+def test_a_client_cannot_cancel_a_started_session_but_the_practitioner_can() -> None:
+    booking = _paid()
+    with pytest.raises(IllegalTransition, match="started can no longer be cancelled"):
+        booking.cancel_by_client(at=booking.slot.start, policy=POLICY)
+    cancelled, event = booking.cancel_by_practitioner(at=booking.slot.start, reason="ill")
+    assert cancelled.refund_owed == Money(9000, "EUR")  # every cent, whatever the policy
+    assert event is not None and event.reason == "ill"
+
+
+def test_cancelling_an_open_checkout_leaves_the_payment_to_check() -> None:
+    with_checkout = _hold().attach_checkout(CheckoutSession("cs_1", "https://pay.invalid/cs_1"), at=T0)
+    cancelled, _ = with_checkout.cancel_by_client(at=T0, policy=POLICY)
+    assert cancelled.payment_check_due
+    assert not _hold().cancel_by_client(at=T0, policy=POLICY)[0].payment_check_due  # no checkout yet
+    assert cancelled.cancel_by_client(at=T0, policy=POLICY) == (cancelled, None)  # a repeat

@@ -127,7 +127,9 @@ async def test_html_part_escapes_what_people_typed(world: World) -> None:
     relay = await world.relay(outgoing)
     booking = await world.hold()
     # Names are validated but may hold markup; the HTML part must show it as text.
-    odd = booking.with_details(booking.updated_at, client=evolve(booking.client, name="<script>x</script>"))
+    odd = evolve(
+        booking, version=booking.version + 1, client=evolve(booking.client, name="<script>x</script>")
+    )
     await world.store.save(booking, odd, None)
     await world.pay(odd)
     await relay.run_once()

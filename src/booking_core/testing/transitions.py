@@ -1,0 +1,37 @@
+"""Any trigger by name, through the booking's typed transition with sample values: for tests that
+walk the transition table (booking_core.booking.TRANSITIONS) rather than tell a booking's story."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from booking_core.booking import Booking, Transition, Trigger
+from booking_core.money import Money
+from booking_core.payment import ReceivedPayment
+
+
+def take(booking: Booking, trigger: Trigger, at: datetime, reason: str = "sample") -> Transition:
+    """`booking` after `trigger` at `at` (a payment of its price, a refund of what it owes)."""
+    return _BY_TRIGGER[trigger](booking, at, reason)
+
+
+def _payment(booking: Booking) -> ReceivedPayment:
+    return ReceivedPayment(booking.price, f"pi_{booking.id}", None)
+
+
+def _part_of_price(booking: Booking) -> Money:
+    return Money(booking.price.amount // 2, booking.price.currency)
+
+
+_BY_TRIGGER: dict[Trigger, Callable[[Booking, datetime, str], Transition]] = {
+    Trigger.PAYMENT_CONFIRMED: lambda b, at, why: b.confirm_payment(_payment(b), at=at, reason=why),
+    Trigger.HOLD_RELEASED: lambda b, at, why: b.release(at=at, reason=why),
+    Trigger.CANCELLED: lambda b, at, why: b.cancel_by_practitioner(at=at, reason=why),
+    Trigger.LATE_PAYMENT_REFUND_DUE: lambda b, at, why: b.owe_late_refund(_payment(b), at=at, reason=why),
+    Trigger.REFUND_ISSUED: lambda b, at, why: b.record_refund(
+        refund_id=f"re_{b.id}", amount=b.refund_owed, at=at, reason=why
+    ),
+    Trigger.REFUNDED_OUTSIDE: lambda b, at, _why: b.refunded_outside(b.price, refund_id=f"re_{b.id}", at=at),
+    Trigger.PARTIAL_REFUND_RECORDED: lambda b, at, _why: b.record_partial_refund(_part_of_price(b), at=at),
+}
