@@ -316,7 +316,7 @@ class Booking:
             raise IllegalTransition(f"a {self.status} booking cannot take {trigger}")
         # the address served the hold's cap only: personal data, gone once the hold ends
         address = self.client_address if target is S.PENDING_PAYMENT else None
-        moved = evolve(self._touched(at), status=target, client_address=address)
+        moved = evolve(self, status=target, updated_at=at, version=self.version + 1, client_address=address)
         return changes(moved), BookingEvent(self.id, trigger, self.status, target, at, reason)
 
     def _touched(self, at: datetime) -> Booking:
