@@ -35,6 +35,7 @@ from bench.load.sample import Sample
 T = TypeVar("T")
 HOST = "127.0.0.1"
 WEBHOOK_SECRET = "whsec_fake_load_bench"
+METRICS_TOKEN = "load-bench-metrics-" + "x" * 32
 BOOKING_PRACTITIONERS = 40  # per worker count: ~300 free slots each, far more than a phase books
 PACED_CONNECTIONS = 8
 
@@ -75,6 +76,7 @@ class LoadRun:
         self.results = Results()
         self.env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"} | {
             "BOOKING_SECRET_KEY": "load-bench-secret-" + "x" * 32,
+            "METRICS_TOKEN": METRICS_TOKEN,  # the cache's share of answers is read from /metrics
             "STRIPE_SECRET_KEY": "sk_test_fake_load_bench",
             "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
             "BOOKING_DATA_DIR": str(self.tmp / "data"),
@@ -146,7 +148,7 @@ class LoadRun:
             slots = measure(self._open_slots(port, bookable, days=58))
             for days in (7, 30):  # each answer once: the phases measure a warm cache (see below)
                 measure(self._each_once(port, scenarios.availability_requests(everyone, self.first, days)))
-            hits = CacheHits(port)
+            hits = CacheHits(port, METRICS_TOKEN)
             with self._profiled(server.pid, "availability-week", workers):
                 week = self._saturate(
                     port, scenarios.availability_requests(everyone, self.first, 7), server.pid
