@@ -8,30 +8,22 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from booking_core import AvailabilitySourceName, BookingRequest, InvalidInput, TimeRange, unchanged_until
-from booking_web.availability_cache import AvailabilityCache
+from booking_core import BookingRequest, InvalidInput
+from booking_web.availability_answers import AvailabilityAnswers
 from booking_web.bootstrap import service_of
 from booking_web.checkout_checks import CheckoutChecks
-from booking_web.local_days import days_after, days_window, today_in
 from booking_web.payloads import (
     BookingBody,
     CancelBody,
-    availability_json,
     booking_json,
     parse_body,
-    parse_date,
-    parse_timezone,
     practitioner_json,
     require_json,
 )
 
 T = TypeVar("T")
 
-DEFAULT_DAYS = 7
 MAX_IDEMPOTENCY_KEY = 255
-# Cal.com answers change outside this service; its adapter keeps them for CALCOM_CACHE_TTL_SECONDS.
-CACHEABLE_SOURCES = (AvailabilitySourceName.SCHEDULE,)
-MAX_CACHED_QUERY = 200  # bytes of query string: longer ones are answered, not kept
 
 
 async def list_practitioners(request: Request) -> Response:
@@ -45,38 +37,9 @@ async def get_practitioner(request: Request) -> Response:
 
 
 async def get_availability(request: Request) -> Response:
-    """Answers to a query that names its start are kept per exact query string: a cached answer
-    costs neither the practitioner's lookup nor parsing (a changed practitioner voids them)."""
-    cache: AvailabilityCache = request.app.state.availability_cache
-    practitioner_id = request.path_params["practitioner_id"]
-    key = (practitioner_id, request.scope["query_string"])
-    body = cache.get(key, practitioner_id)
-    cached = body is not None
-    if body is None:
-        body = await _compute_availability(request, cache, key)
-    request.app.state.metrics.count_availability(cached=cached)
-    return Response(body, media_type="application/json")
-
-
-async def _compute_availability(request: Request, cache: AvailabilityCache, key: tuple[str, bytes]) -> bytes:
-    service = service_of(request)
-    practitioner = await service.practitioner(key[0])
-    ticket, now = cache.ticket(practitioner.id), service.clock.now()
-    query = request.query_params
-    timezone = parse_timezone(query.get("timezone") or practitioner.timezone)
-    first = parse_date(query["start"], "start") if "start" in query else today_in(timezone, service.clock)
-    # Without an end the days follow the start: a problem with them is the start's.
-    end_field = "end" if "end" in query else "start"
-    last = parse_date(query["end"], "end") if "end" in query else days_after(first, DEFAULT_DAYS - 1, "start")
-    window = TimeRange(*days_window(first, last, timezone, end_field=end_field))
-    availability = await service.list_availability(practitioner.id, window)
-    body = bytes(JSONResponse(availability_json(availability, timezone)).body)
-    # Without a start the days follow the calendar ("today"), so such answers are not kept.
-    keep = availability.source in CACHEABLE_SOURCES and "start" in query and len(key[1]) <= MAX_CACHED_QUERY
-    if keep and practitioner.id == key[0]:  # changes void answers by the practitioner's id
-        until = unchanged_until(availability.slots, practitioner.offer, window, now)
-        cache.put(key, practitioner.id, ticket, body, None if until is None else until.timestamp())
-    return body
+    answers: AvailabilityAnswers = request.app.state.availability_answers
+    answer = await answers.answer(request.path_params["practitioner_id"], request.scope["query_string"])
+    return Response(answer.body, media_type="application/json")
 
 
 async def create_booking(request: Request) -> Response:

@@ -101,7 +101,7 @@ def create_app(source: Settings | Container, *, build: Builder = open_container)
 def _expose(app: Starlette, container: Container) -> None:
     app.state.container = container
     app.state.booking = container.service
-    app.state.availability_cache = container.availability_cache
+    app.state.availability_answers = container.availability_answers
     app.state.checkout_checks = CheckoutChecks(container.service)
     app.state.csrf = CsrfGuard(container.secret, public_base_url=container.settings.public_base_url)
 

@@ -34,6 +34,7 @@ from booking_core import (
     PractitionerDirectory,
     ScheduleSource,
 )
+from booking_web.availability_answers import AvailabilityAnswers, ComputedAvailabilityAnswers
 from booking_web.availability_cache import UNHEARD_SECONDS, AvailabilityCache
 from booking_web.channels import outbox_channels
 from booking_web.demo import DEMO_PRACTITIONERS
@@ -82,11 +83,11 @@ class Container:
     settings: Settings
     service: BookingService
     metrics: Metrics
+    availability_answers: AvailabilityAnswers  # what the availability endpoint answers with
     # Signs the pages' CSRF tokens; the same in every worker (a form may post to another).
     secret: str = field(repr=False)
     database: DatabaseHandle | None = None
     outbox_worker: OutboxWorker | None = None  # None: nothing is delivered (tests of the web alone)
-    availability_cache: AvailabilityCache = field(factory=lambda: AvailabilityCache(0))
     change_feed: sql.ChangeFeed | None = None  # other processes' changes (PostgreSQL)
 
     async def readiness_problems(self) -> list[str]:
@@ -130,15 +131,7 @@ def assemble(
     metrics = metrics or Metrics()
     clock = clock or SystemClock()
     changed = asyncio.Event()
-    feed: sql.ChangeFeed | None = None  # built below, over the cache
-    cache_seconds = settings.availability_cache_seconds
-    cache = AvailabilityCache(
-        cache_seconds if change_feed is not None else min(cache_seconds, UNHEARD_SECONDS),
-        clock=lambda: clock.now().timestamp(),  # the service's time: slots and holds expire in it
-        # Without a feed nothing could be missed; with one, while it is down nothing is trusted.
-        trusted=(lambda: feed is not None and feed.live) if change_feed is not None else lambda: True,
-    )
-    feed = change_feed(cache) if change_feed is not None else None
+    feed: sql.ChangeFeed | None = None  # built below, over the cache (the cache over the service)
 
     def booking_changed(practitioner_id: str) -> None:
         changed.set()
@@ -154,6 +147,16 @@ def assemble(
         ids=ids,
         hold_limits=HoldLimits(settings.hold_limit_per_client, settings.hold_limit_practitioner_share),
     )
+    cache_seconds = settings.availability_cache_seconds
+    cache = AvailabilityCache(
+        ComputedAvailabilityAnswers(service),
+        cache_seconds if change_feed is not None else min(cache_seconds, UNHEARD_SECONDS),
+        clock=lambda: clock.now().timestamp(),  # the service's time: slots and holds expire in it
+        # Without a feed nothing could be missed; with one, while it is down nothing is trusted.
+        trusted=(lambda: feed is not None and feed.live) if change_feed is not None else lambda: True,
+        counted=lambda hit: metrics.count_availability(cached=hit),
+    )
+    feed = change_feed(cache) if change_feed is not None else None
     worker = None
     if outbox is not None:
         worker = OutboxWorker(OutboxRelay(outbox, list(channels(service)), clock), outbox, metrics, changed)
@@ -161,10 +164,10 @@ def assemble(
         settings,
         service,
         metrics,
+        cache,
         secret or secrets.token_urlsafe(32),
         database,
         worker,
-        cache,
         feed,
     )
 

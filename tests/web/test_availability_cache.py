@@ -4,7 +4,7 @@ service's clock moves past the cache's seconds, or the change feed may have miss
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,7 +13,8 @@ from starlette.testclient import TestClient
 
 from booking_adapters.memory import FakePaymentGateway, ManualClock
 from booking_web.app import create_app
-from booking_web.availability_cache import SPREAD, UNHEARD_SECONDS, AvailabilityCache
+from booking_web.availability_answers import AvailabilityAnswer
+from booking_web.availability_cache import MAX_KEPT_QUERY, SPREAD, UNHEARD_SECONDS, AvailabilityCache
 from booking_web.settings import Settings
 from tests.web.conftest import TEST_CLIENT_URL, memory_builder
 from tests.web.test_api import MONDAY, book
@@ -99,57 +100,101 @@ class FakeTime:
         return self.now
 
 
-def test_an_answer_computed_while_the_practitioner_changed_is_not_kept() -> None:
-    cache = AvailabilityCache(5, clock=FakeTime())
-    ticket = cache.ticket("jane")
-    cache.changed("jane")  # a booking committed while the answer was being computed
-    cache.put("key", "jane", ticket, b"stale", None)
-    assert cache.get("key", "jane") is None
-    cache.put("key", "jane", cache.ticket("jane"), b"fresh", None)
-    assert cache.get("key", "jane") == b"fresh"
+class ScriptedAnswers:
+    """The AvailabilityAnswers behind the cache: answers `bodies` in turn (the query itself once
+    they run out), reusable, changed by time alone at `until` (seconds on the cache's clock)."""
+
+    def __init__(self, *bodies: bytes, until: float | None = None) -> None:
+        self.bodies = list(bodies)
+        self.until = until
+        self.while_computing: Callable[[], None] = lambda: None  # e.g. a booking committing
+        self.computed = 0
+
+    async def answer(self, practitioner_id: str, query: bytes) -> AvailabilityAnswer:
+        self.computed += 1
+        self.while_computing()
+        until = None if self.until is None else datetime.fromtimestamp(self.until, UTC)
+        return AvailabilityAnswer(self.bodies.pop(0) if self.bodies else query, True, until)
 
 
-def test_a_change_voids_only_that_practitioners_answers() -> None:
-    cache = AvailabilityCache(5, clock=FakeTime())
-    cache.put("jane's", "jane", cache.ticket("jane"), b"j", None)
-    cache.put("sam's", "sam", cache.ticket("sam"), b"s", None)
+async def kept(
+    cache: AvailabilityCache, answers: ScriptedAnswers, practitioner_id: str, query: bytes
+) -> bytes | None:
+    """The body the cache answers `query` with if it had it kept (None: it was computed)."""
+    computed = answers.computed
+    body = (await cache.answer(practitioner_id, query)).body
+    return body if answers.computed == computed else None
+
+
+@pytest.mark.anyio
+async def test_an_answer_computed_while_the_practitioner_changed_is_not_kept() -> None:
+    answers = ScriptedAnswers(b"stale", b"fresh")
+    cache = AvailabilityCache(answers, 5, clock=FakeTime())
+    answers.while_computing = lambda: cache.changed("jane")  # a booking committed meanwhile
+    assert (await cache.answer("jane", b"key")).body == b"stale"
+    answers.while_computing = lambda: None
+    assert await kept(cache, answers, "jane", b"key") is None
+    assert await kept(cache, answers, "jane", b"key") == b"fresh"
+
+
+@pytest.mark.anyio
+async def test_a_change_voids_only_that_practitioners_answers() -> None:
+    answers = ScriptedAnswers()
+    cache = AvailabilityCache(answers, 5, clock=FakeTime())
+    await cache.answer("jane", b"jane's")
+    await cache.answer("sam", b"sam's")
     cache.changed("jane")
-    assert cache.get("jane's", "jane") is None
-    assert cache.get("sam's", "sam") == b"s"
+    assert await kept(cache, answers, "jane", b"jane's") is None
+    assert await kept(cache, answers, "sam", b"sam's") == b"sam's"
 
 
-def test_a_gap_in_the_change_feed_voids_everything_and_nothing_is_cached_while_untrusted() -> None:
+@pytest.mark.anyio
+async def test_a_gap_in_the_change_feed_voids_everything_and_nothing_is_cached_while_untrusted() -> None:
     live = True
-    cache = AvailabilityCache(5, clock=FakeTime(), trusted=lambda: live)
-    ticket = cache.ticket("sam")
-    cache.put("sam's", "sam", ticket, b"s", None)
+    answers = ScriptedAnswers()
+    cache = AvailabilityCache(answers, 5, clock=FakeTime(), trusted=lambda: live)
+    await cache.answer("sam", b"sam's")
     cache.clear()
-    assert cache.get("sam's", "sam") is None
-    cache.put("sam's", "sam", ticket, b"s", None)  # computed before the gap
-    assert cache.get("sam's", "sam") is None
+    answers.while_computing = cache.clear  # each answer below is overtaken by a gap
+    assert await kept(cache, answers, "sam", b"sam's") is None
+    assert await kept(cache, answers, "sam", b"sam's") is None  # the one computed before the gap
+    answers.while_computing = lambda: None
     live = False
-    cache.put("sam's", "sam", cache.ticket("sam"), b"s", None)
-    assert cache.get("sam's", "sam") is None
+    assert await kept(cache, answers, "sam", b"sam's") is None
+    assert await kept(cache, answers, "sam", b"sam's") is None
     live = True
-    assert cache.get("sam's", "sam") is None
+    assert await kept(cache, answers, "sam", b"sam's") is None  # nothing kept while untrusted
 
 
-def test_the_least_recently_used_answers_go_beyond_the_limit() -> None:
-    cache = AvailabilityCache(5, max_entries=2, clock=FakeTime())
-    for key in ("a", "b", "c"):
-        cache.put(key, "jane", cache.ticket("jane"), key.encode(), None)
-    assert [cache.get(key, "jane") for key in ("a", "b", "c")] == [None, b"b", b"c"]
+@pytest.mark.anyio
+async def test_the_least_recently_used_answers_go_beyond_the_limit() -> None:
+    answers = ScriptedAnswers()
+    cache = AvailabilityCache(answers, 5, max_entries=2, clock=FakeTime())
+    for key in (b"a", b"b", b"c"):
+        await cache.answer("jane", key)
+    assert [await kept(cache, answers, "jane", key) for key in (b"c", b"b", b"a")] == [b"c", b"b", None]
 
 
-def test_an_answer_already_changed_by_time_is_not_kept() -> None:
+@pytest.mark.anyio
+async def test_an_answer_already_changed_by_time_is_not_kept() -> None:
     time = FakeTime()
-    cache = AvailabilityCache(5, clock=time)
-    cache.put("late", "jane", cache.ticket("jane"), b"x", until=0.0)
-    cache.put("soon", "jane", cache.ticket("jane"), b"y", until=1.0)
-    assert cache.get("late", "jane") is None
-    assert cache.get("soon", "jane") == b"y"
+    late, soon = ScriptedAnswers(until=0.0), ScriptedAnswers(until=1.0)
+    late_cache, soon_cache = AvailabilityCache(late, 5, clock=time), AvailabilityCache(soon, 5, clock=time)
+    await late_cache.answer("jane", b"late")
+    await soon_cache.answer("jane", b"soon")
+    assert await kept(late_cache, late, "jane", b"late") is None
+    assert await kept(soon_cache, soon, "jane", b"soon") == b"soon"
     time.now = 1.5
-    assert cache.get("soon", "jane") is None
+    assert await kept(soon_cache, soon, "jane", b"soon") is None
+
+
+@pytest.mark.anyio
+async def test_long_queries_are_answered_not_kept() -> None:
+    answers = ScriptedAnswers()
+    cache = AvailabilityCache(answers, 5, clock=FakeTime())
+    long = b"start=2030-01-14&x=" + b"y" * MAX_KEPT_QUERY
+    await cache.answer("jane", long)
+    assert await kept(cache, answers, "jane", long) is None
 
 
 def test_answers_for_today_onwards_are_computed_every_time(client: TestClient) -> None:
