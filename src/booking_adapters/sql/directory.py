@@ -14,9 +14,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from cachetools import LRUCache
 from sqlalchemy import RowMapping, Select, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from booking_adapters.directory_cache import MAX_PRACTITIONERS
 from booking_adapters.sql.rows import practitioner_from_row, practitioner_row
 from booking_adapters.sql.tables import bookings, practitioners
 from booking_adapters.sql.transactions import Transactions
@@ -31,7 +33,8 @@ class SqlDirectory:
         self._transactions = transactions
         # id -> (row, practitioner) as last read: a practitioner read again unchanged (the cache in
         # front forgets them often) is not built again (cattrs: ~1 ms of CPU a row).
-        self._parsed: dict[str, tuple[tuple[Any, ...], Practitioner]] = {}
+        # Bounded like the cache in front: a directory of more practitioners than that rebuilds some.
+        self._parsed: LRUCache[str, tuple[tuple[Any, ...], Practitioner]] = LRUCache(MAX_PRACTITIONERS)
 
     async def get(self, practitioner_id: str, *, include_removed: bool = False) -> Practitioner | None:
         async with self._transactions.read() as connection:

@@ -6,16 +6,16 @@ from __future__ import annotations
 import math
 import re
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 
 from attrs import define, field
+from cachetools import TTLCache
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from booking_web.errors import RateLimited, error_body
 
-_MAX_TRACKED_ADDRESSES = 10_000
+MAX_TRACKED_ADDRESSES = 10_000  # least recently seen forgotten beyond this
 
 
 @define
@@ -30,18 +30,22 @@ class TokenBuckets:
 
     per_minute: int
     clock: Callable[[], float] = time.monotonic
-    _buckets: OrderedDict[str, _Bucket] = field(factory=OrderedDict)
+    max_addresses: int = MAX_TRACKED_ADDRESSES
+    _buckets: TTLCache[str, _Bucket] = field(init=False)
+
+    @_buckets.default
+    def _forgetting_full_buckets(self) -> TTLCache[str, _Bucket]:
+        # A bucket unseen for a minute has refilled: forgetting it then changes nothing.
+        return TTLCache(self.max_addresses, 60, timer=self.clock)
 
     def seconds_until_allowed(self, address: str) -> float:
         """Take a token for `address`: 0 if allowed, else how long until one is free."""
         now = self.clock()
         rate = self.per_minute / 60
-        bucket = self._buckets.pop(address, None) or _Bucket(float(self.per_minute), now)
+        bucket = self._buckets.get(address) or _Bucket(float(self.per_minute), now)
         bucket.tokens = min(self.per_minute, bucket.tokens + (now - bucket.updated) * rate)
         bucket.updated = now
-        self._buckets[address] = bucket  # most recently seen last, so the oldest go first
-        while len(self._buckets) > _MAX_TRACKED_ADDRESSES:
-            self._buckets.popitem(last=False)
+        self._buckets[address] = bucket  # set again: its minute and its place in the order start now
         if bucket.tokens >= 1:
             bucket.tokens -= 1
             return 0.0
