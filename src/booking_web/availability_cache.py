@@ -121,5 +121,6 @@ class AvailabilityCache:
 
     def clear(self) -> None:
         """Changes may have been missed: every answer is void."""
-        self._epoch += 1
+        self._epoch += 1  # tickets taken before are void, so the generations can start again
         self._entries.clear()
+        self._generations.clear()
