@@ -10,7 +10,9 @@ from email_validator import EmailNotValidError, validate_email
 
 from booking_core.errors import InvalidInput
 
-MAX_NAME_LENGTH = 200
+MAX_NAME_LENGTH = 200  # counted once runs of spaces are collapsed
+MAX_PHONE_LENGTH = 250  # phonenumbers parses no longer input; stated here for the API schema
+_PHONE_HINT = "Please enter a phone number with its country code, e.g. +49 30 1234567."
 
 
 @frozen
@@ -53,10 +55,13 @@ def _clean_email(email: str, problems: dict[str, str]) -> str:
 
 
 def _clean_phone(phone: str, region: str | None, problems: dict[str, str]) -> str:
+    if len(phone) > MAX_PHONE_LENGTH:
+        problems["phone"] = _PHONE_HINT
+        return phone
     try:
         number = phonenumbers.parse(phone, region)
     except phonenumbers.NumberParseException:
-        problems["phone"] = "Please enter a phone number with its country code, e.g. +49 30 1234567."
+        problems["phone"] = _PHONE_HINT
         return phone
     if not phonenumbers.is_valid_number(number):
         problems["phone"] = "This is not a valid phone number."

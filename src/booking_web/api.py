@@ -5,21 +5,16 @@ from __future__ import annotations
 from typing import TypeVar
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from booking_core import BookingRequest, InvalidInput
+from booking_web.answers import BookingJson, NewBookingJson, PractitionerJson, PractitionerListJson
 from booking_web.availability_answers import AvailabilityAnswers
 from booking_web.bootstrap import service_of
 from booking_web.checkout_checks import CheckoutChecks
-from booking_web.payloads import (
-    BookingBody,
-    CancelBody,
-    booking_json,
-    parse_body,
-    practitioner_json,
-    require_json,
-)
+from booking_web.converter import json_response
+from booking_web.payloads import BookingBody, CancelBody, parse_body, require_json
 
 T = TypeVar("T")
 
@@ -28,12 +23,12 @@ MAX_IDEMPOTENCY_KEY = 255
 
 async def list_practitioners(request: Request) -> Response:
     practitioners = await service_of(request).directory.list()
-    return JSONResponse({"practitioners": [practitioner_json(p) for p in practitioners]})
+    return json_response(PractitionerListJson([PractitionerJson.of(p) for p in practitioners]))
 
 
 async def get_practitioner(request: Request) -> Response:
     practitioner = await service_of(request).practitioner(request.path_params["practitioner_id"])
-    return JSONResponse(practitioner_json(practitioner))
+    return json_response(PractitionerJson.of(practitioner))
 
 
 async def get_availability(request: Request) -> Response:
@@ -60,13 +55,8 @@ async def create_booking(request: Request) -> Response:
             client_address=request.client.host if request.client else None,
         )
     )
-    booking = hold.booking
-    answer = booking_json(booking, hold.practitioner) | {
-        "checkout_url": booking.checkout_url,
-        "checkout_session_id": booking.checkout_session_id,
-        "cancel_token": hold.cancel_token,
-    }
-    return JSONResponse(answer, 201, headers={"Location": f"/api/bookings/{booking.id}"})
+    answer = NewBookingJson.held(hold.booking, hold.practitioner, hold.cancel_token)
+    return json_response(answer, 201, headers={"Location": f"/api/bookings/{answer.id}"})
 
 
 async def _json_body(request: Request, shape: type[T]) -> T:
@@ -79,14 +69,14 @@ async def get_booking(request: Request) -> Response:
     booking = await service.booking(request.path_params["booking_id"])
     checks: CheckoutChecks = request.app.state.checkout_checks
     booking = await checks.refresh(booking)  # a client polling for its confirmation
-    return JSONResponse(booking_json(booking, await service.practitioner_of(booking)))
+    return json_response(BookingJson.of(booking, await service.practitioner_of(booking)))
 
 
 async def cancel_booking(request: Request) -> Response:
     body = await _json_body(request, CancelBody)
     service = service_of(request)
     booking = await service.cancel_booking(request.path_params["booking_id"], body.cancel_token)
-    return JSONResponse(booking_json(booking, await service.practitioner_of(booking)))
+    return json_response(BookingJson.of(booking, await service.practitioner_of(booking)))
 
 
 routes = [

@@ -14,11 +14,12 @@ from typing import Protocol
 
 from attrs import frozen
 from starlette.datastructures import QueryParams
-from starlette.responses import JSONResponse
 
 from booking_core import AvailabilitySourceName, BookingService, TimeRange, unchanged_until
+from booking_web.answers import AvailabilityJson
+from booking_web.converter import json_response
 from booking_web.local_days import days_after, days_window, today_in
-from booking_web.payloads import availability_json, parse_date, parse_timezone
+from booking_web.payloads import parse_date, parse_timezone
 
 DEFAULT_DAYS = 7
 # Cal.com answers change outside this service; its adapter keeps them for CALCOM_CACHE_TTL_SECONDS.
@@ -55,7 +56,7 @@ class ComputedAvailabilityAnswers:
         timezone = parse_timezone(params.get("timezone") or practitioner.timezone)
         window = self._window(params, timezone)
         availability = await service.list_availability(practitioner.id, window)
-        body = bytes(JSONResponse(availability_json(availability, timezone)).body)
+        body = bytes(json_response(AvailabilityJson.of(availability, timezone)).body)
         # Without a start the days follow the calendar ("today"); changes void answers by the
         # practitioner's id, so one asked for under another spelling of it is not reused.
         named = "start" in params and practitioner.id == practitioner_id

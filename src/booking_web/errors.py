@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
+from attrs import field, frozen
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, Response
 
 from booking_core import (
     BookingError,
@@ -23,6 +24,8 @@ from booking_core import (
     SlotUnavailable,
     TooManyHolds,
 )
+from booking_web.converter import json_response
+from booking_web.schema import keywords
 
 log = logging.getLogger(__name__)
 
@@ -79,15 +82,28 @@ def status_for(error: BookingError) -> int:
     return 400
 
 
+@frozen
+class ErrorDetailJson:
+    code: str = field(metadata=keywords(examples=sorted({error.code for error in STATUS_BY_ERROR})))
+    message: str
+    fields: dict[str, str] = field(
+        factory=dict, metadata=keywords(description="what is wrong with each field")
+    )
+    id: str = field(default="", metadata=keywords(description="error id of a 500, as logged"))
+
+
+@frozen
+class ErrorJson:
+    """Every error the API answers, whatever its status."""
+
+    error: ErrorDetailJson
+
+
 def error_body(
     code: str, message: str, fields: dict[str, str] | None = None, error_id: str | None = None
-) -> dict[str, object]:
-    error: dict[str, object] = {"code": code, "message": message}
-    if fields:
-        error["fields"] = fields
-    if error_id:
-        error["id"] = error_id
-    return {"error": error}
+) -> ErrorJson:
+    """Empty `fields` and `id` are left out of the JSON (defaults are not sent)."""
+    return ErrorJson(ErrorDetailJson(code, message, fields or {}, error_id or ""))
 
 
 def wants_html(request: Request) -> bool:
@@ -106,7 +122,7 @@ async def handle_booking_error(request: Request, exc: Exception) -> Response:
     fields = exc.fields  # e.g. the invalid fields, the Idempotency-Key header, which hold cap
     if wants_html(request):
         return error_page(request, status, exc.message, headers)
-    return JSONResponse(error_body(exc.code, exc.message, fields), status, headers=headers)
+    return json_response(error_body(exc.code, exc.message, fields), status, headers=headers)
 
 
 async def handle_http_exception(request: Request, exc: Exception) -> Response:
@@ -115,7 +131,7 @@ async def handle_http_exception(request: Request, exc: Exception) -> Response:
     message = "There is nothing here." if exc.status_code == 404 else str(exc.detail)
     if wants_html(request):
         return error_page(request, exc.status_code, message, exc.headers)
-    return JSONResponse(error_body(code, message), exc.status_code, headers=exc.headers)
+    return json_response(error_body(code, message), exc.status_code, headers=exc.headers)
 
 
 def error_page(
@@ -132,4 +148,4 @@ def server_error(error_id: str, html: bool) -> Response:
     message = f"Something went wrong on our side. If it persists, quote error id {error_id}."
     if html:
         return HTMLResponse(f"<!doctype html><title>Error</title><h1>Sorry</h1><p>{message}</p>", 500)
-    return JSONResponse(error_body("internal_error", message, error_id=error_id), 500)
+    return json_response(error_body("internal_error", message, error_id=error_id), 500)

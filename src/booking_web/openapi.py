@@ -1,182 +1,86 @@
-"""The OpenAPI 3.1 document of the JSON API, written by hand (the routes are few and stable)."""
+"""The OpenAPI 3.1 document of the JSON API. The schemas of bodies are generated from the classes
+that read and write them (booking_web.schema); written here is what types cannot say: the paths,
+their status codes and words, operation ids and links."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from booking_core import PaymentOutcome
-from booking_web.errors import STATUS_BY_ERROR, MalformedBody
+from booking_web.answers import (
+    AliveJson,
+    AvailabilityJson,
+    BookingJson,
+    CancellationPolicyJson,
+    MoneyJson,
+    NewBookingJson,
+    PractitionerJson,
+    PractitionerListJson,
+    PractitionerRefJson,
+    ReadinessJson,
+    SlotJson,
+    WebhookAnswerJson,
+)
+from booking_web.api import MAX_IDEMPOTENCY_KEY
+from booking_web.errors import ErrorDetailJson, ErrorJson, MalformedBody
+from booking_web.payloads import BookingBody, CancelBody
+from booking_web.schema import Schema, component_schemas
 
-Schema = dict[str, Any]
+# Components generated from the classes the converter writes (answers) and reads (requests).
+ANSWERS: dict[str, type] = {
+    "Error": ErrorJson,
+    "ErrorDetail": ErrorDetailJson,
+    "Money": MoneyJson,
+    "Practitioner": PractitionerJson,
+    "PractitionerList": PractitionerListJson,
+    "CancellationPolicy": CancellationPolicyJson,
+    "Availability": AvailabilityJson,
+    "Slot": SlotJson,
+    "Booking": BookingJson,
+    "PractitionerRef": PractitionerRefJson,
+    "NewBooking": NewBookingJson,
+    "WebhookAnswer": WebhookAnswerJson,
+    "Alive": AliveJson,
+    "Readiness": ReadinessJson,
+}
+REQUESTS: dict[str, type] = {"BookingRequest": BookingBody, "CancelRequest": CancelBody}
 
-_ISO = {"type": "string", "format": "date-time"}
-_STATUSES = ["pending_payment", "confirmed", "expired", "cancelled", "refund_due", "refunded"]
+# Stripe's event envelope, as its webhooks deliver it (docs/stripe.md lists the types acted on). No
+# class of ours reads it: the payment adapter parses it once the signature is checked.
+STRIPE_EVENT: Schema = {
+    "type": "object",
+    "required": ["id", "type", "livemode", "created", "data"],
+    "properties": {
+        "id": {"type": "string", "description": "evt_...; a second delivery answers `duplicate`"},
+        "object": {"type": "string", "enum": ["event"]},
+        "type": {"type": "string", "examples": ["checkout.session.completed", "charge.refunded"]},
+        "livemode": {"type": "boolean", "description": "must match the API key: sk_live_ or sk_test_"},
+        "created": {"type": "integer", "description": "Unix time"},
+        "api_version": {"type": ["string", "null"]},
+        "data": {
+            "type": "object",
+            "required": ["object"],
+            "properties": {
+                "object": {"type": "object", "description": "a checkout.session, charge or refund"}
+            },
+        },
+    },
+}
+
+SCHEMAS: dict[str, Schema] = component_schemas(answers=ANSWERS, requests=REQUESTS) | {
+    "StripeEvent": STRIPE_EVENT
+}
+
 _ID = {"type": "string", "minLength": 1, "maxLength": 200}
 
-SCHEMAS: dict[str, Schema] = {
-    "Error": {
-        "type": "object",
-        "required": ["error"],
-        "properties": {
-            "error": {
-                "type": "object",
-                "required": ["code", "message"],
-                "properties": {
-                    "code": {"type": "string", "examples": sorted({e.code for e in STATUS_BY_ERROR})},
-                    "message": {"type": "string"},
-                    "fields": {"type": "object", "additionalProperties": {"type": "string"}},
-                    "id": {"type": "string", "description": "error id of a 500, as logged"},
-                },
-            }
-        },
-    },
-    "Money": {
-        "type": "object",
-        "required": ["amount", "currency"],
-        "properties": {
-            "amount": {"type": "integer", "minimum": 0, "description": "minor units (cents)"},
-            "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
-            "formatted": {"type": "string", "examples": ["90.00 EUR"]},
-        },
-    },
-    "Practitioner": {
-        "type": "object",
-        "required": ["id", "name", "timezone", "session_minutes", "price", "cancellation_policy"],
-        "properties": {
-            "id": {"type": "string"},
-            "name": {"type": "string"},
-            "timezone": {"type": "string", "examples": ["Europe/Berlin"]},
-            "session_minutes": {"type": "integer"},
-            "price": {"$ref": "#/components/schemas/Money"},
-            "min_notice_hours": {"type": "number"},
-            "horizon_days": {"type": "integer"},
-            "availability_source": {"enum": ["schedule", "calcom"]},
-            "cancellation_policy": {"$ref": "#/components/schemas/CancellationPolicy"},
-        },
-    },
-    "CancellationPolicy": {
-        "type": "object",
-        "description": "What a cancellation refunds: everything with enough notice, a share after.",
-        "required": ["full_refund_notice_hours", "late_refund_percent", "description"],
-        "properties": {
-            "full_refund_notice_hours": {
-                "type": "number",
-                "minimum": 0,
-                "description": "cancelling at least this long before the start refunds in full",
-                "examples": [24],
-            },
-            "late_refund_percent": {
-                "type": "integer",
-                "minimum": 0,
-                "maximum": 100,
-                "description": "the share refunded for a later cancellation",
-                "examples": [50],
-            },
-            "description": {
-                "type": "string",
-                "examples": [
-                    "Full refund if you cancel at least 24 hours before the session; after that, 50 % refund."
-                ],
-            },
-        },
-    },
-    "Availability": {
-        "type": "object",
-        "required": ["practitioner_id", "timezone", "source", "slots"],
-        "properties": {
-            "practitioner_id": {"type": "string"},
-            "timezone": {"type": "string"},
-            "source": {"enum": ["schedule", "calcom", "calcom_stale", "schedule_fallback"]},
-            "slots": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["start", "end"],
-                    "properties": {"start": _ISO, "end": _ISO},
-                },
-            },
-        },
-    },
-    "BookingRequest": {
-        "type": "object",
-        "required": ["practitioner_id", "start", "name", "email", "phone"],
-        "properties": {
-            "practitioner_id": {"type": "string", "examples": ["jane-doe"]},
-            "start": _ISO | {"description": "a slot start from the availability, with its UTC offset"},
-            "name": {"type": "string", "examples": ["Ann Example"]},
-            "email": {"type": "string", "format": "email", "examples": ["ann@example.com"]},
-            "phone": {"type": "string", "examples": ["+49 30 1234567"]},
-            "timezone": {"type": "string", "description": "the client's IANA time zone, for messages"},
-        },
-    },
-    "Booking": {
-        "type": "object",
-        "required": ["id", "status", "start", "end", "timezone", "hold_expires_at", "price", "practitioner"],
-        "properties": {
-            "id": {"type": "string"},
-            "status": {"enum": _STATUSES},
-            "start": _ISO,
-            "end": _ISO,
-            "timezone": {"type": "string"},
-            "hold_expires_at": _ISO,
-            "price": {"$ref": "#/components/schemas/Money"},
-            "practitioner": {
-                "type": "object",
-                "required": ["id", "name"],
-                "properties": {"id": {"type": "string"}, "name": {"type": "string"}},
-            },
-        },
-    },
-    "NewBooking": {
-        "allOf": [
-            {"$ref": "#/components/schemas/Booking"},
-            {
-                "type": "object",
-                "required": ["checkout_url", "checkout_session_id", "cancel_token"],
-                "properties": {
-                    "checkout_url": {"type": "string", "format": "uri"},
-                    "checkout_session_id": {"type": "string"},
-                    "cancel_token": {"type": "string", "description": "keep it: the only way to cancel"},
-                },
-            },
-        ]
-    },
-    "CancelRequest": {
-        "type": "object",
-        "required": ["cancel_token"],
-        "properties": {"cancel_token": {"type": "string"}},
-    },
-    # Stripe's event envelope, as its webhooks deliver it (docs/stripe.md lists the types acted on).
-    "StripeEvent": {
-        "type": "object",
-        "required": ["id", "type", "livemode", "created", "data"],
-        "properties": {
-            "id": {"type": "string", "description": "evt_...; a second delivery answers `duplicate`"},
-            "object": {"type": "string", "enum": ["event"]},
-            "type": {"type": "string", "examples": ["checkout.session.completed", "charge.refunded"]},
-            "livemode": {"type": "boolean", "description": "must match the API key: sk_live_ or sk_test_"},
-            "created": {"type": "integer", "description": "Unix time"},
-            "api_version": {"type": ["string", "null"]},
-            "data": {
-                "type": "object",
-                "required": ["object"],
-                "properties": {
-                    "object": {"type": "object", "description": "a checkout.session, charge or refund"}
-                },
-            },
-        },
-    },
-    "WebhookAnswer": {
-        "type": "object",
-        "required": ["received", "outcome"],
-        "properties": {
-            "received": {"type": "boolean", "enum": [True]},
-            "outcome": {"type": "string", "enum": [outcome.value for outcome in PaymentOutcome]},
-        },
+# Sequences a client (and schemathesis's stateful tests) may follow from a new booking.
+NEW_BOOKING_LINKS: Schema = {
+    "ReadTheBooking": {"operationId": "getBooking", "parameters": {"booking_id": "$response.body#/id"}},
+    "CancelTheBooking": {
+        "operationId": "cancelBooking",
+        "parameters": {"booking_id": "$response.body#/id"},
+        "requestBody": {"cancel_token": "$response.body#/cancel_token"},
     },
 }
 
@@ -217,22 +121,17 @@ _ERROR_RESPONSES = {
 PATHS: dict[str, Schema] = {
     "/api/practitioners": {
         "get": {
+            "operationId": "listPractitioners",
             "summary": "Every practitioner",
             "responses": {
-                "200": _json(
-                    {
-                        "type": "object",
-                        "required": ["practitioners"],
-                        "properties": {"practitioners": {"type": "array", "items": _ref("Practitioner")}},
-                    },
-                    "The practitioners",
-                ),
+                "200": _json(_ref("PractitionerList"), "The practitioners"),
                 **_errors(),
             },
         }
     },
     "/api/practitioners/{practitioner_id}": {
         "get": {
+            "operationId": "getPractitioner",
             "summary": "One practitioner",
             "parameters": [_path_param("practitioner_id")],
             "responses": {"200": _json(_ref("Practitioner"), "The practitioner"), **_errors(404)},
@@ -240,6 +139,7 @@ PATHS: dict[str, Schema] = {
     },
     "/api/practitioners/{practitioner_id}/availability": {
         "get": {
+            "operationId": "getAvailability",
             "summary": "Free slots between two dates (at most 62 days), in a time zone",
             "parameters": [
                 _path_param("practitioner_id"),
@@ -252,6 +152,7 @@ PATHS: dict[str, Schema] = {
     },
     "/api/bookings": {
         "post": {
+            "operationId": "createBooking",
             "summary": "Hold a slot and start checkout",
             "parameters": [
                 {
@@ -261,7 +162,7 @@ PATHS: dict[str, Schema] = {
                         "a random key (UUID4) per booking: a retry of the same request with it returns "
                         "the same booking; another request with it is 422 idempotency_key_reused"
                     ),
-                    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+                    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_IDEMPOTENCY_KEY},
                 }
             ],
             "requestBody": {
@@ -269,13 +170,15 @@ PATHS: dict[str, Schema] = {
                 "content": {"application/json": {"schema": _ref("BookingRequest")}},
             },
             "responses": {
-                "201": _json(_ref("NewBooking"), "The held booking; pay at checkout_url"),
+                "201": _json(_ref("NewBooking"), "The held booking; pay at checkout_url")
+                | {"links": NEW_BOOKING_LINKS},
                 **_errors(400, 404, 409, 415, 422, 429, 503),
             },
         }
     },
     "/api/bookings/{booking_id}": {
         "get": {
+            "operationId": "getBooking",
             "summary": "A booking's status and times (no contact details)",
             "parameters": [_path_param("booking_id")],
             "responses": {"200": _json(_ref("Booking"), "The booking"), **_errors(404)},
@@ -283,6 +186,7 @@ PATHS: dict[str, Schema] = {
     },
     "/api/bookings/{booking_id}/cancel": {
         "post": {
+            "operationId": "cancelBooking",
             "summary": "Cancel with the token handed out at booking",
             "parameters": [_path_param("booking_id")],
             "requestBody": {
@@ -297,6 +201,7 @@ PATHS: dict[str, Schema] = {
     },
     "/api/webhooks/stripe": {
         "post": {
+            "operationId": "receiveStripeEvent",
             "summary": "Stripe's signed events (Stripe-Signature header)",
             "parameters": [
                 {
@@ -317,18 +222,26 @@ PATHS: dict[str, Schema] = {
             },
         }
     },
-    "/healthz": {"get": {"summary": "Alive", "responses": {"200": _json({"type": "object"}, "Alive")}}},
+    "/healthz": {
+        "get": {
+            "operationId": "healthz",
+            "summary": "Alive",
+            "responses": {"200": _json(_ref("Alive"), "Alive")},
+        }
+    },
     "/readyz": {
         "get": {
+            "operationId": "readyz",
             "summary": "Database reachable and schema current",
             "responses": {
-                "200": _json({"type": "object"}, "Ready"),
-                "503": _json({"type": "object"}, "Not ready; `problems` says why"),
+                "200": _json(_ref("Readiness"), "Ready"),
+                "503": _json(_ref("Readiness"), "Not ready; `problems` says why"),
             },
         }
     },
     "/metrics": {
         "get": {
+            "operationId": "metrics",
             "summary": "Prometheus metrics",
             "responses": {"200": {"description": "Text exposition", "content": {"text/plain": {}}}},
         }

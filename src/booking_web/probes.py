@@ -6,23 +6,25 @@ import hmac
 
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
+from booking_web.answers import AliveJson, ReadinessJson
+from booking_web.converter import json_response
 from booking_web.errors import error_body
 from booking_web.settings import Settings
 
 
 async def healthz(request: Request) -> Response:
     del request
-    return JSONResponse({"status": "ok"})
+    return json_response(AliveJson("ok"))
 
 
 async def readyz(request: Request) -> Response:
     problems = await request.app.state.container.readiness_problems()
     if problems:
-        return JSONResponse({"status": "unavailable", "problems": problems}, 503)
-    return JSONResponse({"status": "ready"})
+        return json_response(ReadinessJson("unavailable", problems), 503)
+    return json_response(ReadinessJson("ready"))
 
 
 async def metrics(request: Request) -> Response:
@@ -40,11 +42,11 @@ def _metrics_refusal(settings: Settings, authorization: str) -> Response | None:
         if hmac.compare_digest(authorization.encode(), expected):
             return None
         message = "Send METRICS_TOKEN as Authorization: Bearer <token>."
-        return JSONResponse(error_body("unauthorized", message), 401, {"WWW-Authenticate": "Bearer"})
+        return json_response(error_body("unauthorized", message), 401, {"WWW-Authenticate": "Bearer"})
     if settings.development:
         return None
     message = "Metrics are closed: set METRICS_TOKEN and send it as Authorization: Bearer <token>."
-    return JSONResponse(error_body("forbidden", message), 403)
+    return json_response(error_body("forbidden", message), 403)
 
 
 routes = [

@@ -11,10 +11,12 @@ import logging
 from collections.abc import Mapping
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import Response
 from starlette.routing import Route
 
 from booking_core import BookingService, PaymentOutcome
+from booking_web.answers import WebhookAnswerJson
+from booking_web.converter import json_response
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +32,10 @@ async def receive_payment_webhook(
     return outcome
 
 
-async def stripe_webhook(request: Request) -> JSONResponse:
+async def stripe_webhook(request: Request) -> Response:
     service: BookingService = request.app.state.booking
     outcome = await receive_payment_webhook(service, await request.body(), request.headers)
-    return JSONResponse({"received": True, "outcome": outcome.value})
+    return json_response(WebhookAnswerJson(received=True, outcome=outcome))
 
 
 routes = [Route("/api/webhooks/stripe", stripe_webhook, methods=["POST"], name="stripe_webhook")]

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from starlette.datastructures import Headers
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from booking_web.converter import json_response
 from booking_web.errors import BodyTooLarge, error_body
 
 _WITHOUT_BODY = ("GET", "HEAD")  # no route reads one: nothing to limit
@@ -23,7 +23,7 @@ class BodyLimitMiddleware:
             return
         declared = Headers(scope=scope).get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
-            response = JSONResponse(error_body(BodyTooLarge.code, self.message), 413)
+            response = json_response(error_body(BodyTooLarge.code, self.message), 413)
             await response(scope, receive, send)
             return
         received = 0

@@ -10,9 +10,9 @@ from collections.abc import Callable
 
 from attrs import define, field
 from cachetools import TTLCache
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from booking_web.converter import json_response
 from booking_web.errors import RateLimited, error_body
 
 MAX_TRACKED_ADDRESSES = 10_000  # least recently seen forgotten beyond this
@@ -65,7 +65,7 @@ class RateLimitMiddleware:
             if wait:
                 retry_after = math.ceil(wait)
                 message = f"Too many booking attempts. Please wait {retry_after} seconds and try again."
-                response = JSONResponse(
+                response = json_response(
                     error_body(RateLimited.code, message), 429, headers={"Retry-After": str(retry_after)}
                 )
                 await response(scope, receive, send)

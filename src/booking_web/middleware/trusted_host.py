@@ -5,9 +5,9 @@ Probes are exempt: orchestrators and scrapers call them by address."""
 from __future__ import annotations
 
 from starlette.datastructures import Headers
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from booking_web.converter import json_response
 from booking_web.errors import error_body
 
 ANY_HOST_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
@@ -34,4 +34,4 @@ class TrustedHostMiddleware:
             await self.app(scope, receive, send)
             return
         message = "This service does not answer to that Host: use the address it is published at."
-        await JSONResponse(error_body("invalid_host", message), 400)(scope, receive, send)
+        await json_response(error_body("invalid_host", message), 400)(scope, receive, send)

@@ -1,6 +1,7 @@
 import pytest
 
 from booking_core import ClientDetails, InvalidInput
+from booking_core.client import MAX_PHONE_LENGTH
 
 
 def test_details_are_normalised() -> None:
@@ -25,3 +26,13 @@ def test_control_characters_in_names_are_rejected() -> None:
     with pytest.raises(InvalidInput) as caught:
         ClientDetails.create("Ann\x00", "ann@example.com", "+493012345678")
     assert "name" in caught.value.fields
+
+
+def test_a_phone_may_be_as_long_as_the_stated_limit_and_no_longer() -> None:
+    padded = "+49 30 1234567".ljust(MAX_PHONE_LENGTH)
+    assert ClientDetails.create("Ann", "ann@example.com", padded).phone == "+49301234567"
+    with pytest.raises(InvalidInput) as caught:
+        ClientDetails.create("Ann", "ann@example.com", padded + " ")
+    assert caught.value.fields == {
+        "phone": "Please enter a phone number with its country code, e.g. +49 30 1234567."
+    }
