@@ -50,6 +50,7 @@ from booking_core.payment import (
     PaymentEventKind,
     Refund,
 )
+from booking_core.payment_handling import PaymentOutcome
 from booking_core.ports import (
     AvailabilitySource,
     BookingChangeListener,
@@ -64,15 +65,10 @@ from booking_core.ports import (
     PractitionerCancellation,
     PractitionerDirectory,
 )
+from booking_core.reconciliation import ReconcileReport
 from booking_core.relay import Channel, OutboxRelay, RelayReport, RetryPolicy
 from booking_core.schedule import DateOverride, LocalHours, WeeklySchedule, slot_grid, slot_starts, zone
-from booking_core.services import (
-    BookingHold,
-    BookingRequest,
-    BookingService,
-    PaymentOutcome,
-    ReconcileReport,
-)
+from booking_core.services import BookingHold, BookingRequest, BookingService
 from booking_core.start_time import start_time_problem
 from booking_core.timerange import TimeRange, merge
 

@@ -1,0 +1,69 @@
+"""The one way bookings change: a step computes the next booking (one of `Booking`'s typed
+transitions), the store saves it with a compare-and-set on `version`, a concurrent change reloads
+and applies the step again, and listeners hear of the transition after the commit."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from attrs import define
+
+from booking_core.booking import Booking, BookingEvent, Transition
+from booking_core.errors import ConcurrentUpdate, NotFound, UnknownPractitioner
+from booking_core.offer import Practitioner
+from booking_core.ports import BookingChangeListener, BookingStore, PractitionerDirectory
+
+log = logging.getLogger(__name__)
+
+_SAVE_ATTEMPTS = 5
+
+Step = Callable[[Booking], Transition]
+
+
+@define
+class BookingChanges:
+    """Every use case changes bookings through this; it also reads them as the use cases need."""
+
+    store: BookingStore
+    directory: PractitionerDirectory
+    notifier: BookingChangeListener
+
+    async def practitioner_of(self, booking: Booking) -> Practitioner:
+        """The booking's practitioner, even if removed since: their past bookings still name them."""
+        practitioner = await self.directory.get(booking.practitioner_id, include_removed=True)
+        if practitioner is None:
+            raise UnknownPractitioner(booking.practitioner_id)
+        return practitioner
+
+    async def booking(self, booking_id: str) -> Booking:
+        booking = await self.store.get(booking_id)
+        if booking is None:
+            raise NotFound("There is no such booking.")
+        return booking
+
+    async def apply(self, booking: Booking, step: Step) -> Booking:
+        """Apply `step` and save; on a concurrent change reload and apply it again."""
+        for _ in range(_SAVE_ATTEMPTS):
+            after, event = step(booking)
+            if after is booking:
+                return booking
+            try:
+                await self.store.save(booking, after, event)
+            except ConcurrentUpdate:
+                booking = await self.booking(booking.id)
+                continue
+            if event is not None:
+                await self.notify(after, event)
+            return after
+        raise ConcurrentUpdate("The booking is changing too often; please try again.")
+
+    async def notify(
+        self, booking: Booking, event: BookingEvent, practitioner: Practitioner | None = None
+    ) -> None:
+        try:
+            if practitioner is None:
+                practitioner = await self.practitioner_of(booking)
+            await self.notifier.booking_changed(booking, event, practitioner)
+        except Exception:  # a notification must never undo a committed booking change
+            log.exception("notifying about booking %s (%s) failed", booking.id, event.trigger)
