@@ -39,6 +39,7 @@ from booking_core import (
     PractitionerHasLiveBookings,
     PractitionerRemoved,
     Refund,
+    Service,
     SlotUnavailable,
     TimeRange,
     TooManyHolds,
@@ -334,7 +335,12 @@ class StaticSlotsSource:
     calls: int = 0
 
     async def candidate_slots(
-        self, practitioner: Practitioner, window: TimeRange, *, fresh: bool = False
+        self,
+        practitioner: Practitioner,
+        window: TimeRange,
+        *,
+        fresh: bool = False,
+        service: Service | None = None,
     ) -> CandidateSlots:
         self.calls += 1
         if self.failing:
@@ -342,7 +348,8 @@ class StaticSlotsSource:
                 "The calendar service is not answering. Please try again shortly."
             )
         offered = [s for s in self.starts.get(practitioner.id, ()) if window.start <= s < window.end]
-        return CandidateSlots(tuple(offered), practitioner.offer.session_length, self.source)
+        length = practitioner.offer_for(service).session_length
+        return CandidateSlots(tuple(offered), length, self.source)
 
 
 @define

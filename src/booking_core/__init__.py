@@ -42,7 +42,14 @@ from booking_core.errors import (
 )
 from booking_core.hold_limits import HoldCaps, HoldLimits, client_network
 from booking_core.money import Money
-from booking_core.offer import CancellationPolicy, Offer, Practitioner
+from booking_core.offer import (
+    DEFAULT_SERVICE_ID,
+    CancellationPolicy,
+    Offer,
+    Practitioner,
+    Service,
+    ServiceChoiceError,
+)
 from booking_core.payment import (
     CheckoutRequest,
     CheckoutSession,
@@ -74,6 +81,7 @@ from booking_core.timerange import TimeRange, merge
 
 __all__ = [
     "CANCELLATIONS",
+    "DEFAULT_SERVICE_ID",
     "LIVE_STATUSES",
     "TRANSITIONS",
     "Availability",
@@ -132,6 +140,8 @@ __all__ = [
     "RelayReport",
     "RetryPolicy",
     "ScheduleSource",
+    "Service",
+    "ServiceChoiceError",
     "SlotUnavailable",
     "StorageUnavailable",
     "TimeRange",

@@ -11,7 +11,7 @@ from operator import le
 
 from attrs import frozen
 
-from booking_core.offer import Offer, Practitioner
+from booking_core.offer import DEFAULT_SERVICE_ID, Offer, Practitioner, Service
 from booking_core.schedule import slot_starts
 from booking_core.timerange import TimeRange, ascending, bounds
 
@@ -48,6 +48,7 @@ class Availability:
     window: TimeRange
     slots: tuple[TimeRange, ...]
     source: AvailabilitySourceName
+    service_id: str = DEFAULT_SERVICE_ID  # the slots are this service's (its length, step, buffers)
 
 
 def bookable_window(offer: Offer, window: TimeRange, now: datetime) -> TimeRange | None:
@@ -117,9 +118,14 @@ class ScheduleSource:
     """The availability source for practitioners without Cal.com: their weekly schedule."""
 
     async def candidate_slots(
-        self, practitioner: Practitioner, window: TimeRange, *, fresh: bool = False
+        self,
+        practitioner: Practitioner,
+        window: TimeRange,
+        *,
+        fresh: bool = False,
+        service: Service | None = None,
     ) -> CandidateSlots:
         del fresh  # a schedule is always fresh
-        offer = practitioner.offer
+        offer = practitioner.offer_for(service)
         starts = slot_starts(practitioner.schedule, window, offer.session_length, offer.step)
         return CandidateSlots(tuple(starts), offer.session_length, AvailabilitySourceName.SCHEDULE)

@@ -13,7 +13,7 @@ from attrs import evolve, frozen
 from booking_core.client import ClientDetails
 from booking_core.errors import IllegalTransition, InvalidCancelToken
 from booking_core.money import Money
-from booking_core.offer import CancellationPolicy
+from booking_core.offer import DEFAULT_SERVICE_ID, DEFAULT_SERVICE_NAME, CancellationPolicy
 from booking_core.payment import CheckoutSession, ReceivedPayment
 from booking_core.timerange import TimeRange
 
@@ -130,6 +130,10 @@ class Booking:
     # With an idempotency key: the SHA-256 of the request that made the booking
     # (BookingRequest.fingerprint), so that only the same request replays it.
     request_hash: str | None = None
+    # The service booked, as it was then (its length is the slot's, its price `price`): a service
+    # renamed or removed later leaves the booking as it was made.
+    service_id: str = DEFAULT_SERVICE_ID
+    service_name: str = DEFAULT_SERVICE_NAME
 
     @classmethod
     def hold(
@@ -148,6 +152,8 @@ class Booking:
         idempotency_key: str | None = None,
         client_address: str | None = None,
         request_hash: str | None = None,
+        service_id: str = DEFAULT_SERVICE_ID,
+        service_name: str = DEFAULT_SERVICE_NAME,
     ) -> tuple[Booking, BookingEvent]:
         booking = cls(
             id=booking_id,
@@ -165,6 +171,8 @@ class Booking:
             idempotency_key=idempotency_key,
             client_address=client_address,
             request_hash=request_hash,
+            service_id=service_id,
+            service_name=service_name,
         )
         event = BookingEvent(booking_id, T.HOLD_PLACED, None, S.PENDING_PAYMENT, now, "slot held for payment")
         return booking, event

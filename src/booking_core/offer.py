@@ -1,18 +1,22 @@
-"""What a practitioner sells: session length, price, buffers and booking windows."""
+"""What a practitioner sells: their services (length, price), buffers and booking windows."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import timedelta
 
-from attrs import field, frozen
+from attrs import evolve, field, frozen
 
 from booking_core.money import Money
 from booking_core.schedule import WeeklySchedule
 from booking_core.timerange import TimeRange
 
 _ZERO = timedelta(0)
-_PRACTITIONER_ID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+_URL_SAFE_ID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+# The one service of a practitioner who lists none: their offer's session length and price.
+DEFAULT_SERVICE_ID = "session"
+DEFAULT_SERVICE_NAME = "Session"
 
 
 def _non_negative(_instance: object, attribute: object, value: timedelta) -> None:
@@ -89,8 +93,8 @@ class Offer:
         return slot.widen(self.buffer_before, self.buffer_after)
 
 
-def _practitioner_id(_instance: object, _attribute: object, value: str) -> None:
-    if not _PRACTITIONER_ID.match(value):
+def _url_safe_id(_instance: object, _attribute: object, value: str) -> None:
+    if not _URL_SAFE_ID.match(value):
         raise ValueError(f"{value!r} is not a URL-safe id (lowercase letters, digits, dashes)")
 
 
@@ -99,15 +103,91 @@ def _name(_instance: object, _attribute: object, value: str) -> None:
         raise ValueError("name must be 1 to 200 characters")
 
 
+# What a service may set for itself; left None, the practitioner's offer decides.
+_OVERRIDES = ("buffer_before", "buffer_after", "min_notice", "slot_step", "hold_duration")
+
+
+@frozen
+class Service:
+    """One thing a practitioner offers (an intro call, a session, a double session): its own id
+    (URL-safe, stable: bookings and links name it), name, length and price (0: free), and optionally
+    its own buffers, minimum notice, slot step and hold; what it leaves None the practitioner's offer
+    decides (`Practitioner.offer_for`). Horizon and cancellation policy are the practitioner's."""
+
+    id: str = field(validator=_url_safe_id)
+    name: str = field(validator=_name)
+    length: timedelta = field(validator=_positive)
+    price: Money
+    buffer_before: timedelta | None = None
+    buffer_after: timedelta | None = None
+    min_notice: timedelta | None = None
+    slot_step: timedelta | None = None
+    hold_duration: timedelta | None = None
+
+    def __attrs_post_init__(self) -> None:
+        self.applied_to(Offer(self.length, self.price))  # Offer's checks judge the overrides too
+
+    def applied_to(self, defaults: Offer) -> Offer:
+        """The offer a booking of this service follows: `defaults` with what the service sets."""
+        overrides = {name: value for name in _OVERRIDES if (value := getattr(self, name)) is not None}
+        return evolve(defaults, session_length=self.length, price=self.price, **overrides)
+
+    @classmethod
+    def of_offer(cls, offer: Offer) -> Service:
+        """The one service of a practitioner who lists none (as before services existed)."""
+        return cls(DEFAULT_SERVICE_ID, DEFAULT_SERVICE_NAME, offer.session_length, offer.price)
+
+
+def _as_tuple(services: Iterable[Service]) -> tuple[Service, ...]:
+    return tuple(services)
+
+
+def _distinct_ids(_instance: object, _attribute: object, value: tuple[Service, ...]) -> None:
+    ids = [service.id for service in value]
+    repeated = sorted({service_id for service_id in ids if ids.count(service_id) > 1})
+    if repeated:
+        raise ValueError(f"service ids must be unique; repeated: {', '.join(repeated)}")
+
+
+class ServiceChoiceError(ValueError):
+    """The service asked for is not one of the practitioner's, or none was named among several."""
+
+
 @frozen
 class Practitioner:
-    id: str = field(validator=_practitioner_id)
+    id: str = field(validator=_url_safe_id)
     name: str = field(validator=_name)
-    offer: Offer
+    offer: Offer  # the defaults every service starts from
     schedule: WeeklySchedule
     calcom_event_type_id: int | None = None
     email: str | None = None  # where the practitioner hears of bookings; None: not notified by e-mail
+    # As listed in the practitioner file; empty: the one service `session` of `offer` (see
+    # `offered_services`), so a practitioner without services behaves as before they existed.
+    services: tuple[Service, ...] = field(default=(), converter=_as_tuple, validator=_distinct_ids)
 
     @property
     def timezone(self) -> str:
         return self.schedule.timezone
+
+    @property
+    def offered_services(self) -> tuple[Service, ...]:
+        """What clients choose from, in the practitioner's order: never empty."""
+        return self.services or (Service.of_offer(self.offer),)
+
+    def service(self, service_id: str | None) -> Service:
+        """The service `service_id`; None is allowed only when there is one. ServiceChoiceError
+        otherwise, naming the choices."""
+        offered = self.offered_services
+        if service_id is None and len(offered) == 1:
+            return offered[0]
+        for service in offered:
+            if service.id == service_id:
+                return service
+        choices = ", ".join(service.id for service in offered)
+        if service_id is None:
+            raise ServiceChoiceError(f"Choose a service: one of {choices}.")
+        raise ServiceChoiceError(f"There is no service {service_id!r} here; choose one of {choices}.")
+
+    def offer_for(self, service: Service | None = None) -> Offer:
+        """The offer a booking of `service` follows (None: the first offered service's)."""
+        return (service or self.offered_services[0]).applied_to(self.offer)

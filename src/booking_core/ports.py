@@ -12,7 +12,7 @@ from booking_core.availability import CandidateSlots
 from booking_core.booking import Booking, BookingEvent
 from booking_core.hold_limits import HoldCaps
 from booking_core.money import Money
-from booking_core.offer import Practitioner
+from booking_core.offer import Practitioner, Service
 from booking_core.payment import CheckoutRequest, CheckoutSession, PaymentEvent, Refund
 from booking_core.timerange import TimeRange
 
@@ -165,11 +165,17 @@ class Outbox(Protocol):
 
 class AvailabilitySource(Protocol):
     async def candidate_slots(
-        self, practitioner: Practitioner, window: TimeRange, *, fresh: bool = False
+        self,
+        practitioner: Practitioner,
+        window: TimeRange,
+        *,
+        fresh: bool = False,
+        service: Service | None = None,
     ) -> CandidateSlots:
-        """Slots on offer starting within `window`, before bookings held here are taken out.
-        `fresh=True` bypasses caches (used right before holding a slot). Raises
-        AvailabilityProviderError when the source cannot answer."""
+        """Slots of `service` (None: the practitioner's first) on offer starting within `window`,
+        before bookings held here are taken out; they last the service's length
+        (`practitioner.offer_for(service)`). `fresh=True` bypasses caches (used right before holding
+        a slot). Raises AvailabilityProviderError when the source cannot answer."""
         ...
 
 

@@ -30,7 +30,7 @@ from booking_core.errors import (
     UnknownPractitioner,
 )
 from booking_core.hold_limits import HoldLimits, client_network
-from booking_core.offer import Practitioner
+from booking_core.offer import Practitioner, Service, ServiceChoiceError
 from booking_core.payment import CheckoutRequest, PaymentEvent
 from booking_core.payment_handling import PaymentHandling, PaymentOutcome
 from booking_core.ports import (
@@ -60,6 +60,7 @@ class BookingRequest:
     timezone: str | None = None  # the client's, for messages; defaults to the practitioner's
     idempotency_key: str | None = None
     client_address: str | None = None  # the requester's IP address, for the per-address hold cap
+    service_id: str | None = None  # required when the practitioner offers several services
 
     def fingerprint(self) -> str:
         """The SHA-256 of what was asked for (every field but the key and the address, as given): an
@@ -73,6 +74,8 @@ class BookingRequest:
             self.phone,
             self.timezone,
         ]
+        if self.service_id is not None:  # so that requests made before services hash as they did
+            asked.append(self.service_id)
         return hashlib.sha256(json.dumps(asked, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -130,20 +133,31 @@ class BookingService:
     async def booking(self, booking_id: str) -> Booking:
         return await self._changes.booking(booking_id)
 
-    async def list_availability(self, practitioner_id: str, window: TimeRange) -> Availability:
+    async def list_availability(
+        self, practitioner_id: str, window: TimeRange, service_id: str | None = None
+    ) -> Availability:
+        """Free slots of the service `service_id` (optional when the practitioner offers one)."""
         if window.duration > self.max_window:
             raise InvalidInput({"end": f"A range may span at most {self.max_window.days} days."})
         practitioner = await self.practitioner(practitioner_id)
-        slots, source = await self._free_slots(practitioner, window, fresh=False)
-        return Availability(practitioner_id, window, tuple(slots), source)
+        service = _chosen_service(practitioner, service_id, "service")
+        slots, source = await self._free_slots(practitioner, service, window, fresh=False)
+        return Availability(practitioner_id, window, tuple(slots), source, service.id)
 
     async def _free_slots(
-        self, practitioner: Practitioner, window: TimeRange, *, fresh: bool, with_bookings: bool = True
+        self,
+        practitioner: Practitioner,
+        service: Service,
+        window: TimeRange,
+        *,
+        fresh: bool,
+        with_bookings: bool = True,
     ) -> tuple[list[TimeRange], AvailabilitySourceName]:
-        """The slots offered in `window`, minus those live bookings occupy (unless `with_bookings`
-        is false: then only what the source offers within notice and horizon)."""
+        """The slots of `service` offered in `window`, minus those live bookings of any service
+        occupy (unless `with_bookings` is false: then only what the source offers within notice and
+        horizon). One conflict rule for every service: occupied spans (slot plus buffers) overlap."""
         now = self.clock.now()
-        offer = practitioner.offer
+        offer = practitioner.offer_for(service)
         allowed = bookable_window(offer, window, now)
         if allowed is None:
             default = (
@@ -152,7 +166,9 @@ class BookingService:
                 else AvailabilitySourceName.SCHEDULE
             )
             return [], default
-        candidates = await self.availability.candidate_slots(practitioner, allowed, fresh=fresh)
+        candidates = await self.availability.candidate_slots(
+            practitioner, allowed, fresh=fresh, service=service
+        )
         if not candidates.starts:
             return [], candidates.source
         reach = TimeRange(
@@ -167,19 +183,21 @@ class BookingService:
     async def request_booking(self, request: BookingRequest) -> BookingHold:
         """Validate, check the slot is offered and free, hold it, start checkout."""
         practitioner = await self.practitioner(request.practitioner_id)
-        client, client_timezone = _validate(request, practitioner)
+        client, client_timezone, service = _validate(request, practitioner)
         if request.idempotency_key:
             existing = await self.store.find_by_idempotency_key(practitioner.id, request.idempotency_key)
             if existing is not None:
                 return self._replay(existing, request, practitioner)
-        offer = practitioner.offer
+        offer = practitioner.offer_for(service)
         slot = TimeRange.of(request.start, offer.session_length)
         # Only whether the slot is offered (and how many are, around it, for the practitioner's
         # hold cap): whether it is free, `add_if_free` decides atomically by the same rule
         # (docs/architecture.md), so a read of the live bookings first would be a second round
         # trip to the database for nothing but an earlier refusal.
         around = self.hold_limits.window_around(slot)
-        offered, _source = await self._free_slots(practitioner, around, fresh=True, with_bookings=False)
+        offered, _source = await self._free_slots(
+            practitioner, service, around, fresh=True, with_bookings=False
+        )
         if slot not in offered:
             raise SlotUnavailable()
         caps = self.hold_limits.caps(len(offered), around, offer.hold_duration)
@@ -200,6 +218,8 @@ class BookingService:
             idempotency_key=request.idempotency_key,
             client_address=client_network(request.client_address),
             request_hash=request.fingerprint() if request.idempotency_key else None,
+            service_id=service.id,
+            service_name=service.name,
         )
         try:
             await self.store.add_if_free(booking, event, caps)
@@ -215,7 +235,7 @@ class BookingService:
             session = await self.payments.start_checkout(
                 CheckoutRequest(
                     booking_id=booking.id,
-                    product_name=_product_name(practitioner, slot),
+                    product_name=_product_name(practitioner, service, slot),
                     amount=booking.price,
                     customer_email=client.email,
                     expires_at=booking.hold_expires_at,
@@ -272,8 +292,22 @@ class BookingService:
         return await self._reconciliation.reconcile()
 
 
-def _validate(request: BookingRequest, practitioner: Practitioner) -> tuple[ClientDetails, str]:
+def _chosen_service(practitioner: Practitioner, service_id: str | None, parameter: str) -> Service:
+    """The practitioner's service `service_id`, or InvalidInput naming `parameter` (the name the
+    caller gave it: `service` for availability, `service_id` in a booking request)."""
+    try:
+        return practitioner.service(service_id)
+    except ServiceChoiceError as error:
+        raise InvalidInput({parameter: str(error)}) from None
+
+
+def _validate(request: BookingRequest, practitioner: Practitioner) -> tuple[ClientDetails, str, Service]:
     problems: dict[str, str] = {}
+    service: Service | None = None
+    try:
+        service = _chosen_service(practitioner, request.service_id, "service_id")
+    except InvalidInput as error:
+        problems.update(error.fields)
     try:
         client = ClientDetails.create(request.name, request.email, request.phone)
     except InvalidInput as error:
@@ -286,11 +320,13 @@ def _validate(request: BookingRequest, practitioner: Practitioner) -> tuple[Clie
     start_problem = start_time_problem(request.start)
     if start_problem is not None:
         problems["start"] = start_problem
-    if problems:
+    if problems or service is None:
         raise InvalidInput(problems)
-    return client, timezone
+    return client, timezone, service
 
 
-def _product_name(practitioner: Practitioner, slot: TimeRange) -> str:
+def _product_name(practitioner: Practitioner, service: Service, slot: TimeRange) -> str:
     local = slot.start.astimezone(zone(practitioner.timezone))
-    return f"{practitioner.name}, {local:%a %d %b %Y %H:%M} ({practitioner.timezone})"
+    # The service is named only where the practitioner lists services: names read as before otherwise.
+    what = f"{service.name}, " if practitioner.services else ""
+    return f"{practitioner.name}, {what}{local:%a %d %b %Y %H:%M} ({practitioner.timezone})"

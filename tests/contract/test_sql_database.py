@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,15 +12,16 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from attrs import evolve
-from sqlalchemy import create_engine
+from sqlalchemy import Table, create_engine
 from sqlalchemy.pool import NullPool
 
 from booking_adapters.sql import SchemaBehind, database_url, head_revisions, open_database, upgrade
-from booking_adapters.sql.rows import practitioner_row
+from booking_adapters.sql.rows import booking_row, practitioner_row
 from booking_adapters.sql.scratch import scratch_database
-from booking_adapters.sql.tables import metadata, practitioners
+from booking_adapters.sql.tables import bookings, metadata, practitioners
 from booking_adapters.sql.url import migration_url
-from booking_core.testing.contracts import sample_practitioner
+from booking_core import Money, Service
+from booking_core.testing.contracts import hold, sample_practitioner
 from tests.contract.conftest import POSTGRES_ADMIN_URL, open_empty
 
 
@@ -43,8 +45,8 @@ def test_other_databases_are_refused() -> None:
         database_url("mysql://host/db")
 
 
-def test_the_head_revision_is_0006_practitioner_removal() -> None:
-    assert head_revisions() == ("0006_practitioner_removal",)
+def test_the_head_revision_is_0007_services() -> None:
+    assert head_revisions() == ("0007_services",)
 
 
 @pytest.mark.anyio
@@ -103,19 +105,30 @@ async def test_migrations_build_the_schema_tables_py_describes(
 
 
 _BEFORE_EMAIL = "0002_change_notifications"
+_BEFORE_SERVICES = "0006_practitioner_removal"
 
 
 @contextmanager
-def _database_before_email(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """The URL of a database of its own at the revision before practitioners had an e-mail column."""
+def _database_at(revision: str, kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of a database of its own at `revision`."""
     if kind == "sqlite":
         url = f"sqlite:///{tmp_path / 'old.db'}"
-        upgrade(url, _BEFORE_EMAIL)
+        upgrade(url, revision)
         yield url
         return
     request.getfixturevalue("postgres_url")  # skips (or fails under CI) when PostgreSQL is unreachable
-    with scratch_database(POSTGRES_ADMIN_URL, prefix="booking_migration", revision=_BEFORE_EMAIL) as url:
+    with scratch_database(POSTGRES_ADMIN_URL, prefix="booking_migration", revision=revision) as url:
         yield url
+
+
+def _insert_rows(url: str, *rows: tuple[Table, dict[str, Any]]) -> None:
+    engine = create_engine(migration_url(url), poolclass=NullPool)
+    try:
+        with engine.begin() as connection:
+            for table, row in rows:
+                connection.execute(table.insert().values(row))
+    finally:
+        engine.dispose()
 
 
 @pytest.mark.anyio
@@ -125,17 +138,42 @@ async def test_practitioners_stored_before_0003_gain_an_empty_email(
 ) -> None:
     practitioner = sample_practitioner()
     row = practitioner_row(practitioner)
-    del row["email"]  # the columns of revision 0002
-    with _database_before_email(kind, request, tmp_path) as url:
-        engine = create_engine(migration_url(url), poolclass=NullPool)
-        try:
-            with engine.begin() as connection:
-                connection.execute(practitioners.insert().values(row))
-        finally:
-            engine.dispose()
+    del row["email"], row["services"]  # the columns of revision 0002
+    with _database_at(_BEFORE_EMAIL, kind, request, tmp_path) as url:
+        _insert_rows(url, (practitioners, row))
         upgrade(url)
         database = await open_database(url)
         try:
-            assert await database.directory.get(practitioner.id) == evolve(practitioner, email=None)
+            expected = evolve(practitioner, email=None, services=())  # the offer's one service
+            assert await database.directory.get(practitioner.id) == expected
+        finally:
+            await database.close()
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def test_rows_stored_before_0007_are_of_the_one_service_session(
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """A practitioner stored before services offers the one service `session` of their offer's
+    length and price; a booking stored then is a booking of it."""
+    practitioner = sample_practitioner(services=())
+    practitioner_columns = practitioner_row(practitioner)
+    del practitioner_columns["services"]
+    booking, _event = hold("b1", 9 * 60)
+    booking_columns = booking_row(booking)
+    del booking_columns["service_id"], booking_columns["service_name"]
+    with _database_at(_BEFORE_SERVICES, kind, request, tmp_path) as url:
+        _insert_rows(url, (practitioners, practitioner_columns), (bookings, booking_columns))
+        upgrade(url)
+        database = await open_database(url)
+        try:
+            migrated = await database.directory.get(practitioner.id)
+            assert migrated == practitioner
+            assert migrated.offered_services == (
+                Service("session", "Session", timedelta(minutes=50), Money(9000, "EUR")),
+            )
+            assert await database.store.get("b1") == booking
+            assert (booking.service_id, booking.service_name) == ("session", "Session")
         finally:
             await database.close()

@@ -25,6 +25,7 @@ from booking_core import (
     AvailabilitySourceName,
     CandidateSlots,
     Practitioner,
+    Service,
     TimeRange,
 )
 
@@ -56,11 +57,19 @@ class CalcomSource:
     _in_flight: dict[_Key, asyncio.Task[tuple[datetime, ...]]] = field(factory=dict, init=False)
 
     async def candidate_slots(
-        self, practitioner: Practitioner, window: TimeRange, *, fresh: bool = False
+        self,
+        practitioner: Practitioner,
+        window: TimeRange,
+        *,
+        fresh: bool = False,
+        service: Service | None = None,
     ) -> CandidateSlots:
+        """Cal.com's event type says where slots start, for every service of the practitioner;
+        each service's slots last its own length (the store's conflict rule keeps them apart)."""
         event_type_id = practitioner.calcom_event_type_id
         if event_type_id is None:
-            return await self.schedule.candidate_slots(practitioner, window, fresh=fresh)
+            return await self.schedule.candidate_slots(practitioner, window, fresh=fresh, service=service)
+        length = practitioner.offer_for(service).session_length
         key = (event_type_id, _whole_days(window))
         try:
             if fresh:
@@ -78,10 +87,8 @@ class CalcomSource:
                 raise AvailabilityProviderError(
                     "The calendar cannot confirm this time right now. Please try again in a moment."
                 ) from error
-            return await self._degraded(practitioner, window, key, error)
-        return CandidateSlots(
-            _within(starts, window), practitioner.offer.session_length, AvailabilitySourceName.CALCOM
-        )
+            return await self._degraded(practitioner, service, window, key, error)
+        return CandidateSlots(_within(starts, window), length, AvailabilitySourceName.CALCOM)
 
     async def _cached_or_coalesced(self, key: _Key, time_zone: str) -> tuple[datetime, ...]:
         answer = self._answers.get(key)
@@ -108,7 +115,12 @@ class CalcomSource:
         return starts
 
     async def _degraded(
-        self, practitioner: Practitioner, window: TimeRange, key: _Key, error: AvailabilityProviderError
+        self,
+        practitioner: Practitioner,
+        service: Service | None,
+        window: TimeRange,
+        key: _Key,
+        error: AvailabilityProviderError,
     ) -> CandidateSlots:
         last_good = self._last_good(key[0], window)
         if last_good is not None:
@@ -116,7 +128,7 @@ class CalcomSource:
             starts = _within(last_good.starts, window)
         else:
             source = AvailabilitySourceName.SCHEDULE_FALLBACK
-            starts = (await self.schedule.candidate_slots(practitioner, window)).starts
+            starts = (await self.schedule.candidate_slots(practitioner, window, service=service)).starts
         AVAILABILITY_DEGRADED.labels(source.value).inc()
         log.warning(
             "Cal.com failed for practitioner %s (event type %d), answering from %s: %s",
@@ -125,7 +137,7 @@ class CalcomSource:
             source.value,
             error,
         )
-        return CandidateSlots(starts, practitioner.offer.session_length, source)
+        return CandidateSlots(starts, practitioner.offer_for(service).session_length, source)
 
     def _last_good(self, event_type_id: int, window: TimeRange) -> _Answer | None:
         """The newest answer for the event type whose range covers `window` (any age)."""

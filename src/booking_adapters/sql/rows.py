@@ -16,12 +16,13 @@ from booking_core import (
     Money,
     Offer,
     Practitioner,
+    Service,
     TimeRange,
     Trigger,
     WeeklySchedule,
 )
 
-# Offers and schedules go into JSON columns. This converter is private to the adapter so that the
+# Offers, services and schedules go into JSON columns. This converter is private to the adapter so that the
 # web layer's JSON format can change without touching stored rows (and the other way round).
 _json = Converter()
 _json.register_unstructure_hook(timedelta, lambda value: value.total_seconds())
@@ -39,6 +40,7 @@ def practitioner_row(practitioner: Practitioner) -> dict[str, Any]:
         "schedule": _json.unstructure(practitioner.schedule),
         "calcom_event_type_id": practitioner.calcom_event_type_id,
         "email": practitioner.email,
+        "services": _json.unstructure(practitioner.services, tuple[Service, ...]),
     }
 
 
@@ -50,6 +52,7 @@ def practitioner_from_row(row: Mapping[Any, Any]) -> Practitioner:
         schedule=_json.structure(row["schedule"], WeeklySchedule),
         calcom_event_type_id=row["calcom_event_type_id"],
         email=row["email"],
+        services=_json.structure(row["services"], tuple[Service, ...]),
     )
 
 
@@ -94,6 +97,8 @@ def booking_row(booking: Booking) -> dict[str, Any]:
         "payment_check_due": booking.payment_check_due,
         "client_address": booking.client_address,
         "request_hash": booking.request_hash,
+        "service_id": booking.service_id,
+        "service_name": booking.service_name,
         "created_at": booking.created_at,
         "updated_at": booking.updated_at,
     }
@@ -128,6 +133,8 @@ def booking_from_row(row: Mapping[Any, Any]) -> Booking:
         payment_check_due=bool(row["payment_check_due"]),
         client_address=row["client_address"],
         request_hash=row["request_hash"],
+        service_id=row["service_id"],
+        service_name=row["service_name"],
     )
 
 

@@ -94,6 +94,8 @@ practitioners = Table(
     # Set by `remove`: the practitioner is offered nowhere and booked no more, but kept (and with
     # them their bookings' history) for the pages, e-mails and refunds of past bookings.
     Column("removed_at", UtcDateTime),
+    # Empty: the one service of the offer (booking_core.Practitioner.offered_services).
+    Column("services", Json, nullable=False, server_default="[]"),
 )
 
 # No foreign key to practitioners: the store accepts bookings of any practitioner id, like its port
@@ -130,6 +132,9 @@ bookings = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     Column("client_address", String(64)),  # the IPv4 address or IPv6 /64 of a pending hold only
     Column("request_hash", String(64)),  # SHA-256 hex of the request an Idempotency-Key made
+    # The service booked, as it was then (bookings made before services: the offer's `session`).
+    Column("service_id", String(64), nullable=False, server_default="session"),
+    Column("service_name", String(200), nullable=False, server_default="Session"),
     UniqueConstraint("practitioner_id", "idempotency_key"),
     CheckConstraint(f"status IN ({ALL_STATUS_SQL})", name="status"),
     CheckConstraint("occupied_start < occupied_end", name="occupied_not_empty"),

@@ -35,7 +35,14 @@ from booking_core.errors import (
 )
 from booking_core.hold_limits import HoldCaps
 from booking_core.money import Money
-from booking_core.offer import CancellationPolicy, Offer, Practitioner
+from booking_core.offer import (
+    DEFAULT_SERVICE_ID,
+    DEFAULT_SERVICE_NAME,
+    CancellationPolicy,
+    Offer,
+    Practitioner,
+    Service,
+)
 from booking_core.payment import CheckoutSession, ReceivedPayment
 from booking_core.ports import BookingStore, Outbox, PractitionerDirectory
 from booking_core.schedule import DateOverride, LocalHours, WeeklySchedule
@@ -89,6 +96,8 @@ def hold(
     client: ClientDetails = ANN,
     client_address: str | None = None,
     request_hash: str | None = None,
+    service_id: str = DEFAULT_SERVICE_ID,
+    service_name: str = DEFAULT_SERVICE_NAME,
 ) -> tuple[Booking, BookingEvent]:
     """A new hold on a slot starting `start_minute` after midnight of DAY, with buffers in minutes."""
     slot = TimeRange.of(DAY + timedelta(minutes=start_minute), timedelta(minutes=length))
@@ -106,6 +115,8 @@ def hold(
         idempotency_key=idempotency_key,
         client_address=client_address,
         request_hash=request_hash,
+        service_id=service_id,
+        service_name=service_name,
     )
 
 
@@ -191,6 +202,8 @@ class BookingStoreContract:
             idempotency_key="key-every-field",
             client_address="2001:db8:1:2::/64",  # erased when the hold ends: set in `held` only
             request_hash="0" * 64,
+            service_id="double-session",
+            service_name="Double session",
         )
         states, saves = [held], []
         for what, minutes, step in steps:
@@ -228,6 +241,27 @@ class BookingStoreContract:
         with pytest.raises(SlotUnavailable):  # ends before b1 starts, but its own buffer reaches in
             await store.add_if_free(*hold("b3", 8 * 60, after=15))
         await store.add_if_free(*hold("b4", 10 * 60))
+
+    async def test_bookings_of_different_services_conflict_by_their_occupied_spans(
+        self, store: BookingStore
+    ) -> None:
+        """One rule for every service of a practitioner: occupied spans (slot plus that booking's
+        own buffers) must not overlap, whatever services the bookings are of."""
+        intro: dict[str, Any] = {"length": 15, "service_id": "intro", "service_name": "Free intro call"}
+        await store.add_if_free(*hold("b1", 9 * 60, **intro))  # occupies 09:00-09:15
+        await store.add_if_free(*hold("b2", 8 * 60, after=10))  # a session: 08:00-09:00, touching
+        with pytest.raises(SlotUnavailable):  # a session whose buffer before reaches into the call
+            await store.add_if_free(*hold("b3", 9 * 60 + 20, before=10))
+        with pytest.raises(SlotUnavailable):  # a call inside the session's buffer after
+            await store.add_if_free(*hold("b4", 8 * 60 + 55, length=5, service_id="intro"))
+        await store.add_if_free(*hold("b5", 9 * 60 + 25, before=10))  # 09:15-10:15: touching
+        assert [(await stored(store, b)).service_id for b in ("b1", "b2", "b5")] == [
+            "intro",
+            DEFAULT_SERVICE_ID,
+            DEFAULT_SERVICE_ID,
+        ]
+        assert await store.get("b3") is None
+        assert await store.get("b4") is None
 
     async def test_other_practitioners_do_not_conflict(self, store: BookingStore) -> None:
         await store.add_if_free(*hold("b1", 9 * 60, practitioner_id="pr-a"))
@@ -614,6 +648,20 @@ def sample_practitioner(practitioner_id: str = "jane-doe", **changes: Any) -> Pr
         ),
         calcom_event_type_id=4242,
         email="jane.doe@example.com",
+        services=(
+            Service("intro", "Free intro call", timedelta(minutes=15), Money(0, "EUR")),
+            Service(
+                "double-session",
+                "Double session",
+                timedelta(minutes=100),
+                Money(17000, "EUR"),
+                buffer_before=timedelta(minutes=10),
+                buffer_after=timedelta(minutes=20),
+                min_notice=timedelta(hours=48),
+                slot_step=timedelta(minutes=30),
+                hold_duration=timedelta(hours=2),
+            ),
+        ),
     )
     return evolve(practitioner, **changes)
 

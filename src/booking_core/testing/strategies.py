@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from booking_core.booking import Booking, BookingStatus
 from booking_core.client import ClientDetails
 from booking_core.money import Money
-from booking_core.offer import Offer, Practitioner
+from booking_core.offer import Offer, Practitioner, Service
 from booking_core.payment import PaymentEvent, PaymentEventKind
 from booking_core.schedule import DateOverride, LocalHours, WeeklySchedule
 from booking_core.timerange import TimeRange
@@ -92,13 +92,35 @@ def offers() -> st.SearchStrategy[Offer]:
     )
 
 
+_IDS = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?", fullmatch=True)
+_NAMES = st.text(st.characters(categories=("L", "N", "Zs")), min_size=1, max_size=40).filter(str.strip)
+
+
+def services() -> st.SearchStrategy[Service]:
+    """Services with or without each of their overrides (free ones included: `money` draws 0)."""
+    return st.builds(
+        Service,
+        id=_IDS,
+        name=_NAMES,
+        length=_minutes(5, 180),
+        price=money(),
+        buffer_before=st.none() | _minutes(0, 30),
+        buffer_after=st.none() | _minutes(0, 30),
+        min_notice=st.none() | _minutes(0, 48 * 60, step=60),
+        slot_step=st.none() | _minutes(5, 120),
+        hold_duration=st.none() | _minutes(30, 24 * 60, step=30),
+    )
+
+
 def practitioners() -> st.SearchStrategy[Practitioner]:
+    """Practitioners listing no services (the offer's one) or up to three."""
     return st.builds(
         Practitioner,
-        id=st.from_regex(r"[a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?", fullmatch=True),
-        name=st.text(st.characters(categories=("L", "N", "Zs")), min_size=1, max_size=40).filter(str.strip),
+        id=_IDS,
+        name=_NAMES,
         offer=offers(),
         schedule=weekly_schedules(),
+        services=st.lists(services(), max_size=3, unique_by=lambda service: service.id).map(tuple),
     )
 
 
@@ -122,21 +144,25 @@ def bookings(
     @st.composite
     def build(draw: st.DrawFn) -> Booking:
         p = draw(owner)
+        service = draw(st.sampled_from(p.offered_services))
+        offer = p.offer_for(service)
         start = draw(instants(step_minutes=15))
-        slot = TimeRange.of(start, p.offer.session_length)
+        slot = TimeRange.of(start, offer.session_length)
         created = start - draw(_minutes(60, 30 * 24 * 60, step=60))
         booking_id = draw(st.from_regex(r"[A-Za-z0-9_-]{22}", fullmatch=True))
         booking, _ = Booking.hold(
             booking_id=booking_id,
             practitioner_id=p.id,
             slot=slot,
-            occupied=p.offer.occupied(slot),
+            occupied=offer.occupied(slot),
             client=draw(client_details()),
             client_timezone=draw(st.sampled_from(TIMEZONES)),
-            price=p.offer.price,
-            hold_expires_at=created + p.offer.hold_duration,
+            price=offer.price,
+            hold_expires_at=created + offer.hold_duration,
             cancel_token=draw(st.text(min_size=16, max_size=64)),
             now=created,
+            service_id=service.id,
+            service_name=service.name,
         )
         status = draw(st.sampled_from(statuses))
         paid = status not in (BookingStatus.PENDING_PAYMENT, BookingStatus.EXPIRED) and draw(st.booleans())

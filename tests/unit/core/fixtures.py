@@ -61,5 +61,15 @@ class World:
         )
 
 
-def request(start: datetime, pid: str = "jane", key: str | None = None) -> BookingRequest:
-    return BookingRequest(pid, start, "Ann Example", "ann@example.com", "+49 30 1234567", idempotency_key=key)
+def request(
+    start: datetime, pid: str = "jane", key: str | None = None, service: str | None = None
+) -> BookingRequest:
+    return BookingRequest(
+        pid,
+        start,
+        "Ann Example",
+        "ann@example.com",
+        "+49 30 1234567",
+        idempotency_key=key,
+        service_id=service,
+    )

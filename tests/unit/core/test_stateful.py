@@ -10,7 +10,7 @@ from collections.abc import Coroutine
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from attrs import define, field
+from attrs import define, evolve, field
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
@@ -22,6 +22,7 @@ from booking_core import (
     Money,
     PaymentEvent,
     PaymentEventKind,
+    Service,
     TimeRange,
 )
 
@@ -54,7 +55,26 @@ PRACTITIONERS = [
     practitioner(
         "sam", "America/New_York", buffer_before=timedelta(minutes=15), slot_step=timedelta(minutes=30)
     ),
+    # services of different lengths, buffers, steps and notice: one conflict rule covers them all
+    evolve(
+        practitioner("mia", "Europe/Berlin", slot_step=timedelta(minutes=15)),
+        services=(
+            Service("intro", "Intro call", timedelta(minutes=15), Money(1000, "EUR")),
+            Service("session", "Session", timedelta(minutes=50), Money(9000, "EUR")),
+            Service(
+                "double",
+                "Double session",
+                timedelta(minutes=100),
+                Money(17000, "EUR"),
+                buffer_before=timedelta(minutes=10),
+                buffer_after=timedelta(minutes=20),
+                min_notice=timedelta(hours=3),
+                slot_step=timedelta(minutes=20),
+            ),
+        ),
+    ),
 ]
+SERVICES = {p.id: [s.id for s in p.offered_services] for p in PRACTITIONERS}
 
 
 class BookingMachine(RuleBasedStateMachine):
@@ -95,14 +115,16 @@ class BookingMachine(RuleBasedStateMachine):
         return TimeRange.of(self.world.clock.now(), timedelta(days=3))
 
     @rule(
-        pid=st.sampled_from(["jane", "sam"]),
+        pid=st.sampled_from(sorted(SERVICES)),
         pick=st.integers(0, 40),
         offered=st.booleans(),
         key=st.booleans(),
+        which=st.integers(0, 2),
     )
-    def request_slot(self, pid: str, pick: int, offered: bool, key: bool) -> None:
+    def request_slot(self, pid: str, pick: int, offered: bool, key: bool, which: int) -> None:
+        service = SERVICES[pid][which % len(SERVICES[pid])]
         if offered:  # a slot the page shows...
-            slots = self.run(self.world.service.list_availability(pid, self._window())).slots
+            slots = self.run(self.world.service.list_availability(pid, self._window(), service)).slots
             if not slots:
                 return
             start = slots[pick % len(slots)].start
@@ -110,7 +132,9 @@ class BookingMachine(RuleBasedStateMachine):
             start = self.world.clock.now() + timedelta(minutes=15 * pick)
         try:
             hold = self.run(
-                self.world.service.request_booking(request(start, pid, key=f"k{pick}" if key else None))
+                self.world.service.request_booking(
+                    request(start, pid, key=f"k{pick}" if key else None, service=service)
+                )
             )
         except BookingError:
             return
@@ -233,9 +257,13 @@ class BookingMachine(RuleBasedStateMachine):
                 for b in self.world.store.all_bookings()
                 if b.practitioner_id == p.id and b.is_live(now)
             ]
-            for slot in self.run(self.world.service.list_availability(p.id, self._window())).slots:
-                assert slot.start >= now + p.offer.min_notice
-                assert not any(p.offer.occupied(slot).overlaps(o) for o in live)
+            for service in p.offered_services:
+                offer = p.offer_for(service)
+                answer = self.run(self.world.service.list_availability(p.id, self._window(), service.id))
+                for slot in answer.slots:
+                    assert slot.duration == service.length
+                    assert slot.start >= now + offer.min_notice
+                    assert not any(offer.occupied(slot).overlaps(o) for o in live)
 
     @invariant()
     def every_payment_ends_as_a_confirmed_booking_or_a_refund(self) -> None:
