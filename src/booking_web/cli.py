@@ -9,7 +9,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import uvicorn
@@ -20,6 +20,7 @@ from booking_core import (
     DeliveryFailure,
     NotFound,
     OutboxRelay,
+    Practitioner,
     PractitionerDirectory,
     PractitionerHasLiveBookings,
     RelayReport,
@@ -183,10 +184,21 @@ def _remove_practitioner(args: argparse.Namespace) -> None:
 def _list_practitioners(args: argparse.Namespace) -> None:
     async def run(container: Container) -> None:
         for p in await container.service.directory.list():
-            minutes = int(p.offer.session_length.total_seconds() // 60)
-            print(f"{p.id}\t{p.name}\t{p.timezone}\t{minutes} min\t{p.offer.price}")
+            print(f"{p.id}\t{p.name}\t{p.timezone}\t{_services_in_words(p)}")
 
     _with_container(run)
+
+
+def _services_in_words(practitioner: Practitioner) -> str:
+    """`50 min<TAB>90.00 EUR` for the one service of the offer (as before services existed), else
+    `intro 15 min 0.00 EUR<TAB>session 50 min 90.00 EUR`."""
+    if not practitioner.services:
+        offer = practitioner.offer
+        return f"{offer.session_length // timedelta(minutes=1)} min\t{offer.price}"
+    return "\t".join(
+        f"{service.id} {service.length // timedelta(minutes=1)} min {service.price}"
+        for service in practitioner.services
+    )
 
 
 def _reconcile(args: argparse.Namespace) -> None:

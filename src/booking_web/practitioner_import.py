@@ -10,6 +10,11 @@ session_minutes = 50
 price = "90.00"
 currency = "EUR"
 buffer_after_minutes = 10        # optional, as are the keys below
+[[practitioners.services]]       # optional: without, session_minutes/price are the one service
+id = "intro"
+name = "Free intro call"
+minutes = 15
+price = "0.00"
 [practitioners.weekly]
 mon = ["09:00-12:00", "13:00-17:00"]
 [practitioners.overrides]        # dates with other hours; [] means closed
@@ -32,6 +37,7 @@ from booking_core import (
     Money,
     Offer,
     Practitioner,
+    Service,
     WeeklySchedule,
 )
 from booking_core.schedule import WEEKDAYS
@@ -50,9 +56,24 @@ OPTIONAL_KEYS = (
     "hold_minutes",
     "full_refund_notice_hours",
     "late_refund_percent",
+    "services",
     "weekly",
     "overrides",
 )
+# Without `services`, session_minutes and price make the practitioner's one service (`session`);
+# with services, each gives its own.
+NEEDED_WITHOUT_SERVICES = ("session_minutes", "price")
+# The keys of a [[practitioners.services]] table, in the order docs/practitioners.md lists them.
+SERVICE_REQUIRED_KEYS = ("id", "name", "minutes", "price")
+SERVICE_OPTIONAL_KEYS = (
+    "currency",
+    "buffer_before_minutes",
+    "buffer_after_minutes",
+    "slot_step_minutes",
+    "min_notice_hours",
+    "hold_minutes",
+)
+SERVICE_KEYS = (*SERVICE_REQUIRED_KEYS, *SERVICE_OPTIONAL_KEYS)
 
 
 def _is_date(key: str) -> bool:
@@ -118,7 +139,8 @@ def read_practitioners(path: Path) -> list[Practitioner]:
 
 
 def _unknown_keys(entry: Mapping[str, Any]) -> list[tuple[str, ...]]:
-    """The path of every key of `entry` (and of its sub-tables) that is not one of ours."""
+    """The path of every key of `entry` (and of its sub-tables) that is not one of ours; a key of
+    its n-th service is ("services", "n", key)."""
     unknown: list[tuple[str, ...]] = []
     for key, value in entry.items():
         if key not in REQUIRED_KEYS and key not in OPTIONAL_KEYS:
@@ -126,7 +148,21 @@ def _unknown_keys(entry: Mapping[str, Any]) -> list[tuple[str, ...]]:
         elif key in SUB_TABLE_KEYS and isinstance(value, dict):
             known = SUB_TABLE_KEYS[key][0]
             unknown += [(key, inner) for inner in value if not known(inner)]
+        elif key == "services":
+            unknown += [
+                (key, str(number), inner)
+                for number, service in _numbered(value)
+                for inner in service
+                if inner not in SERVICE_KEYS
+            ]
     return unknown
+
+
+def _numbered(services: object) -> list[tuple[int, dict[str, Any]]]:
+    """The tables of a `services` array, numbered from 1 (what is not a table is left to
+    `practitioner_from` to refuse)."""
+    listed = services if isinstance(services, list) else []
+    return [(number, table) for number, table in enumerate(listed, start=1) if isinstance(table, dict)]
 
 
 def _without(entry: Mapping[str, Any], unknown: Collection[tuple[str, ...]]) -> dict[str, Any]:
@@ -134,12 +170,24 @@ def _without(entry: Mapping[str, Any], unknown: Collection[tuple[str, ...]]) -> 
     for key in SUB_TABLE_KEYS:
         if isinstance(kept.get(key), dict):
             kept[key] = {inner: value for inner, value in kept[key].items() if (key, inner) not in unknown}
+    if isinstance(kept.get("services"), list):
+        kept["services"] = [
+            {inner: value for inner, value in service.items() if ("services", str(n), inner) not in unknown}
+            if isinstance(service, dict)
+            else service
+            for n, service in enumerate(kept["services"], start=1)
+        ]
     return kept
 
 
 def _unknown(path: tuple[str, ...], lines: KeyLines, number: int) -> str:
     """`unknown key 'sesion_minutes' on line 7 (did you mean 'session_minutes'?)`"""
     where = _on_line(lines.line_of(number, path))
+    if len(path) == 3:  # a key of a service
+        _services, service_number, key = path
+        close = difflib.get_close_matches(key, list(SERVICE_KEYS), n=1)
+        hint = f"did you mean {close[0]!r}?" if close else "the keys are listed in docs/practitioners.md"
+        return f"unknown key {key!r} in service {service_number}{where} ({hint})"
     if len(path) == 1:
         close = difflib.get_close_matches(path[0], [*REQUIRED_KEYS, *OPTIONAL_KEYS], n=1)
         hint = f"did you mean {close[0]!r}?" if close else "the keys are listed in docs/practitioners.md"
@@ -160,19 +208,25 @@ def _describe(error: Exception) -> str:
 
 def practitioner_from(entry: Mapping[str, Any]) -> Practitioner:
     """One `[[practitioners]]` table as a Practitioner (KeyError for a missing key, ValueError else)."""
+    services = _services(entry)
+    if services:
+        given = [key for key in NEEDED_WITHOUT_SERVICES if key in entry]
+        if given:  # else they would be silently unused
+            raise ValueError(f"{' and '.join(given)}: give each service its minutes and price instead")
+        # The offer is the services' defaults; its own length and price are offered by no one.
+        length, price = services[0].length, services[0].price
+    else:
+        length = _minutes(entry["session_minutes"])
+        price = Money.parse(str(entry["price"]), entry["currency"])
     offer = Offer(
-        session_length=_minutes(entry["session_minutes"]),
-        price=Money.parse(str(entry["price"]), entry["currency"]),
-        buffer_before=_minutes(entry.get("buffer_before_minutes", 0)),
-        buffer_after=_minutes(entry.get("buffer_after_minutes", 0)),
-        min_notice=timedelta(hours=entry.get("min_notice_hours", 0)),
+        session_length=length,
+        price=price,
         horizon=timedelta(days=entry.get("horizon_days", 60)),
-        slot_step=_minutes(entry["slot_step_minutes"]) if "slot_step_minutes" in entry else None,
-        hold_duration=_minutes(entry.get("hold_minutes", 30)),
         cancellation=CancellationPolicy(
             full_refund_notice=timedelta(hours=entry.get("full_refund_notice_hours", 24)),
             late_refund_percent=entry.get("late_refund_percent", 0),
         ),
+        **_durations(entry),
     )
     schedule = WeeklySchedule(
         entry["timezone"],
@@ -186,7 +240,31 @@ def practitioner_from(entry: Mapping[str, Any]) -> Practitioner:
         schedule=schedule,
         calcom_event_type_id=entry.get("calcom_event_type_id"),
         email=entry.get("email"),
+        services=services,
     )
+
+
+def _services(entry: Mapping[str, Any]) -> tuple[Service, ...]:
+    listed = entry.get("services", [])
+    if not isinstance(listed, list) or not all(isinstance(table, dict) for table in listed):
+        raise ValueError("services must be [[practitioners.services]] tables")
+    services = []
+    for number, table in enumerate(listed, start=1):
+        try:
+            services.append(
+                Service(
+                    id=table["id"],
+                    name=table["name"],
+                    length=_minutes(table["minutes"]),
+                    price=Money.parse(str(table["price"]), table.get("currency", entry["currency"])),
+                    **_durations(table),
+                )
+            )
+        except KeyError as error:
+            raise ValueError(f"service {number} ({table.get('id', 'no id')}): {_describe(error)}") from None
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"service {number} ({table.get('id', 'no id')}): {error}") from None
+    return tuple(services)
 
 
 def _table(entry: Mapping[str, Any], key: str) -> Mapping[str, Any]:
@@ -210,3 +288,18 @@ def _hours(spans: object) -> tuple[LocalHours, ...]:
 
 def _date(value: object) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+# The durations a practitioner sets for all their services, and a service for itself (left out:
+# the Offer's default, or for a service the practitioner's): key -> (Offer field, reader).
+_DURATION_KEYS: dict[str, tuple[str, Callable[[Any], timedelta]]] = {
+    "buffer_before_minutes": ("buffer_before", _minutes),
+    "buffer_after_minutes": ("buffer_after", _minutes),
+    "slot_step_minutes": ("slot_step", _minutes),
+    "min_notice_hours": ("min_notice", lambda value: timedelta(hours=value)),
+    "hold_minutes": ("hold_duration", _minutes),
+}
+
+
+def _durations(entry: Mapping[str, Any]) -> dict[str, timedelta]:
+    return {field: read(entry[key]) for key, (field, read) in _DURATION_KEYS.items() if key in entry}

@@ -4,8 +4,10 @@ A line scanner, not a parser: the text has already parsed with tomllib, so it on
 table headers and `key =` lines. Keys are indexed per entry of one array of tables
 (`[[practitioners]]`, entry 1, 2, ...; entry 0 is everything outside it) by their path inside the
 entry: `weekly.mon` is ("weekly", "mon") whether written under `[practitioners.weekly]` or as a
-dotted key. Keys inside inline tables and multi-line arrays are not indexed: `line_of` then
-answers with the line of the nearest enclosing key it knows.
+dotted key. Arrays of tables inside an entry count their own tables from 1: the `id` of the
+second `[[practitioners.services]]` is ("services", "2", "id"). Keys inside inline tables and
+multi-line arrays are not indexed: `line_of` then answers with the line of the nearest enclosing
+key it knows.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class KeyLines:
     def __init__(self, text: str, array: str) -> None:
         self._lines: dict[tuple[int, tuple[str, ...]], int] = {}
         entry, prefix, in_string = 0, tuple[str, ...](), False
+        inner_counts: dict[tuple[str, ...], int] = {}  # tables so far of each array inside the entry
         for number, line in enumerate(text.splitlines(), start=1):
             starts_or_ends_a_string = (line.count('"""') + line.count("'''")) % 2 == 1
             if in_string:  # a line of a multi-line string: no key here
@@ -40,8 +43,14 @@ class KeyLines:
                 path = _parts(header.group(1))
                 if path == (array,):
                     entry, prefix = entry + 1, ()
+                    inner_counts.clear()
                     continue
-                entry, prefix = (entry, path[1:]) if path[0] == array else (0, path)
+                if path[0] == array and entry:
+                    inner = path[1:]
+                    inner_counts[inner] = inner_counts.get(inner, 0) + 1
+                    path = prefix = (*inner, str(inner_counts[inner]))
+                else:
+                    entry, prefix = 0, path
             elif header := _TABLE_HEADER.match(line):
                 path = _parts(header.group(1))
                 entry, prefix = (entry, path[1:]) if path[0] == array and entry else (0, path)

@@ -10,7 +10,7 @@ import pytest
 from booking_adapters.sql import open_database
 from booking_core.testing.contracts import hold
 from booking_web.cli import main
-from tests.web.test_practitioner_import import ISSUE_EXAMPLE
+from tests.web.test_practitioner_import import ISSUE_EXAMPLE, SERVICES
 
 
 @pytest.fixture(autouse=True)
@@ -39,6 +39,15 @@ def test_import_then_list_upserts_by_id(
     jane = [line for line in listed if line.startswith("jane-doe\t")]
     assert jane == ["jane-doe\tDr. Jane Doe-Smith\tEurope/Berlin\t50 min\t90.00 EUR"]  # replaced, not added
     assert any(line.startswith("sam-lee\t") for line in listed)  # the demo practitioner stays
+
+
+def test_list_shows_each_service(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "team.toml"
+    path.write_text(SERVICES)
+    main(["practitioners", "import", str(path)])
+    main(["practitioners", "list"])
+    ada = [line for line in capsys.readouterr().out.splitlines() if line.startswith("ada-ng\t")]
+    assert ada == ["ada-ng\tAda Ng\tEurope/Berlin\tintro 15 min 0.00 EUR\tsession 50 min 90.00 CHF"]
 
 
 def test_housekeeping_commands_report(capsys: pytest.CaptureFixture[str]) -> None:

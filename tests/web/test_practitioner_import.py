@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from booking_core import LocalHours, Money
+from booking_core import LocalHours, Money, Service
 from booking_core.schedule import WEEKDAYS
 from booking_web.practitioner_import import (
     OPTIONAL_KEYS,
     REQUIRED_KEYS,
+    SERVICE_KEYS,
     PractitionerFileError,
     read_practitioners,
 )
@@ -99,6 +100,9 @@ def test_the_example_file_imports_and_uses_every_key() -> None:
     jane, sam = read_practitioners(EXAMPLE)
     entries = tomllib.loads(EXAMPLE.read_text())["practitioners"]
     assert set().union(*entries) == KEYS
+    assert set().union(*entries[0]["services"]) == set(SERVICE_KEYS)
+    assert [s.id for s in jane.offered_services] == ["intro", "session", "double-session"]
+    assert [s.id for s in sam.offered_services] == ["session"]
     assert set(entries[0]["weekly"]) == set(WEEKDAYS)
     assert jane.email == "jane@example.org" and sam.calcom_event_type_id == 4071936
     assert jane.offer.cancellation.in_words() == (
@@ -106,9 +110,15 @@ def test_the_example_file_imports_and_uses_every_key() -> None:
     )
 
 
+def _documented_keys(text: str) -> list[str]:
+    return re.findall(r"^\| `(\w+)` \|", text, re.M)
+
+
 def test_the_docs_list_every_key_and_no_other() -> None:
-    documented = re.findall(r"^\| `(\w+)` \|", (REPOSITORY / "docs" / "practitioners.md").read_text(), re.M)
-    assert sorted(documented) == sorted(KEYS)
+    docs = (REPOSITORY / "docs" / "practitioners.md").read_text()
+    service_section = docs.split("\n### `services`\n", 1)[1].split("\n### ", 1)[0]
+    assert sorted(_documented_keys(service_section)) == sorted(SERVICE_KEYS)
+    assert sorted(_documented_keys(docs)) == sorted([*KEYS, *SERVICE_KEYS])
     assert "docs/practitioners.md" in (REPOSITORY / "README.md").read_text()
 
 
@@ -181,4 +191,89 @@ def test_weekly_must_be_a_table(tmp_path: Path) -> None:
         "practitioner 1 (jane-doe): unknown key 'schedule' on line 14"
         " (the keys are listed in docs/practitioners.md)",
         "practitioner 1 (jane-doe): weekly must be a table ([practitioners.weekly]), not 'mon 9-17'",
+    ]
+
+
+SERVICES = """\
+[[practitioners]]
+id = "ada-ng"
+name = "Ada Ng"
+timezone = "Europe/Berlin"
+currency = "EUR"
+buffer_after_minutes = 10
+[[practitioners.services]]
+id = "intro"
+name = "Free intro call"
+minutes = 15
+price = "0.00"
+[[practitioners.services]]
+id = "session"
+name = "Session"
+minutes = 50
+price = "90.00"
+currency = "CHF"
+buffer_after_minutes = 0
+hold_minutes = 60
+[practitioners.weekly]
+mon = ["09:00-12:00"]
+"""
+
+
+def test_services_are_read_in_order_with_their_own_settings(tmp_path: Path) -> None:
+    """The issue's example: a free intro call and a session with its own buffer."""
+    [ada] = read_practitioners(write(tmp_path, SERVICES))
+    assert ada.services == (
+        Service("intro", "Free intro call", timedelta(minutes=15), Money(0, "EUR")),
+        Service(
+            "session",
+            "Session",
+            timedelta(minutes=50),
+            Money(9000, "CHF"),
+            buffer_after=timedelta(0),
+            hold_duration=timedelta(hours=1),
+        ),
+    )
+    assert ada.offer_for(ada.service("intro")).buffer_after == timedelta(minutes=10)  # Ada's
+    assert ada.schedule.week[0] == (LocalHours.parse("09:00-12:00"),)  # the weekly table is Ada's
+
+
+def test_a_mistake_in_a_service_is_named_with_the_service_and_its_line(tmp_path: Path) -> None:
+    text = SERVICES.replace("minutes = 50", "minuts = 50").replace(
+        'name = "Ada Ng"', 'name = "Ada Ng"\nsession_minutes = 50'
+    )
+    with pytest.raises(PractitionerFileError) as caught:
+        read_practitioners(write(tmp_path, text))
+    assert caught.value.problems == [
+        "practitioner 1 (ada-ng): unknown key 'minuts' in service 2 on line 16 (did you mean 'minutes'?)",
+        "practitioner 1 (ada-ng): service 2 (session): minutes is missing",
+    ]
+    fixed = text.replace("minuts", "minutes")
+    with pytest.raises(PractitionerFileError) as caught:
+        read_practitioners(write(tmp_path, fixed))
+    assert caught.value.problems == [
+        "practitioner 1 (ada-ng): session_minutes: give each service its minutes and price instead"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (('id = "session"', 'id = "intro"'), "service ids must be unique; repeated: intro"),
+        (('id = "session"', 'id = "Session 2"'), "service 2 (Session 2): 'Session 2' is not a URL-safe id"),
+        (('price = "90.00"', 'price = "-1"'), "service 2 (session): amount must be a non-negative"),
+        (("hold_minutes = 60", "hold_minutes = 5"), "service 2 (session): hold_duration must be between"),
+    ],
+)
+def test_invalid_services_are_refused(tmp_path: Path, change: tuple[str, str], problem: str) -> None:
+    with pytest.raises(PractitionerFileError) as caught:
+        read_practitioners(write(tmp_path, SERVICES.replace(*change, 1)))
+    assert any(problem in found for found in caught.value.problems), caught.value.problems
+
+
+def test_services_must_be_tables(tmp_path: Path) -> None:
+    text = ISSUE_EXAMPLE.replace("horizon_days = 60", 'services = ["intro"]')
+    with pytest.raises(PractitionerFileError) as caught:
+        read_practitioners(write(tmp_path, text))
+    assert caught.value.problems == [
+        "practitioner 1 (jane-doe): services must be [[practitioners.services]] tables"
     ]
