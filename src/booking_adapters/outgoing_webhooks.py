@@ -63,6 +63,7 @@ def event_body(item: OutboxItem, event_type: str, booking: Booking) -> bytes:
             "booking": {
                 "id": booking.id,
                 "practitioner_id": booking.practitioner_id,
+                "service": {"id": booking.service_id, "name": booking.service_name},
                 "status": booking.status,
                 "start": _iso(booking.slot.start),
                 "end": _iso(booking.slot.end),

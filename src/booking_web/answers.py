@@ -4,7 +4,7 @@ and field metadata are written for the API's readers."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 import attrs
@@ -19,6 +19,7 @@ from booking_core import (
     Money,
     PaymentOutcome,
     Practitioner,
+    Service,
     zone,
 )
 from booking_web.schema import keywords
@@ -65,28 +66,65 @@ class CancellationPolicyJson:
         return cls(int(hours) if hours.is_integer() else hours, policy.late_refund_percent, policy.in_words())
 
 
+def _minutes(duration: timedelta) -> int:
+    return duration // timedelta(minutes=1)
+
+
+def _hours(duration: timedelta) -> float:
+    return duration.total_seconds() / 3600
+
+
+@frozen
+class ServiceJson:
+    """One thing the practitioner offers; availability and bookings name it by `id`."""
+
+    id: str = field(metadata=keywords(examples=["intro"]))
+    name: str = field(metadata=keywords(examples=["Free intro call"]))
+    minutes: int = field(metadata=keywords(minimum=1, examples=[15]))
+    price: MoneyJson = field(metadata=keywords(description="0 for a free service"))
+    min_notice_hours: float = field(
+        metadata=keywords(minimum=0, description="it cannot be booked sooner than this ahead")
+    )
+
+    @classmethod
+    def of(cls, practitioner: Practitioner, service: Service) -> ServiceJson:
+        offer = practitioner.offer_for(service)
+        minutes, notice = _minutes(offer.session_length), _hours(offer.min_notice)
+        return cls(service.id, service.name, minutes, MoneyJson.of(offer.price), notice)
+
+
 @frozen
 class PractitionerJson:
     id: str
     name: str
     timezone: str = field(metadata=keywords(examples=["Europe/Berlin"]))
-    session_minutes: int
-    price: MoneyJson
-    min_notice_hours: float
+    session_minutes: int = field(metadata=keywords(description="of the first of `services`"))
+    price: MoneyJson = field(metadata=keywords(description="of the first of `services`"))
+    min_notice_hours: float = field(metadata=keywords(description="of the first of `services`"))
     horizon_days: int
     availability_source: Literal[AvailabilitySourceName.SCHEDULE, AvailabilitySourceName.CALCOM]
     cancellation_policy: CancellationPolicyJson
+    services: list[ServiceJson] = field(
+        metadata=keywords(
+            minItems=1,
+            description=(
+                "what clients choose from, in the practitioner's order; with more than one, "
+                "availability needs `service` and a booking `service_id`"
+            ),
+        )
+    )
 
     @classmethod
     def of(cls, practitioner: Practitioner) -> PractitionerJson:
+        services = [ServiceJson.of(practitioner, service) for service in practitioner.offered_services]
         offer = practitioner.offer
         return cls(
             id=practitioner.id,
             name=practitioner.name,
             timezone=practitioner.timezone,
-            session_minutes=int(offer.session_length.total_seconds() // 60),
-            price=MoneyJson.of(offer.price),
-            min_notice_hours=offer.min_notice.total_seconds() / 3600,
+            session_minutes=services[0].minutes,
+            price=services[0].price,
+            min_notice_hours=services[0].min_notice_hours,
             horizon_days=offer.horizon.days,
             availability_source=(
                 AvailabilitySourceName.CALCOM
@@ -94,6 +132,7 @@ class PractitionerJson:
                 else AvailabilitySourceName.SCHEDULE
             ),
             cancellation_policy=CancellationPolicyJson.of(offer.cancellation),
+            services=services,
         )
 
 
@@ -114,18 +153,32 @@ class AvailabilityJson:
     timezone: str
     source: AvailabilitySourceName
     slots: list[SlotJson]
+    service_id: str = field(
+        metadata=keywords(description="the service the slots are of (their length, step and notice)")
+    )
 
     @classmethod
     def of(cls, availability: Availability, timezone: str) -> AvailabilityJson:
         tz = zone(timezone)
         slots = [SlotJson(slot.start.astimezone(tz), slot.end.astimezone(tz)) for slot in availability.slots]
-        return cls(availability.practitioner_id, timezone, availability.source, slots)
+        return cls(
+            availability.practitioner_id, timezone, availability.source, slots, availability.service_id
+        )
 
 
 @frozen
 class PractitionerRefJson:
     id: str
     name: str
+
+
+@frozen
+class BookedServiceJson:
+    """The service as it was when booked (its price is the booking's `price`)."""
+
+    id: str
+    name: str
+    minutes: int
 
 
 @frozen
@@ -140,6 +193,7 @@ class BookingJson:
     hold_expires_at: datetime
     price: MoneyJson
     practitioner: PractitionerRefJson
+    service: BookedServiceJson
 
     @classmethod
     def of(cls, booking: Booking, practitioner: Practitioner) -> BookingJson:
@@ -153,6 +207,9 @@ class BookingJson:
             hold_expires_at=booking.hold_expires_at.astimezone(tz),
             price=MoneyJson.of(booking.price),
             practitioner=PractitionerRefJson(practitioner.id, practitioner.name),
+            service=BookedServiceJson(
+                booking.service_id, booking.service_name, _minutes(booking.slot.duration)
+            ),
         )
 
 

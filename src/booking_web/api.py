@@ -51,6 +51,7 @@ async def create_booking(request: Request) -> Response:
             email=body.email,
             phone=body.phone,
             timezone=body.timezone,
+            service_id=body.service_id,
             idempotency_key=key,
             client_address=request.client.host if request.client else None,
         )

@@ -55,14 +55,15 @@ class ComputedAvailabilityAnswers:
         params = QueryParams(query)
         timezone = parse_timezone(params.get("timezone") or practitioner.timezone)
         window = self._window(params, timezone)
-        availability = await service.list_availability(practitioner.id, window)
+        availability = await service.list_availability(practitioner.id, window, params.get("service"))
         body = bytes(json_response(AvailabilityJson.of(availability, timezone)).body)
         # Without a start the days follow the calendar ("today"); changes void answers by the
         # practitioner's id, so one asked for under another spelling of it is not reused.
         named = "start" in params and practitioner.id == practitioner_id
         if not (named and availability.source in REUSABLE_SOURCES):
             return AvailabilityAnswer(body, reusable=False)
-        until = unchanged_until(availability.slots, practitioner.offer, window, now)
+        offer = practitioner.offer_for(practitioner.service(availability.service_id))
+        until = unchanged_until(availability.slots, offer, window, now)
         return AvailabilityAnswer(body, reusable=True, unchanged_until=until)
 
     def _window(self, params: QueryParams, timezone: str) -> TimeRange:

@@ -11,6 +11,7 @@ from starlette.routing import Route
 from booking_web.answers import (
     AliveJson,
     AvailabilityJson,
+    BookedServiceJson,
     BookingJson,
     CancellationPolicyJson,
     MoneyJson,
@@ -19,6 +20,7 @@ from booking_web.answers import (
     PractitionerListJson,
     PractitionerRefJson,
     ReadinessJson,
+    ServiceJson,
     SlotJson,
     WebhookAnswerJson,
 )
@@ -34,11 +36,13 @@ ANSWERS: dict[str, type] = {
     "Money": MoneyJson,
     "Practitioner": PractitionerJson,
     "PractitionerList": PractitionerListJson,
+    "Service": ServiceJson,
     "CancellationPolicy": CancellationPolicyJson,
     "Availability": AvailabilityJson,
     "Slot": SlotJson,
     "Booking": BookingJson,
     "PractitionerRef": PractitionerRefJson,
+    "BookedService": BookedServiceJson,
     "NewBooking": NewBookingJson,
     "WebhookAnswer": WebhookAnswerJson,
     "Alive": AliveJson,
@@ -146,6 +150,15 @@ PATHS: dict[str, Schema] = {
                 {"name": "start", "in": "query", "schema": {"type": "string", "format": "date"}},
                 {"name": "end", "in": "query", "schema": {"type": "string", "format": "date"}},
                 {"name": "timezone", "in": "query", "schema": {"type": "string"}},
+                {
+                    "name": "service",
+                    "in": "query",
+                    "description": (
+                        "the id of one of the practitioner's services: required when there are "
+                        "several, optional when there is one; missing or unknown: 422 naming service"
+                    ),
+                    "schema": {"type": "string"},
+                },
             ],
             "responses": {"200": _json(_ref("Availability"), "Free slots"), **_errors(404, 422, 503)},
         }

@@ -22,6 +22,8 @@ from booking_core import (
     InvalidInput,
     Practitioner,
     ProviderError,
+    Service,
+    ServiceChoiceError,
     SlotUnavailable,
     TimeRange,
     TooManyHolds,
@@ -83,7 +85,22 @@ async def home(request: Request) -> Response:
 async def booking_page(request: Request) -> Response:
     practitioner = await service_of(request).practitioner(request.path_params["practitioner_id"])
     query = request.query_params
-    return await _booking_page(request, practitioner, query.get("tz", ""), query.get("week", ""))
+    return await _booking_page(
+        request,
+        practitioner,
+        _chosen_service(practitioner, query.get("service", "")),
+        query.get("tz", ""),
+        query.get("week", ""),
+    )
+
+
+def _chosen_service(practitioner: Practitioner, service_id: str) -> Service | None:
+    """The service the page is for: the one named, or the only one; None: the client chooses first
+    (none named among several, or one that is not the practitioner's)."""
+    try:
+        return practitioner.service(service_id or None)
+    except ServiceChoiceError:
+        return None
 
 
 async def submit_booking(request: Request) -> Response:
@@ -93,10 +110,13 @@ async def submit_booking(request: Request) -> Response:
     _guard(request).verify(request, _text(form, CSRF_FIELD))
     values = {name: _text(form, name) for name in FORM_FIELDS}
     timezone, week = _text(form, "tz"), _text(form, "week")
+    offered = _chosen_service(practitioner, _text(form, "service"))
     start = _parse_start(_text(form, "start"))
-    if start is None:
-        errors = {"start": "Please choose a time."}
-        return await _booking_page(request, practitioner, timezone, week, values, errors, status=422)
+    if offered is None or start is None:
+        errors = (
+            {"service": "Please choose a service."} if offered is None else {"start": "Please choose a time."}
+        )
+        return await _booking_page(request, practitioner, offered, timezone, week, values, errors, status=422)
     try:
         hold = await service.request_booking(
             BookingRequest(
@@ -105,17 +125,25 @@ async def submit_booking(request: Request) -> Response:
                 timezone=_valid_zone(timezone, practitioner.timezone),
                 idempotency_key=_text(form, "request_key") or None,  # a double click books once
                 client_address=request.client.host if request.client else None,
+                service_id=offered.id,
                 **values,
             )
         )
     except InvalidInput as error:
         chosen = None if "start" in error.fields else start  # a refused start is not shown as picked
         return await _booking_page(
-            request, practitioner, timezone, week, values, error.fields, status=422, chosen=chosen
+            request, practitioner, offered, timezone, week, values, error.fields, status=422, chosen=chosen
         )
     except (SlotUnavailable, TooManyHolds, ProviderError) as error:
         return await _booking_page(
-            request, practitioner, timezone, week, values, message=error.message, status=status_for(error)
+            request,
+            practitioner,
+            offered,
+            timezone,
+            week,
+            values,
+            message=error.message,
+            status=status_for(error),
         )
     assert hold.booking.checkout_url is not None  # request_booking sets it before returning
     return RedirectResponse(hold.booking.checkout_url, 303)
@@ -150,6 +178,7 @@ def _valid_week(text: str, today: date, last_day: date) -> date:
 async def _booking_page(
     request: Request,
     practitioner: Practitioner,
+    offered: Service | None,
     timezone: str,
     week_text: str,
     values: dict[str, str] | None = None,
@@ -165,14 +194,20 @@ async def _booking_page(
     last_day = today + timedelta(days=practitioner.offer.horizon.days)
     week = _valid_week(week_text, today, last_day)
     start, end = days_window(week, week + timedelta(days=6), timezone)
+    days: list[Any] = []
     try:
-        availability = await service.list_availability(practitioner.id, TimeRange(start, end))
-        days = slots_by_day(availability.slots, timezone)
+        if offered is not None:  # else the client chooses a service first: no times yet
+            window = TimeRange(start, end)
+            availability = await service.list_availability(practitioner.id, window, offered.id)
+            days = slots_by_day(availability.slots, timezone)
     except ProviderError as error:
-        days, message, status = [], error.message, status_for(error)
+        message, status = error.message, status_for(error)
     token, cookie = _guard(request).form_token(request)
     context = {
         "practitioner": practitioner,
+        "services": practitioner.offered_services,
+        "service": offered,
+        "service_line": _service_line(practitioner, offered) if offered else "",
         "timezone": timezone,
         "timezones": timezone_names(),
         "week": week,
@@ -188,6 +223,15 @@ async def _booking_page(
         "request_key": secrets.token_urlsafe(16),
     }
     return _render(request, "book.html", context, status, cookie)
+
+
+def _service_line(practitioner: Practitioner, service: Service) -> str:
+    """`Intro call: 20 minutes, 30.00 EUR`; for a practitioner who lists no services the words
+    from before services existed, `50-minute session, 90.00 EUR`."""
+    minutes = service.length // timedelta(minutes=1)
+    if not practitioner.services:
+        return f"{minutes}-minute session, {service.price}"
+    return f"{service.name}: {minutes} minutes, {service.price}"
 
 
 # -- after checkout --------------------------------------------------------------------------------

@@ -40,6 +40,16 @@ class BookingBody:
     timezone: str | None = attrs.field(
         default=None, metadata=keywords(description="the client's IANA time zone, for messages")
     )
+    service_id: str | None = attrs.field(
+        default=None,
+        metadata=keywords(
+            description=(
+                "one of the practitioner's `services`; required when there are several "
+                "(else 422 naming service_id), optional when there is one"
+            ),
+            examples=["session"],
+        ),
+    )
 
 
 @frozen

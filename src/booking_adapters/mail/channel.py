@@ -152,6 +152,7 @@ class EmailChannel:
             "when": _when(booking.slot.start, booking.slot.end, timezone),
             "timezone": timezone,
             "duration_minutes": int(booking.slot.duration.total_seconds() // 60),
+            "service_name": booking.service_name,
             "price": str(booking.amount_paid or booking.price),
             "refund": str(refund) if refund and refund.amount else None,
             "reason": event.reason,

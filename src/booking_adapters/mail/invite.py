@@ -49,7 +49,7 @@ def calendar_invite(
     event.add("dtstamp", stamp)
     event.add("dtstart", booking.slot.start.astimezone(tz))
     event.add("dtend", booking.slot.end.astimezone(tz))
-    event.add("summary", f"Session with {practitioner.name}")
+    event.add("summary", f"{booking.service_name} with {practitioner.name}")  # "Session with ..."
     event.add("status", "CANCELLED" if method is InviteMethod.CANCEL else "CONFIRMED")
     event.add("organizer", _address(organizer, practitioner.name))
     event.add("attendee", _address(booking.client.email, booking.client.name, rsvp=False))

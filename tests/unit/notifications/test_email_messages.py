@@ -11,7 +11,17 @@ import pytest
 from attrs import evolve
 
 from booking_adapters.mail import Audience, EmailChannel, MailComposer
-from booking_core import BookingStatus, OutboxItem, PaymentEvent, PaymentEventKind
+from booking_adapters.memory import MemoryDirectory
+from booking_core import (
+    BookingRequest,
+    BookingStatus,
+    Money,
+    OutboxItem,
+    PaymentEvent,
+    PaymentEventKind,
+    Service,
+    TimeRange,
+)
 from tests.unit.notifications.world import (
     CLIENT_EMAIL,
     MAIL_FROM,
@@ -188,3 +198,28 @@ async def test_a_full_refund_in_the_dashboard_is_announced_as_a_cancellation(wor
         _confirmation, cancellation = outgoing.to(address)
         assert _invite(cancellation)["METHOD"] == "CANCEL"
     assert "90.00 EUR goes back" in _text(outgoing.to(CLIENT_EMAIL)[1])
+
+
+@pytest.mark.anyio
+async def test_the_e_mails_and_the_invite_name_the_service(world: World) -> None:
+    intro = Service("intro", "Intro call", timedelta(minutes=20), Money(3000, "EUR"))
+    session = Service("session", "Session", timedelta(minutes=50), Money(9000, "EUR"))
+    world.directory = MemoryDirectory.of([evolve(PRACTITIONER, services=(session, intro))])
+    outgoing = CollectedMail()
+    relay = await world.relay(outgoing)
+    window = TimeRange.of(world.clock.now(), timedelta(days=14))
+    slot = (await world.service.list_availability(PRACTITIONER.id, window, "intro")).slots[0]
+    hold = await world.service.request_booking(
+        BookingRequest(
+            PRACTITIONER.id, slot.start, "Ann Example", CLIENT_EMAIL, "+49 30 1234567", service_id="intro"
+        )
+    )
+    await world.pay(hold.booking)
+    await relay.run_once()
+
+    for address in (CLIENT_EMAIL, PRACTITIONER_EMAIL):
+        (message,) = outgoing.to(address)
+        assert "What:  Intro call" in _text(message)
+        assert "<td>Intro call</td>" in _html(message)
+        assert "Length: 20 minutes" in _text(message)
+        assert str(_invite(message).walk("VEVENT")[0]["SUMMARY"]) == "Intro call with Dr. Jane Doe"

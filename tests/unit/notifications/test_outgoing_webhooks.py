@@ -64,6 +64,7 @@ async def test_a_confirmation_is_posted_signed_with_a_stable_id_and_no_phone(wor
     assert body["data"]["booking"]["client"] == {"name": "Ann Example", "email": CLIENT_EMAIL}
     assert body["data"]["to_status"] == "confirmed"
     assert body["data"]["booking"]["price"] == {"amount": 9000, "currency": "EUR"}
+    assert body["data"]["booking"]["service"] == {"id": "session", "name": "Session"}
     assert "+49" not in first.content.decode() and "phone" not in first.content.decode()
     for request, sent_at in ((first, world.clock.now() - timedelta(minutes=10)), (again, world.clock.now())):
         header = request.headers[SIGNATURE_HEADER]
