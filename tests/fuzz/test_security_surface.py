@@ -277,7 +277,7 @@ def test_a_booking_read_by_id_shows_no_contact_details(stack: Stack) -> None:
     response = stack.client.get(f"/api/bookings/{created['id']}")
     assert response.status_code == 200
     assert set(response.json()) == {
-        "id", "status", "start", "end", "timezone", "hold_expires_at", "price", "practitioner",
+        "id", "status", "start", "end", "timezone", "hold_expires_at", "price", "practitioner", "service",
     }  # fmt: skip
     for personal in ("Zed Quill", "zed.quill", "7946", "+442079460958", str(created["cancel_token"])):
         assert personal not in response.text
