@@ -10,8 +10,9 @@ from collections.abc import AsyncIterator
 from datetime import UTC, timedelta
 
 import pytest
+from attrs import evolve
 
-from booking_core import AvailabilitySourceName, TimeRange, zone
+from booking_core import AvailabilitySourceName, Money, Service, TimeRange, zone
 from tests.contract.availability_fixtures import MONDAY, AvailabilityCase, availability_case
 
 WEEK = TimeRange.of(MONDAY, timedelta(days=7))
@@ -67,6 +68,18 @@ class AvailabilitySourceContract:
         cut = await availability.source.candidate_slots(availability.practitioner, narrow)
 
         assert cut.slots == tuple(s for s in wide.slots if narrow.start <= s.start < narrow.end)
+
+    async def test_slots_of_a_service_last_the_services_length(self, availability: AvailabilityCase) -> None:
+        """A source is asked for one service's slots; without a service, the first one's."""
+        intro = Service("intro", "Intro call", timedelta(minutes=20), Money(0, "EUR"))
+        session = Service("session", "Session", timedelta(minutes=50), Money(9000, "EUR"))
+        practitioner = evolve(availability.practitioner, services=(intro, session))
+
+        for service, length in ((intro, 20), (session, 50), (None, 20)):
+            answer = await availability.source.candidate_slots(practitioner, WEEK, service=service)
+            assert answer.slots
+            assert list(answer.slots) == sorted(set(answer.slots))
+            assert {s.duration for s in answer.slots} == {timedelta(minutes=length)}
 
     async def test_a_fresh_answer_agrees_when_nothing_changed(self, availability: AvailabilityCase) -> None:
         cached = await availability.source.candidate_slots(availability.practitioner, WEEK)
