@@ -250,7 +250,7 @@ class MemoryBookingStore:
         lapsed = [
             b
             for b in self._bookings.values()
-            if b.status is BookingStatus.PENDING_PAYMENT and b.hold_expires_at <= now
+            if b.status is BookingStatus.PENDING_PAYMENT and not b.is_live(now)
         ]
         return sorted(lapsed, key=lambda b: b.hold_expires_at)[:limit]
 

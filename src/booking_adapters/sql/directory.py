@@ -15,10 +15,11 @@ from datetime import datetime
 from typing import Any
 
 from cachetools import LRUCache
-from sqlalchemy import RowMapping, Select, and_, or_, select, update
+from sqlalchemy import RowMapping, Select, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from booking_adapters.directory_cache import MAX_PRACTITIONERS
+from booking_adapters.sql.conditions import ahead_at
 from booking_adapters.sql.rows import practitioner_from_row, practitioner_row
 from booking_adapters.sql.tables import bookings, practitioners
 from booking_adapters.sql.transactions import Transactions
@@ -90,15 +91,6 @@ def _ahead(practitioner_id: str, now: datetime) -> Select[tuple[str, str]]:
     """The practitioner's bookings still to come at `now`, soonest first (`Booking.is_ahead`)."""
     return (
         select(bookings.c.id, bookings.c.status)
-        .where(
-            bookings.c.practitioner_id == practitioner_id,
-            or_(
-                and_(bookings.c.status == BookingStatus.CONFIRMED.value, bookings.c.slot_end > now),
-                and_(
-                    bookings.c.status == BookingStatus.PENDING_PAYMENT.value,
-                    bookings.c.hold_expires_at > now,
-                ),
-            ),
-        )
+        .where(bookings.c.practitioner_id == practitioner_id, ahead_at(now))
         .order_by(bookings.c.slot_start, bookings.c.id)
     )

@@ -1,0 +1,243 @@
+"""The statements of the store's writes (`add_if_free`, `save` and the release of lapsed holds in
+their way), each built once in SQLAlchemy Core from the rules in conditions.py.
+
+SQLite runs them one after another in a transaction (store.py). On PostgreSQL a write is one
+statement that composes the same pieces as CTEs (autocommit: the statement is the transaction, one
+round trip), compiled once and run on the psycopg connection (driver.py). Parameters are named as the
+booking's columns, `at` (the time of the write) and `e_*` (the columns of its history event).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from attrs import evolve
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    Integer,
+    ScalarSelect,
+    Select,
+    String,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    literal_column,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy.sql.dml import ReturningUpdate
+
+from booking_adapters.sql.conditions import holding_at, lapsed_at, live_at, overlapping
+from booking_adapters.sql.driver import DriverStatement
+from booking_adapters.sql.rows import event_row
+from booking_adapters.sql.tables import UtcDateTime, booking_events, bookings, practitioners
+from booking_core import BookingEvent, BookingStatus, HoldCaps, Trigger
+
+EVENT_COLUMNS = ("booking_id", "trigger", "from_status", "to_status", "at", "reason")
+
+
+# The history event of a lapsed hold the store released, but for its booking and time.
+_RELEASED = BookingEvent(
+    "",
+    Trigger.HOLD_RELEASED,
+    BookingStatus.PENDING_PAYMENT,
+    BookingStatus.EXPIRED,
+    datetime.min.replace(tzinfo=UTC),
+    "hold lapsed",
+)
+
+
+def lapsed_hold_released(booking_id: str, at: datetime) -> BookingEvent:
+    """The event `release_lapsed` means for each hold it released (in SQL: `_released_events`)."""
+    return evolve(_RELEASED, booking_id=booking_id, at=at)
+
+
+def release_lapsed(
+    practitioner_id: str | ColumnElement[str],
+    occupied_start: datetime | ColumnElement[datetime],
+    occupied_end: datetime | ColumnElement[datetime],
+    booking_id: str | ColumnElement[str],
+    at: datetime | ColumnElement[datetime],
+) -> ReturningUpdate[str]:
+    """Expire the practitioner's holds lapsed by `at` whose occupied span overlaps the given one,
+    other than `booking_id`'s; returns their ids. (A builder rather than a statement with named
+    parameters: executed with parameters named as columns, an UPDATE would also SET them.)
+
+    Two transactions racing for one lapsed hold both try this UPDATE; the second waits for the
+    first's row lock, re-reads the row (READ COMMITTED), finds it expired and skips it: one history
+    event, and the second then meets the first's booking in the constraint.
+    """
+    return (
+        update(bookings)
+        .where(
+            overlapping(practitioner_id, occupied_start, occupied_end),
+            bookings.c.id != booking_id,
+            lapsed_at(at),
+        )
+        .values(
+            status=_RELEASED.to_status.value,
+            payment_check_due=True,  # released without asking the payment provider
+            updated_at=at,
+            version=bookings.c.version + 1,
+            client_address=None,  # kept for a pending hold's cap only (Booking.apply)
+        )
+        .returning(bookings.c.id)
+    )
+
+
+# The practitioner's row, locked against a concurrent removal (FOR KEY SHARE, which a removal's FOR
+# UPDATE waits for, and the other way round; see directory.py); a removed practitioner books no more.
+REMOVED_AT = (
+    select(practitioners.c.removed_at)
+    .where(practitioners.c.id == bindparam("practitioner_id"))
+    .with_for_update(read=True, key_share=True)
+)
+
+
+def _unpaid_holds(*conditions: ColumnElement[bool]) -> ScalarSelect[int]:
+    """How many live unpaid holds (pending, not lapsed at `at`) meet `conditions`."""
+    held = holding_at(bindparam("at", type_=UtcDateTime))
+    return select(func.count()).select_from(bookings).where(held, *conditions).scalar_subquery()
+
+
+# The counts HoldCaps.refusal judges a new hold by, in one row; parameters named as the new
+# booking's columns (its row is bound anyway), `at`, and the practitioner's `window_start` and
+# `window_end`. Live holds are few (they last minutes): the partial index of pending holds finds them.
+HOLD_COUNTS: Select[int, int, int, int] = select(
+    _unpaid_holds(func.lower(bookings.c.client_email) == func.lower(bindparam("client_email"))).label(
+        "email"
+    ),
+    _unpaid_holds(bookings.c.client_phone == bindparam("client_phone")).label("phone"),
+    _unpaid_holds(bookings.c.client_address == bindparam("client_address")).label("client_address"),
+    _unpaid_holds(
+        bookings.c.practitioner_id == bindparam("practitioner_id"),
+        bookings.c.slot_start >= bindparam("window_start"),
+        bookings.c.slot_start < bindparam("window_end"),
+    ).label("practitioner"),
+)
+_NO_CAP = 2**31 - 1  # a cap no count reaches: what the statements use without HoldCaps
+
+
+def caps_parameters(caps: HoldCaps | None, at: datetime) -> dict[str, Any]:
+    return {
+        "at": at,
+        "window_start": caps.window.start if caps else at,
+        "window_end": caps.window.end if caps else at,
+        "cap_client": caps.per_client if caps else _NO_CAP,
+        "cap_practitioner": caps.practitioner if caps else _NO_CAP,
+    }
+
+
+# A change that does not free a slot for the booking or take one (the store's `save`): compare-and-set
+# on `version`. Every column is SET, `id` too (to itself), so that none is SET by the parameters' names.
+COMPARE_AND_SET = (
+    update(bookings)
+    .where(bookings.c.id == bindparam("id"), bookings.c.version == bindparam("before_version"))
+    .values({column.name: bindparam(column.name, type_=column.type) for column in bookings.columns})
+)
+
+
+def _new(table_columns: Any, names: tuple[str, ...], prefix: str = "") -> list[ColumnElement[Any]]:
+    """Parameters typed as the columns they fill (a NULL too): `%(prefix+name)s::TYPE`."""
+    return [bindparam(prefix + name, type_=table_columns[name].type) for name in names]
+
+
+def _new_event(source: CTE) -> Select[Any]:
+    """The `e_*` event's row, once for each row of `source`."""
+    return select(*_new(booking_events.c, EVENT_COLUMNS, "e_")).select_from(source)
+
+
+def _released_events(released: CTE, at: ColumnElement[datetime]) -> Select[Any]:
+    """The history rows of the holds `released` returned: `lapsed_hold_released`'s, in SQL."""
+    constants = event_row(_RELEASED)
+    row = {"booking_id": released.c.id, "at": at} | {
+        name: literal_column(f"'{constants[name]}'", String)
+        for name in ("trigger", "from_status", "to_status", "reason")
+    }
+    columns = [row[name].label(name) for name in EVENT_COLUMNS]
+    lapsed = select(*columns).order_by(released.c.id).subquery("lapsed")
+    return select(lapsed)
+
+
+def _count(source: CTE, *conditions: ColumnElement[bool]) -> ScalarSelect[int]:
+    return select(func.count()).select_from(source).where(*conditions).scalar_subquery()
+
+
+def _add_if_free() -> Select[Any]:
+    """PostgreSQL: release lapsed holds in the way (and record their events), then insert the
+    booking unless a booking live at `at` overlaps it (the exclusion constraint still decides
+    between racing inserts), and record its event. The INSERT reads the count of released rows, so
+    the release has run to its end before the constraint checks the new row. It inserts only if the
+    counts of live unpaid holds (HOLD_COUNTS, as of the statement's start) are below the caps, and
+    returns them so that a refusal can say which cap it met; it locks the practitioner's row
+    (REMOVED_AT) and inserts nothing for a removed practitioner.
+
+    Returns one row: inserted (0 or 1), removed (0 or 1), and the four counts."""
+    new = {column.name: bindparam(column.name, type_=column.type) for column in bookings.columns}
+    at = bindparam("at", type_=UtcDateTime)
+    counts = HOLD_COUNTS.cte("counts")
+    released = release_lapsed(
+        new["practitioner_id"], new["occupied_start"], new["occupied_end"], new["id"], at
+    ).cte("released")
+    removed = REMOVED_AT.cte("removed").prefix_with("MATERIALIZED")
+    removed_now = removed.c.removed_at.is_not(None)
+    live = bookings.alias("live")
+    within_caps = select(
+        and_(
+            counts.c.email < bindparam("cap_client", type_=Integer),
+            counts.c.phone < bindparam("cap_client", type_=Integer),
+            counts.c.client_address < bindparam("cap_client", type_=Integer),
+            counts.c.practitioner < bindparam("cap_practitioner", type_=Integer),
+        )
+    ).scalar_subquery()
+    inserted = (
+        insert(bookings)
+        .from_select(
+            list(new),
+            select(*new.values()).where(
+                _count(released) >= 0,
+                ~exists().where(removed_now),
+                ~exists().where(
+                    overlapping(new["practitioner_id"], new["occupied_start"], new["occupied_end"], live),
+                    live_at(at, live),
+                ),
+                within_caps,
+            ),
+        )
+        .returning(bookings.c.id)
+        .cte("inserted")
+    )
+    events = (
+        insert(booking_events)
+        .from_select(list(EVENT_COLUMNS), union_all(_released_events(released, at), _new_event(inserted)))
+        .cte("events")
+    )
+    return select(
+        _count(inserted),
+        _count(removed, removed_now),
+        counts.c.email,
+        counts.c.phone,
+        counts.c.client_address,
+        counts.c.practitioner,
+    ).add_cte(events)
+
+
+def _save(*, recording: bool) -> Select[int]:
+    """PostgreSQL: COMPARE_AND_SET, and the `e_*` event recorded only if the row changed (when
+    `recording`). Returns the count of rows changed."""
+    updated = COMPARE_AND_SET.returning(bookings.c.id).cte("updated")
+    statement = select(func.count()).select_from(updated)
+    if recording:
+        events = insert(booking_events).from_select(list(EVENT_COLUMNS), _new_event(updated))
+        statement = statement.add_cte(events.cte("events"))
+    return statement
+
+
+ADD_IF_FREE = DriverStatement.compile(_add_if_free())
+SAVE = DriverStatement.compile(_save(recording=False))
+SAVE_RECORDING = DriverStatement.compile(_save(recording=True))

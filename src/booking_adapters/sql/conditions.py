@@ -1,0 +1,62 @@
+"""The booking rules that SQL statements filter by, each built once in SQLAlchemy Core: the SQL
+form of `Booking.is_live` and `Booking.is_ahead` (booking_core.booking), and of a lapsed hold.
+
+`now` is a value or a bound parameter (`bindparam("at")` in a statement compiled once); `rows` is
+`bookings` or an alias of it, for a statement that reads the table under another name.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, FromClause, String, and_, literal_column, or_
+
+from booking_adapters.sql.tables import bookings
+from booking_core import BookingStatus
+
+Instant = datetime | ColumnElement[datetime]
+
+
+def status_is(status: BookingStatus, rows: FromClause = bookings) -> ColumnElement[bool]:
+    # A literal, not a parameter: the planner matches it against the partial indexes'
+    # `status = 'pending_payment'`, which a parameter (in a generic plan) would not.
+    return rows.c.status == literal_column(f"'{status.value}'", String)
+
+
+def holding_at(now: Instant, rows: FromClause = bookings) -> ColumnElement[bool]:
+    """An unpaid hold that has not lapsed at `now`: it keeps its slot while the client pays."""
+    return and_(status_is(BookingStatus.PENDING_PAYMENT, rows), rows.c.hold_expires_at > now)
+
+
+def lapsed_at(now: Instant, rows: FromClause = bookings) -> ColumnElement[bool]:
+    """An unpaid hold that has lapsed by `now`, not yet released: it no longer keeps its slot."""
+    return and_(status_is(BookingStatus.PENDING_PAYMENT, rows), rows.c.hold_expires_at <= now)
+
+
+def live_at(now: Instant, rows: FromClause = bookings) -> ColumnElement[bool]:
+    """Keeps its slot at `now` (`Booking.is_live`): confirmed, or a hold that has not lapsed."""
+    return or_(status_is(BookingStatus.CONFIRMED, rows), holding_at(now, rows))
+
+
+def ahead_at(now: Instant, rows: FromClause = bookings) -> ColumnElement[bool]:
+    """Still to come at `now` (`Booking.is_ahead`): a confirmed session not yet over, or a hold
+    that has not lapsed."""
+    return or_(
+        and_(status_is(BookingStatus.CONFIRMED, rows), rows.c.slot_end > now),
+        holding_at(now, rows),
+    )
+
+
+def overlapping(
+    practitioner_id: str | ColumnElement[str],
+    start: Instant,
+    end: Instant,
+    rows: FromClause = bookings,
+) -> ColumnElement[bool]:
+    """The practitioner's bookings whose occupied span overlaps [start, end) (half-open: touching
+    is fine), the span the no-double-booking rule compares (`Booking.occupied`)."""
+    return and_(
+        rows.c.practitioner_id == practitioner_id,
+        rows.c.occupied_start < end,
+        rows.c.occupied_end > start,
+    )
