@@ -7,10 +7,13 @@ one practitioner:
   distinct   every attempt books a slot of its own (no conflicts)
   same-slot  in rounds, all writers try one slot at once (1 wins, the rest SlotUnavailable)
   same-slot x50  the same with `--burst` racers (the shape of the exactly-one test)
-each with the store as shipped (exclusion constraint; deadlock victims retried); the baseline is a
-plain INSERT of the same row into a copy of the table without constraints or indexes, one per
-transaction, in the same pattern. (A per-practitioner advisory lock was measured here too, was
-slower in every scenario and was removed: docs/performance.md.)
+each with the store as shipped (exclusion constraint; deadlock victims retried; on PostgreSQL one
+statement compiled once and run on the psycopg connection) and with that same statement executed
+through SQLAlchemy (what the compiled-once path saves); the baseline is a plain INSERT of the same
+row into a copy of the table without constraints or indexes, one per transaction, in the same
+pattern. "CPU ms" is this process's CPU time per attempt (the writers' loop, the store, the
+driver). (A per-practitioner advisory lock was measured here too, was slower in every scenario and
+was removed: docs/performance.md.)
 Uses a throwaway database on BOOKING_TEST_POSTGRES_URL's server (default: the CI server).
 """
 
@@ -27,9 +30,11 @@ from datetime import timedelta
 
 from attrs import evolve, frozen
 from sqlalchemy import insert, table
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from booking_adapters.sql import Database, open_database
+from booking_adapters.sql.booking_writes import add_if_free_statement, caps_parameters, event_parameters
 from booking_adapters.sql.rows import booking_row
 from booking_adapters.sql.scratch import scratch_database
 from booking_adapters.sql.tables import bookings
@@ -39,6 +44,7 @@ from booking_core.testing.contracts import hold
 _ids = itertools.count()
 # The same columns without constraints or indexes: what a plain INSERT costs on this server.
 _BASELINE = table("baseline_bookings", *[column._copy() for column in bookings.columns])
+_ADD_IF_FREE = add_if_free_statement()
 
 
 @frozen
@@ -49,6 +55,7 @@ class Result:
     booked: int
     seconds: float
     deadlocks: int
+    cpu_seconds: float
 
     @property
     def per_second(self) -> float:
@@ -71,6 +78,24 @@ async def _store_insert(database: Database, slot_index: int) -> bool:
     except SlotUnavailable:
         return False
     return True
+
+
+async def _through_sqlalchemy(engine: AsyncEngine, slot_index: int) -> bool:
+    """The store's statement, executed by SQLAlchemy in autocommit (no retry of deadlock victims)."""
+    booking = _booking(slot_index)
+    booking_event = hold(booking.id, 0)[1]
+    parameters = (
+        booking_row(booking) | event_parameters(booking_event) | caps_parameters(None, booking_event.at)
+    )
+    try:
+        async with engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            # Values bound into the statement: executed with parameters named as columns, SQLAlchemy
+            # would SET those columns in the UPDATE of lapsed holds as well.
+            inserted = (await autocommit.execute(_ADD_IF_FREE.params(parameters))).one()[0]
+    except DBAPIError:  # an overlapping insert that raced this one
+        return False
+    return bool(inserted)
 
 
 async def _raw_insert(engine: AsyncEngine, slot_index: int) -> bool:
@@ -127,15 +152,21 @@ async def measure(url: str, *, writers: int, burst: int, seconds: float) -> list
         ):
             for name, attempt in (
                 ("raw INSERT", functools.partial(_raw_insert, database.engine)),
-                ("constraint + retry", functools.partial(_store_insert, database)),
+                ("store", functools.partial(_store_insert, database)),
+                (
+                    "store's statement through SQLAlchemy",
+                    functools.partial(_through_sqlalchemy, database.engine),
+                ),
             ):
                 await _reset(database)
                 before = database.store.transactions.deadlocks
+                cpu_before = time.process_time()
                 attempts, booked, elapsed = await _run(
                     attempt, same_slot=same_slot, writers=concurrency, seconds=seconds
                 )
+                cpu = time.process_time() - cpu_before
                 deadlocks = database.store.transactions.deadlocks - before
-                results.append(Result(scenario, name, attempts, booked, elapsed, deadlocks))
+                results.append(Result(scenario, name, attempts, booked, elapsed, deadlocks, cpu))
     finally:
         await database.close()
     return results
@@ -144,13 +175,14 @@ async def measure(url: str, *, writers: int, burst: int, seconds: float) -> list
 def report(results: list[Result]) -> str:
     baseline = {r.scenario: r.per_second for r in results if r.variant == "raw INSERT"}
     lines = [
-        "| scenario | variant | attempts/s | booked | deadlocks retried | vs raw INSERT |",
-        "|---|---|---:|---:|---:|---:|",
+        "| scenario | variant | attempts/s | booked | deadlocks retried | vs raw INSERT | CPU ms |",
+        "|---|---|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         ratio = r.per_second / baseline[r.scenario]
         lines.append(
-            f"| {r.scenario} | {r.variant} | {r.per_second:,.0f} | {r.booked} | {r.deadlocks} | {ratio:.2f} |"
+            f"| {r.scenario} | {r.variant} | {r.per_second:,.0f} | {r.booked} | {r.deadlocks} | {ratio:.2f}"
+            f" | {1000 * r.cpu_seconds / max(r.attempts, 1):.2f} |"
         )
     return "\n".join(lines)
 

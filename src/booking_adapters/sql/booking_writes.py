@@ -19,20 +19,21 @@ from sqlalchemy import (
     Integer,
     ScalarSelect,
     Select,
-    String,
     and_,
     bindparam,
     exists,
     func,
     insert,
     literal_column,
+    null,
     select,
+    true,
     union_all,
     update,
 )
 from sqlalchemy.sql.dml import ReturningUpdate
 
-from booking_adapters.sql.conditions import holding_at, lapsed_at, live_at, overlapping
+from booking_adapters.sql.conditions import constant, holding_at, lapsed_at, live_at, overlapping
 from booking_adapters.sql.driver import DriverStatement
 from booking_adapters.sql.rows import event_row
 from booking_adapters.sql.tables import UtcDateTime, booking_events, bookings, practitioners
@@ -79,12 +80,12 @@ def release_lapsed(
             bookings.c.id != booking_id,
             lapsed_at(at),
         )
-        .values(
-            status=_RELEASED.to_status.value,
-            payment_check_due=True,  # released without asking the payment provider
+        .values(  # constants written into the statement: nothing but the caller's values is bound
+            status=constant(_RELEASED.to_status.value),
+            payment_check_due=true(),  # released without asking the payment provider
             updated_at=at,
-            version=bookings.c.version + 1,
-            client_address=None,  # kept for a pending hold's cap only (Booking.apply)
+            version=bookings.c.version + literal_column("1", Integer),
+            client_address=null(),  # kept for a pending hold's cap only (Booking.apply)
         )
         .returning(bookings.c.id)
     )
@@ -123,6 +124,11 @@ HOLD_COUNTS: Select[int, int, int, int] = select(
 _NO_CAP = 2**31 - 1  # a cap no count reaches: what the statements use without HoldCaps
 
 
+def event_parameters(event: BookingEvent) -> dict[str, Any]:
+    """The `e_*` parameters: the columns of the event a write records."""
+    return {f"e_{name}": value for name, value in event_row(event).items()}
+
+
 def caps_parameters(caps: HoldCaps | None, at: datetime) -> dict[str, Any]:
     return {
         "at": at,
@@ -156,8 +162,7 @@ def _released_events(released: CTE, at: ColumnElement[datetime]) -> Select[Any]:
     """The history rows of the holds `released` returned: `lapsed_hold_released`'s, in SQL."""
     constants = event_row(_RELEASED)
     row = {"booking_id": released.c.id, "at": at} | {
-        name: literal_column(f"'{constants[name]}'", String)
-        for name in ("trigger", "from_status", "to_status", "reason")
+        name: constant(constants[name]) for name in ("trigger", "from_status", "to_status", "reason")
     }
     columns = [row[name].label(name) for name in EVENT_COLUMNS]
     lapsed = select(*columns).order_by(released.c.id).subquery("lapsed")
@@ -168,7 +173,7 @@ def _count(source: CTE, *conditions: ColumnElement[bool]) -> ScalarSelect[int]:
     return select(func.count()).select_from(source).where(*conditions).scalar_subquery()
 
 
-def _add_if_free() -> Select[Any]:
+def add_if_free_statement() -> Select[Any]:
     """PostgreSQL: release lapsed holds in the way (and record their events), then insert the
     booking unless a booking live at `at` overlaps it (the exclusion constraint still decides
     between racing inserts), and record its event. The INSERT reads the count of released rows, so
@@ -200,7 +205,7 @@ def _add_if_free() -> Select[Any]:
         .from_select(
             list(new),
             select(*new.values()).where(
-                _count(released) >= 0,
+                _count(released) >= literal_column("0", Integer),
                 ~exists().where(removed_now),
                 ~exists().where(
                     overlapping(new["practitioner_id"], new["occupied_start"], new["occupied_end"], live),
@@ -238,6 +243,6 @@ def _save(*, recording: bool) -> Select[int]:
     return statement
 
 
-ADD_IF_FREE = DriverStatement.compile(_add_if_free())
+ADD_IF_FREE = DriverStatement.compile(add_if_free_statement())
 SAVE = DriverStatement.compile(_save(recording=False))
 SAVE_RECORDING = DriverStatement.compile(_save(recording=True))

@@ -17,10 +17,17 @@ from booking_core import BookingStatus
 Instant = datetime | ColumnElement[datetime]
 
 
+def constant(value: str) -> ColumnElement[str]:
+    """`value` written into the statement, not bound: for this adapter's own names (statuses,
+    triggers), never for outside input."""
+    assert "'" not in value
+    return literal_column(f"'{value}'", String)
+
+
 def status_is(status: BookingStatus, rows: FromClause = bookings) -> ColumnElement[bool]:
-    # A literal, not a parameter: the planner matches it against the partial indexes'
+    # A constant, not a parameter: the planner matches it against the partial indexes'
     # `status = 'pending_payment'`, which a parameter (in a generic plan) would not.
-    return rows.c.status == literal_column(f"'{status.value}'", String)
+    return rows.c.status == constant(status.value)
 
 
 def holding_at(now: Instant, rows: FromClause = bookings) -> ColumnElement[bool]:

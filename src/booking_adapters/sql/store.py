@@ -17,13 +17,14 @@ from booking_adapters.sql.booking_writes import (
     SAVE,
     SAVE_RECORDING,
     caps_parameters,
+    event_parameters,
     lapsed_hold_released,
     release_lapsed,
 )
 from booking_adapters.sql.conditions import lapsed_at, live_at, overlapping
 from booking_adapters.sql.driver import DriverStatement
 from booking_adapters.sql.outbox import SqlOutbox, append_events
-from booking_adapters.sql.rows import booking_from_row, booking_row, event_from_row, event_row
+from booking_adapters.sql.rows import booking_from_row, booking_row, event_from_row
 from booking_adapters.sql.tables import UtcDateTime, booking_events, bookings, processed_payment_events
 from booking_adapters.sql.upsert import insert_ignoring_duplicates
 from booking_core import (
@@ -36,11 +37,6 @@ from booking_core import (
     SlotUnavailable,
     TimeRange,
 )
-
-
-def _event_parameters(event: BookingEvent) -> dict[str, Any]:
-    return {f"e_{name}": value for name, value in event_row(event).items()}
-
 
 # Occupied spans of bookings live at `now` that overlap [start, end), built once: on PostgreSQL it
 # runs compiled on the driver (`Transactions.driver_query`).
@@ -99,7 +95,7 @@ class SqlBookingStore(SqlOutbox):
     async def _add_if_free_in_one_statement(
         self, booking: Booking, event: BookingEvent, caps: HoldCaps | None
     ) -> None:
-        parameters = booking_row(booking) | _event_parameters(event) | caps_parameters(caps, event.at)
+        parameters = booking_row(booking) | event_parameters(event) | caps_parameters(caps, event.at)
         row = await self._transactions.driver_statement(ADD_IF_FREE, parameters)
         if row is not None and row[0] == 1:
             return
@@ -117,7 +113,7 @@ class SqlBookingStore(SqlOutbox):
                 row = await self._transactions.driver_statement(SAVE, parameters)
             else:
                 row = await self._transactions.driver_statement(
-                    SAVE_RECORDING, parameters | _event_parameters(event)
+                    SAVE_RECORDING, parameters | event_parameters(event)
                 )
             if row is None or row[0] != 1:
                 raise ConcurrentUpdate(f"booking {before.id} changed meanwhile")
