@@ -139,23 +139,25 @@ def caps_parameters(caps: HoldCaps | None, at: datetime) -> dict[str, Any]:
     }
 
 
-# A change that does not free a slot for the booking or take one (the store's `save`): compare-and-set
-# on `version`. Every column is SET, `id` too (to itself), so that none is SET by the parameters' names.
+def _booking_values() -> dict[str, ColumnElement[Any]]:
+    """The booking's columns as parameters typed as the columns they fill (so is a NULL:
+    `%(name)s::TYPE` on PostgreSQL)."""
+    return {column.name: bindparam(column.name, type_=column.type) for column in bookings.columns}
+
+
+# The store's `save`: compare-and-set on `version`. Every column is SET, `id` too (to itself), so
+# that SQLAlchemy, given parameters named as columns, SETs none on its own.
 COMPARE_AND_SET = (
     update(bookings)
     .where(bookings.c.id == bindparam("id"), bookings.c.version == bindparam("before_version"))
-    .values({column.name: bindparam(column.name, type_=column.type) for column in bookings.columns})
+    .values(_booking_values())
 )
-
-
-def _new(table_columns: Any, names: tuple[str, ...], prefix: str = "") -> list[ColumnElement[Any]]:
-    """Parameters typed as the columns they fill (a NULL too): `%(prefix+name)s::TYPE`."""
-    return [bindparam(prefix + name, type_=table_columns[name].type) for name in names]
 
 
 def _new_event(source: CTE) -> Select[Any]:
     """The `e_*` event's row, once for each row of `source`."""
-    return select(*_new(booking_events.c, EVENT_COLUMNS, "e_")).select_from(source)
+    values = [bindparam(f"e_{name}", type_=booking_events.c[name].type) for name in EVENT_COLUMNS]
+    return select(*values).select_from(source)
 
 
 def _released_events(released: CTE, at: ColumnElement[datetime]) -> Select[Any]:
@@ -183,7 +185,7 @@ def add_if_free_statement() -> Select[Any]:
     (REMOVED_AT) and inserts nothing for a removed practitioner.
 
     Returns one row: inserted (0 or 1), removed (0 or 1), and the four counts."""
-    new = {column.name: bindparam(column.name, type_=column.type) for column in bookings.columns}
+    new = _booking_values()
     at = bindparam("at", type_=UtcDateTime)
     counts = HOLD_COUNTS.cte("counts")
     released = release_lapsed(
