@@ -8,8 +8,12 @@ form of `Booking.is_live` and `Booking.is_ahead` (booking_core.booking), and of 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, String, and_, literal_column, or_
+from sqlalchemy import Boolean, ColumnElement, FromClause, String, and_, func, literal_column, or_
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from booking_adapters.sql.tables import bookings
 from booking_core import BookingStatus
@@ -64,6 +68,33 @@ def overlapping(
     is fine), the span the no-double-booking rule compares (`Booking.occupied`)."""
     return and_(
         rows.c.practitioner_id == practitioner_id,
-        rows.c.occupied_start < end,
-        rows.c.occupied_end > start,
+        _OccupiedOverlaps(rows.c.occupied_start, rows.c.occupied_end, start, end),
     )
+
+
+class _OccupiedOverlaps(FunctionElement[bool]):
+    """`occupied_start < end AND occupied_end > start`; on PostgreSQL also as the overlap of two
+    ranges, the form the exclusion constraint's GiST index answers (ex_bookings_live_overlap): without
+    it the planner may take that index for the practitioner alone and filter every live booking of
+    theirs (measured 0.9 ms against 0.14 for one with 1,700; bench/store_cpu.py's `busy`)."""
+
+    type = Boolean()
+    inherit_cache = True
+    name = "occupied_overlaps"
+    _is_implicitly_boolean = True  # a condition as it stands (not `... = 1` on SQLite)
+
+
+@compiles(_OccupiedOverlaps)
+def _compare_bounds(element: _OccupiedOverlaps, compiler: SQLCompiler, **kw: Any) -> str:
+    occupied_start, occupied_end, start, end = element.clauses
+    return compiler.process(and_(occupied_start < end, occupied_end > start).self_group(), **kw)
+
+
+@compiles(_OccupiedOverlaps, "postgresql")
+def _overlap_ranges(element: _OccupiedOverlaps, compiler: SQLCompiler, **kw: Any) -> str:
+    occupied_start, occupied_end, start, end = element.clauses
+    half_open = constant("[)")
+    ranges = func.tstzrange(occupied_start, occupied_end, half_open).op("&&")(
+        func.tstzrange(start, end, half_open)
+    )
+    return compiler.process(and_(ranges, occupied_start < end, occupied_end > start).self_group(), **kw)

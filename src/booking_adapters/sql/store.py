@@ -44,7 +44,11 @@ _NOW = bindparam("now", type_=UtcDateTime)
 _BUSY = (
     select(bookings.c.occupied_start, bookings.c.occupied_end)
     .where(
-        overlapping(bindparam("practitioner_id"), bindparam("start"), bindparam("end")),
+        overlapping(
+            bindparam("practitioner_id"),
+            bindparam("start", type_=UtcDateTime),
+            bindparam("end", type_=UtcDateTime),
+        ),
         live_at(_NOW),
     )
     .order_by(bookings.c.occupied_start, bookings.c.occupied_end)
