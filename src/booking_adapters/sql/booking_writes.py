@@ -85,7 +85,7 @@ def release_lapsed(
             payment_check_due=true(),  # released without asking the payment provider
             updated_at=at,
             version=bookings.c.version + literal_column("1", Integer),
-            client_address=null(),  # kept for a pending hold's cap only (Booking.apply)
+            client_address=null(),  # kept for a pending hold's cap only (Booking._transition)
         )
         .returning(bookings.c.id)
     )
