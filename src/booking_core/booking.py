@@ -185,8 +185,8 @@ class Booking:
 
     def is_ahead(self, now: datetime) -> bool:
         """Still to come: a hold that has not lapsed, or a confirmed session not yet over. A
-        practitioner with such bookings stays in the directory (the same rule as
-        `booking_adapters.sql.directory`'s removal query)."""
+        practitioner with such bookings stays in the directory (in SQL:
+        `booking_adapters.sql.conditions.ahead_at`, as `is_live` is `live_at`)."""
         if self.status is S.CONFIRMED:
             return self.slot.end > now
         return self.is_live(now)

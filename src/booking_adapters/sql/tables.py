@@ -33,9 +33,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-from booking_core import LIVE_STATUSES, BookingStatus
+from booking_core import BookingStatus
 
-LIVE_STATUS_SQL = ", ".join(f"'{status.value}'" for status in sorted(LIVE_STATUSES))
 ALL_STATUS_SQL = ", ".join(f"'{status.value}'" for status in BookingStatus)
 
 
