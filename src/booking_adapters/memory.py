@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from attrs import define, field
 
 from booking_core import (
+    LAPSED_HOLD,
     LIVE_STATUSES,
     AvailabilityProviderError,
     AvailabilitySourceName,
@@ -222,7 +223,7 @@ class MemoryBookingStore:
         if any(other.is_live(now) for other in in_the_way):
             raise SlotUnavailable()
         for lapsed in in_the_way:
-            released, event = lapsed.release(at=now, reason="hold lapsed", check_due=True)
+            released, event = lapsed.release(at=now, reason=LAPSED_HOLD, check_due=True)
             self._bookings[lapsed.id] = released
             if event is not None:
                 self._log.append(event)

@@ -11,6 +11,7 @@ from booking_core.availability import (
 )
 from booking_core.booking import (
     CANCELLATIONS,
+    LAPSED_HOLD,
     LIVE_STATUSES,
     TRANSITIONS,
     Booking,
@@ -82,6 +83,7 @@ from booking_core.timerange import TimeRange, merge
 __all__ = [
     "CANCELLATIONS",
     "DEFAULT_SERVICE_ID",
+    "LAPSED_HOLD",
     "LIVE_STATUSES",
     "TRANSITIONS",
     "Availability",

@@ -79,6 +79,9 @@ CANCELLATIONS = frozenset({T.CANCELLED, T.REFUNDED_OUTSIDE})
 
 LIVE_STATUSES = frozenset({S.PENDING_PAYMENT, S.CONFIRMED})
 
+# The reason recorded when a hold runs out unpaid, whoever releases it (the service, or a store on a write).
+LAPSED_HOLD = "hold lapsed"
+
 
 @frozen
 class BookingEvent:
@@ -229,8 +232,8 @@ class Booking:
 
     def cancel_by_practitioner(self, *, at: datetime, reason: str) -> Transition:
         """The practitioner calls the booking off, at any time: every cent paid goes back,
-        whatever their cancellation policy says."""
-        return self._cancel(at, reason, self.amount_paid)
+        whatever their cancellation policy says (less what was refunded already)."""
+        return self._cancel(at, reason, self._not_yet_refunded(self.amount_paid))
 
     def record_refund(self, *, refund_id: str, amount: Money | None, at: datetime, reason: str) -> Transition:
         """The refund this booking owed went out (`amount`: everything refunded of its payment)."""
@@ -296,10 +299,15 @@ class Booking:
         paid = self.amount_paid
         if paid is None:
             return None
-        owed = policy.refund_for(paid, self.slot.start - at)
-        refunded = self.amount_refunded  # in part, in the Stripe Dashboard: not owed twice
+        return self._not_yet_refunded(policy.refund_for(paid, self.slot.start - at))
+
+    def _not_yet_refunded(self, owed: Money | None) -> Money | None:
+        """`owed` less what went back already (in part, in the Stripe Dashboard): never owed twice."""
+        if owed is None or self.amount_paid is None:
+            return None
+        refunded = self.amount_refunded
         if refunded is not None and refunded.currency == owed.currency:
-            owed = Money(max(0, min(owed.amount, paid.amount - refunded.amount)), owed.currency)
+            owed = Money(max(0, min(owed.amount, self.amount_paid.amount - refunded.amount)), owed.currency)
         return owed if owed.amount else None
 
     def _with_payment(self, payment: ReceivedPayment) -> Callable[[Booking], Booking]:

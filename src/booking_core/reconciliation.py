@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from attrs import define, frozen
 
-from booking_core.booking import Booking
+from booking_core.booking import LAPSED_HOLD, Booking
 from booking_core.booking_changes import BookingChanges
 from booking_core.payment_decision import decide_payment
 from booking_core.payment_handling import PaymentHandling, PaymentOutcome
@@ -42,14 +42,14 @@ class Reconciliation:
 
     async def _settle_lapsed(self, hold: Booking) -> PaymentOutcome:
         if hold.checkout_session_id is None:  # checkout never started: nothing could be paid
-            return await self.payment_handling.release(hold, "hold lapsed")
+            return await self.payment_handling.release(hold, LAPSED_HOLD)
         state = await self.payment_handling.close_checkout(hold.checkout_session_id)
         if state is not None and state.paid:
             return await self.payment_handling.carry_out(hold, decide_payment(hold, state))
         closed_unpaid = state is not None and state.closed_unpaid
         # Without the provider's word (unreachable, or a delayed method still on its way) the hold
         # is released all the same, and stays to be checked: a payment may still be reported.
-        return await self.payment_handling.release(hold, "hold lapsed", check_due=not closed_unpaid)
+        return await self.payment_handling.release(hold, LAPSED_HOLD, check_due=not closed_unpaid)
 
     async def check_payments(self) -> tuple[int, int]:
         """Ask the provider about every booking released without its word (`payment_check_due`) and

@@ -100,7 +100,9 @@ async def test_a_lost_connection_is_a_gap_and_the_feed_comes_back(
     feed, heard = listening
     async with database.engine.connect() as connection:
         result = await connection.exec_driver_sql(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%%'"
+            # only this run's scratch database: other runs on the same server keep their listeners
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND query LIKE 'LISTEN%%'"
         )
         assert result.scalars().all() == [True]
     await eventually(lambda: heard.gaps >= 3)  # connected, lost, connected again

@@ -37,7 +37,7 @@ from booking_adapters.sql.conditions import constant, holding_at, lapsed_at, liv
 from booking_adapters.sql.driver import DriverStatement
 from booking_adapters.sql.rows import event_row
 from booking_adapters.sql.tables import UtcDateTime, booking_events, bookings, practitioners
-from booking_core import BookingEvent, BookingStatus, HoldCaps, Trigger
+from booking_core import LAPSED_HOLD, BookingEvent, BookingStatus, HoldCaps, Trigger
 
 EVENT_COLUMNS = ("booking_id", "trigger", "from_status", "to_status", "at", "reason")
 
@@ -49,7 +49,7 @@ _RELEASED = BookingEvent(
     BookingStatus.PENDING_PAYMENT,
     BookingStatus.EXPIRED,
     datetime.min.replace(tzinfo=UTC),
-    "hold lapsed",
+    LAPSED_HOLD,
 )
 
 

@@ -160,6 +160,8 @@ def test_what_was_refunded_outside_is_not_owed_again() -> None:
     assert cancelled.refund_owed == Money(6000, "EUR")
     late, _ = booking.cancel_by_client(at=booking.slot.start - timedelta(hours=1), policy=POLICY)
     assert late.refund_owed == Money(4500, "EUR")  # half the price: within what is left
+    by_practitioner, _ = booking.cancel_by_practitioner(at=booking.slot.start, reason="ill")
+    assert by_practitioner.refund_owed == Money(6000, "EUR")  # what is left of the payment, not all of it
 
 
 def test_a_client_cannot_cancel_a_started_session_but_the_practitioner_can() -> None:
