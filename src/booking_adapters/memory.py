@@ -27,6 +27,8 @@ from booking_core import (
     CheckoutRequest,
     CheckoutSession,
     ConcurrentUpdate,
+    Credential,
+    CredentialKind,
     DeliveryFailure,
     HoldCaps,
     InvalidPaymentEvent,
@@ -70,12 +72,59 @@ class SequentialIds:
     """Readable, predictable ids for tests; tokens still differ per booking."""
 
     _counter: itertools.count[int] = field(factory=lambda: itertools.count(1))
+    _secrets: itertools.count[int] = field(factory=lambda: itertools.count(1))
 
     def new_booking_id(self) -> str:
         return f"bk{next(self._counter):06d}"
 
     def cancel_token(self, booking_id: str) -> str:
         return hashlib.sha256(b"test-cancel:" + booking_id.encode()).hexdigest()
+
+    def secret_token(self) -> str:
+        return f"test-secret-{next(self._secrets):06d}"
+
+
+@define
+class MemoryCredentialStore:
+    """Credentials in a dict by hash; the lock makes `take` single use across threads too."""
+
+    _credentials: dict[str, Credential] = field(factory=dict)
+    _lock: threading.Lock = field(factory=threading.Lock)
+
+    async def add(self, credential: Credential, now: datetime) -> None:
+        with self._lock:
+            for token_hash, stored in list(self._credentials.items()):
+                if not stored.is_valid(now):
+                    del self._credentials[token_hash]
+            self._credentials[credential.token_hash] = credential
+
+    async def find(self, kind: CredentialKind, token_hash: str, now: datetime) -> Credential | None:
+        found = self._credentials.get(token_hash)
+        return found if found is not None and found.kind is kind and found.is_valid(now) else None
+
+    async def take(self, kind: CredentialKind, token_hash: str, now: datetime) -> Credential | None:
+        with self._lock:
+            found = await self.find(kind, token_hash, now)
+            if found is not None:
+                del self._credentials[token_hash]
+            return found
+
+    async def revoke(self, kind: CredentialKind, token_hash: str) -> None:
+        with self._lock:
+            found = self._credentials.get(token_hash)
+            if found is not None and found.kind is kind:
+                del self._credentials[token_hash]
+
+    async def revoke_all(self, practitioner_id: str, kind: CredentialKind) -> int:
+        with self._lock:
+            gone = [
+                token_hash
+                for token_hash, c in self._credentials.items()
+                if c.practitioner_id == practitioner_id and c.kind is kind
+            ]
+            for token_hash in gone:
+                del self._credentials[token_hash]
+            return len(gone)
 
 
 @define

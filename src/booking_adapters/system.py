@@ -18,7 +18,8 @@ class SystemClock:
 @frozen
 class SecureIds:
     """Booking ids carry 128 random bits; cancel tokens are an HMAC of the id under a server secret,
-    so an idempotent retry can return the same token while only its hash is stored."""
+    so an idempotent retry can return the same token while only its hash is stored; secret tokens
+    (sign-in links, sessions, API tokens) 256."""
 
     secret: bytes = field(repr=False)
 
@@ -27,3 +28,6 @@ class SecureIds:
 
     def cancel_token(self, booking_id: str) -> str:
         return hmac.new(self.secret, b"cancel:" + booking_id.encode(), hashlib.sha256).hexdigest()
+
+    def secret_token(self) -> str:
+        return secrets.token_urlsafe(32)

@@ -21,6 +21,12 @@ from booking_core.booking import (
     hash_token,
 )
 from booking_core.client import ClientDetails
+from booking_core.credentials import (
+    SESSION_LIFETIME,
+    SIGN_IN_LINK_LIFETIME,
+    Credential,
+    CredentialKind,
+)
 from booking_core.errors import (
     AvailabilityProviderError,
     BookingError,
@@ -39,6 +45,7 @@ from booking_core.errors import (
     SlotUnavailable,
     StorageUnavailable,
     TooManyHolds,
+    Unauthenticated,
     UnknownPractitioner,
 )
 from booking_core.hold_limits import HoldCaps, HoldLimits, client_network
@@ -64,6 +71,7 @@ from booking_core.ports import (
     BookingChangeListener,
     BookingStore,
     Clock,
+    CredentialStore,
     DeliveryFailure,
     IdGenerator,
     Notifier,
@@ -73,6 +81,7 @@ from booking_core.ports import (
     PractitionerCancellation,
     PractitionerDirectory,
 )
+from booking_core.practitioner_access import IssuedToken, PractitionerAccess
 from booking_core.reconciliation import ReconcileReport
 from booking_core.relay import Channel, OutboxRelay, RelayReport, RetryPolicy
 from booking_core.schedule import DateOverride, LocalHours, WeeklySchedule, slot_grid, slot_starts, zone
@@ -85,6 +94,8 @@ __all__ = [
     "DEFAULT_SERVICE_ID",
     "LAPSED_HOLD",
     "LIVE_STATUSES",
+    "SESSION_LIFETIME",
+    "SIGN_IN_LINK_LIFETIME",
     "TRANSITIONS",
     "Availability",
     "AvailabilityProviderError",
@@ -107,6 +118,9 @@ __all__ = [
     "ClientDetails",
     "Clock",
     "ConcurrentUpdate",
+    "Credential",
+    "CredentialKind",
+    "CredentialStore",
     "DateOverride",
     "DeliveryFailure",
     "HoldCaps",
@@ -118,6 +132,7 @@ __all__ = [
     "InvalidInput",
     "InvalidPaymentEvent",
     "InvalidSignature",
+    "IssuedToken",
     "LocalHours",
     "Money",
     "NotFound",
@@ -132,6 +147,7 @@ __all__ = [
     "PaymentOutcome",
     "PaymentProviderError",
     "Practitioner",
+    "PractitionerAccess",
     "PractitionerCancellation",
     "PractitionerDirectory",
     "PractitionerHasLiveBookings",
@@ -149,6 +165,7 @@ __all__ = [
     "TimeRange",
     "TooManyHolds",
     "Trigger",
+    "Unauthenticated",
     "UnknownPractitioner",
     "WeeklySchedule",
     "bookable_window",

@@ -87,6 +87,13 @@ class PractitionerHasLiveBookings(BookingError):
         )
 
 
+class Unauthenticated(BookingError):
+    """No valid sign-in came with the request: no session or API token, or an unknown, expired or
+    revoked one, or a used sign-in link. Says nothing of which (or whether the practitioner exists)."""
+
+    code = "unauthenticated"
+
+
 class IllegalTransition(BookingError):
     code = "illegal_transition"
 

@@ -10,6 +10,7 @@ from attrs import frozen
 
 from booking_core.availability import CandidateSlots
 from booking_core.booking import Booking, BookingEvent
+from booking_core.credentials import Credential, CredentialKind
 from booking_core.hold_limits import HoldCaps
 from booking_core.money import Money
 from booking_core.offer import Practitioner, Service
@@ -31,6 +32,10 @@ class IdGenerator(Protocol):
     def cancel_token(self, booking_id: str) -> str:
         """The client's secret for cancelling `booking_id`. The same id always gives the same
         token (a keyed hash), so an idempotent retry can hand it out again; only its hash is stored."""
+        ...
+
+    def secret_token(self) -> str:
+        """A fresh secret of at least 256 random bits, URL-safe (sign-in links, sessions, API tokens)."""
         ...
 
 
@@ -111,6 +116,32 @@ class BookingStore(Protocol):
 
     async def mark_payment_event_processed(self, event_id: str, at: datetime) -> None:
         """Record the event id; recording it twice is harmless."""
+        ...
+
+
+class CredentialStore(Protocol):
+    """Practitioners' secrets, by the SHA-256 of each (`hash_token`): sign-in links, sessions, API
+    tokens (booking_core.practitioner_access). Only valid ones are found: not expired at `now`,
+    not taken, not revoked."""
+
+    async def add(self, credential: Credential, now: datetime) -> None:
+        """Store `credential`; those that expired by `now` (of anyone) may be forgotten meanwhile."""
+        ...
+
+    async def find(self, kind: CredentialKind, token_hash: str, now: datetime) -> Credential | None:
+        """The valid credential of `kind` with this hash, if any."""
+        ...
+
+    async def take(self, kind: CredentialKind, token_hash: str, now: datetime) -> Credential | None:
+        """Find and remove in one atomic step (single use): of concurrent takers, one gets it."""
+        ...
+
+    async def revoke(self, kind: CredentialKind, token_hash: str) -> None:
+        """Remove the credential if it exists (revoking twice is harmless)."""
+        ...
+
+    async def revoke_all(self, practitioner_id: str, kind: CredentialKind) -> int:
+        """Remove every credential of `kind` of the practitioner; how many there were."""
         ...
 
 

@@ -137,6 +137,18 @@ class PractitionerJson:
 
 
 @frozen
+class MeJson(PractitionerJson):
+    """The signed-in practitioner: their public answer and the e-mail address they sign in with."""
+
+    email: str | None = field(kw_only=True, metadata=keywords(format="email"))
+
+    @classmethod
+    def of_signed_in(cls, practitioner: Practitioner) -> MeJson:
+        public = PractitionerJson.of(practitioner)
+        return cls(**attrs.asdict(public, recurse=False), email=practitioner.email)
+
+
+@frozen
 class PractitionerListJson:
     practitioners: list[PractitionerJson]
 

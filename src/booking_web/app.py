@@ -15,8 +15,19 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from booking_adapters.mail import MailComposer, mail_transport
 from booking_core import BookingError
-from booking_web import api, mailbox, openapi, pages, probes, test_payments, webhooks
+from booking_web import (
+    api,
+    mailbox,
+    me_api,
+    openapi,
+    pages,
+    practitioner_pages,
+    probes,
+    test_payments,
+    webhooks,
+)
 from booking_web.bootstrap import Container, open_container
 from booking_web.checkout_checks import CheckoutChecks
 from booking_web.csrf import CsrfGuard
@@ -28,7 +39,9 @@ from booking_web.middleware.rate_limit import RateLimitMiddleware, TokenBuckets
 from booking_web.middleware.request_context import RequestContextMiddleware
 from booking_web.middleware.security_headers import SecurityHeadersMiddleware
 from booking_web.middleware.trusted_host import TrustedHostMiddleware
+from booking_web.session_cookie import SessionCookie
 from booking_web.settings import ConfigurationError, Settings
+from booking_web.sign_in import SignInRequests
 
 HERE = Path(__file__).parent
 BOOKING_CREATION_PATHS = (r"/api/bookings", r"/book/[^/]+")
@@ -66,10 +79,12 @@ def create_app(source: Settings | Container, *, build: Builder = open_container)
     app = Starlette(
         routes=[
             *api.routes,
+            *me_api.routes,
             *webhooks.routes,
             *probes.routes,
             openapi.route,
             *pages.routes,
+            *practitioner_pages.routes,
             *(test_payments.routes if settings.development else []),
             *(mailbox.routes if settings.serves_mailbox_page else []),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
@@ -103,7 +118,15 @@ def _expose(app: Starlette, container: Container) -> None:
     app.state.booking = container.service
     app.state.availability_answers = container.availability_answers
     app.state.checkout_checks = CheckoutChecks(container.service)
-    app.state.csrf = CsrfGuard(container.secret, public_base_url=container.settings.public_base_url)
+    settings = container.settings
+    app.state.csrf = CsrfGuard(container.secret, public_base_url=settings.public_base_url)
+    app.state.session_cookie = SessionCookie(container.secret, https=settings.https)
+    app.state.sign_in_requests = SignInRequests(
+        container.access,
+        mail_transport(settings.smtp_url, settings.mailbox_dir),
+        MailComposer(settings.sender),
+        settings.public_base_url,
+    )
 
 
 def app_from_environment() -> Starlette:

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from booking_adapters import sql
 from booking_adapters.calcom import open_calcom
 from booking_adapters.directory_cache import CachedDirectory
+from booking_adapters.memory import MemoryCredentialStore
 from booking_adapters.outgoing_webhooks import webhook_http_client
 from booking_adapters.sql.directory import CACHE_SECONDS
 from booking_adapters.stripe import LocalTestGateway, StripeGateway
@@ -26,11 +27,13 @@ from booking_core import (
     BookingStore,
     Channel,
     Clock,
+    CredentialStore,
     HoldLimits,
     IdGenerator,
     Outbox,
     OutboxRelay,
     PaymentGateway,
+    PractitionerAccess,
     PractitionerDirectory,
     ScheduleSource,
 )
@@ -84,6 +87,7 @@ class Container:
     service: BookingService
     metrics: Metrics
     availability_answers: AvailabilityAnswers  # what the availability endpoint answers with
+    access: PractitionerAccess  # practitioners' sign-in links, sessions and API tokens
     # Signs the pages' CSRF tokens; the same in every worker (a form may post to another).
     secret: str = field(repr=False)
     database: DatabaseHandle | None = None
@@ -123,11 +127,13 @@ def assemble(
     outbox: Outbox | None = None,
     channels: ChannelFactory = lambda service: (),
     change_feed: ChangeFeedFactory | None = None,
+    credentials: CredentialStore | None = None,
 ) -> Container:
-    """The wiring every container shares, whatever the adapters are. With an `outbox`, one relay
-    over every channel, woken after each booking change. With a `change_feed`, availability answers
-    live up to AVAILABILITY_CACHE_SECONDS and are not cached while the feed is down; without one,
-    no longer than UNHEARD_SECONDS."""
+    """The wiring every container shares, whatever the adapters are. Without `credentials`,
+    practitioners' sign-ins live in this process's memory (tests of the web over fakes). With an
+    `outbox`, one relay over every channel, woken after each booking change. With a `change_feed`,
+    availability answers live up to AVAILABILITY_CACHE_SECONDS and are not cached while the feed is
+    down; without one, no longer than UNHEARD_SECONDS."""
     metrics = metrics or Metrics()
     clock = clock or SystemClock()
     changed = asyncio.Event()
@@ -160,11 +166,13 @@ def assemble(
     worker = None
     if outbox is not None:
         worker = OutboxWorker(OutboxRelay(outbox, list(channels(service)), clock), outbox, metrics, changed)
+    access = PractitionerAccess(directory, credentials or MemoryCredentialStore(), clock, ids)
     return Container(
         settings,
         service,
         metrics,
         cache,
+        access,
         secret or secrets.token_urlsafe(32),
         database,
         worker,
@@ -203,6 +211,7 @@ async def open_container(
             metrics=metrics,
             secret=secret,
             outbox=database.store,
+            credentials=database.credentials,
             channels=lambda service: outbox_channels(settings, service, calcom, webhook_http, clock),
             change_feed=(
                 (lambda cache: _change_feed(settings.database_location, cache, directory))

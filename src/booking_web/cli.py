@@ -1,5 +1,5 @@
-"""The `booking` command: serve, db upgrade, practitioners import/list/remove, payments reconcile, holds
-expire, outbox deliver/list, calcom sync."""
+"""The `booking` command: serve, db upgrade, practitioners import/list/remove/token/revoke-tokens,
+payments reconcile, holds expire, outbox deliver/list, calcom sync."""
 
 from __future__ import annotations
 
@@ -77,6 +77,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     remove.add_argument("id")
     remove.set_defaults(run=_remove_practitioner)
+    token = actions.add_parser(
+        "token", help="print a new API token for the practitioner, on the last line (others stay valid)"
+    )
+    token.add_argument("id")
+    token.set_defaults(run=_issue_api_token)
+    revoke = actions.add_parser("revoke-tokens", help="revoke every API token of the practitioner")
+    revoke.add_argument("id")
+    revoke.set_defaults(run=_revoke_api_tokens)
 
     payments = commands.add_parser("payments", help="payments").add_subparsers(dest="action", required=True)
     payments.add_parser("reconcile", help="settle lapsed holds and owed refunds").set_defaults(run=_reconcile)
@@ -177,6 +185,24 @@ def _remove_practitioner(args: argparse.Namespace) -> None:
     async def run(container: Container) -> None:
         await container.service.directory.remove(args.id, container.service.clock.now())
         print(f"removed {args.id}; their past bookings are kept")
+
+    _with_container(run)
+
+
+def _issue_api_token(args: argparse.Namespace) -> None:
+    async def run(container: Container) -> None:
+        token = await container.access.issue_api_token(args.id)
+        print(f"A new API token for {args.id}; send it as 'Authorization: Bearer <token>'.")
+        print("It is shown only now: keep it secret ('booking practitioners revoke-tokens' ends it).")
+        print(token)
+
+    _with_container(run)
+
+
+def _revoke_api_tokens(args: argparse.Namespace) -> None:
+    async def run(container: Container) -> None:
+        count = await container.access.revoke_api_tokens(args.id)
+        print(f"revoked {count} API token{'' if count == 1 else 's'} of {args.id}")
 
     _with_container(run)
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from attrs import field, frozen
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from booking_core import (
     BookingError,
@@ -23,6 +23,7 @@ from booking_core import (
     ProviderError,
     SlotUnavailable,
     TooManyHolds,
+    Unauthenticated,
 )
 from booking_web.converter import json_response
 from booking_web.schema import keywords
@@ -56,6 +57,7 @@ STATUS_BY_ERROR: dict[type[BookingError], int] = {
     MalformedBody: 400,
     InvalidSignature: 400,
     InvalidPaymentEvent: 400,
+    Unauthenticated: 401,
     InvalidCancelToken: 403,
     CsrfRejected: 403,
     NotFound: 404,
@@ -72,6 +74,7 @@ STATUS_BY_ERROR: dict[type[BookingError], int] = {
     BookingError: 400,
 }
 
+SIGN_IN_PAGE = "/practitioner/login"
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}
 
 
@@ -120,6 +123,10 @@ async def handle_booking_error(request: Request, exc: Exception) -> Response:
         log.warning("%s provider failed: %s", exc.provider, exc.message)
         headers["Retry-After"] = "30"
     fields = exc.fields  # e.g. the invalid fields, the Idempotency-Key header, which hold cap
+    if isinstance(exc, Unauthenticated):
+        if wants_html(request):  # a browser on a practitioner's page: to the sign-in form
+            return RedirectResponse(SIGN_IN_PAGE, 303, headers={"Cache-Control": "no-store"})
+        headers["WWW-Authenticate"] = "Bearer"
     if wants_html(request):
         return error_page(request, status, exc.message, headers)
     return json_response(error_body(exc.code, exc.message, fields), status, headers=headers)

@@ -14,6 +14,7 @@ from booking_web.answers import (
     BookedServiceJson,
     BookingJson,
     CancellationPolicyJson,
+    MeJson,
     MoneyJson,
     NewBookingJson,
     PractitionerJson,
@@ -35,6 +36,7 @@ ANSWERS: dict[str, type] = {
     "ErrorDetail": ErrorDetailJson,
     "Money": MoneyJson,
     "Practitioner": PractitionerJson,
+    "Me": MeJson,
     "PractitionerList": PractitionerListJson,
     "Service": ServiceJson,
     "CancellationPolicy": CancellationPolicyJson,
@@ -109,6 +111,7 @@ def _path_param(name: str) -> Schema:
 _ERROR_RESPONSES = {
     400: "The body is not valid JSON, the webhook signature does not match (`invalid_signature`), or a "
     "signed webhook body is not a Stripe event of the API key's mode (`invalid_event`).",
+    401: "No valid API token: send `Authorization: Bearer <token>` (`booking practitioners token ID`).",
     403: "The cancel token does not belong to this booking.",
     404: "No such practitioner or booking.",
     409: "The slot is taken, or the booking can no longer change this way.",
@@ -121,6 +124,9 @@ _ERROR_RESPONSES = {
     500: "An unexpected error; quote its `id`.",
     503: "A payment or calendar provider failed; nothing was booked. Try again shortly.",
 }
+
+# The practitioner's own endpoints take their API token (docs/practitioners.md).
+BEARER: list[Schema] = [{"apiToken": []}]
 
 PATHS: dict[str, Schema] = {
     "/api/practitioners": {
@@ -212,6 +218,14 @@ PATHS: dict[str, Schema] = {
             },
         }
     },
+    "/api/me": {
+        "get": {
+            "operationId": "getMe",
+            "summary": "The practitioner the API token belongs to",
+            "security": BEARER,
+            "responses": {"200": _json(_ref("Me"), "The signed-in practitioner"), **_errors(401)},
+        }
+    },
     "/api/webhooks/stripe": {
         "post": {
             "operationId": "receiveStripeEvent",
@@ -274,6 +288,13 @@ DOCUMENT: Schema = {
         "responses": {
             f"E{status}": _json(_ref("Error"), description)
             for status, description in _ERROR_RESPONSES.items()
+        },
+        "securitySchemes": {
+            "apiToken": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "A practitioner's API token: `booking practitioners token ID` prints one.",
+            }
         },
     },
 }

@@ -10,7 +10,6 @@ import zoneinfo
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -33,9 +32,11 @@ from booking_core import (
 from booking_web.bootstrap import service_of
 from booking_web.checkout_checks import CheckoutChecks
 from booking_web.csrf import FIELD as CSRF_FIELD
-from booking_web.csrf import CsrfGuard
 from booking_web.errors import status_for
 from booking_web.local_days import days_window, monday_of, slots_by_day, today_in
+from booking_web.page_rendering import csrf_guard as _guard
+from booking_web.page_rendering import form_text as _text
+from booking_web.page_rendering import render as _render
 
 FORM_FIELDS = ("name", "email", "phone")
 
@@ -43,32 +44,6 @@ FORM_FIELDS = ("name", "email", "phone")
 @functools.cache
 def timezone_names() -> list[str]:
     return sorted(zoneinfo.available_timezones())
-
-
-def _render(
-    request: Request,
-    template: str,
-    context: dict[str, Any],
-    status: int = 200,
-    csrf_cookie: str | None = None,
-) -> Response:
-    response: Response = request.app.state.templates.TemplateResponse(
-        request, template, context, status_code=status
-    )
-    response.headers["Cache-Control"] = "no-store"  # pages may carry tokens or booking state
-    if csrf_cookie is not None:
-        _guard(request).remember(response, csrf_cookie)
-    return response
-
-
-def _guard(request: Request) -> CsrfGuard:
-    guard: CsrfGuard = request.app.state.csrf
-    return guard
-
-
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name, "")
-    return value if isinstance(value, str) else ""
 
 
 # -- home ------------------------------------------------------------------------------------------

@@ -16,15 +16,16 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-from booking_adapters.memory import MemoryBookingStore, MemoryDirectory
+from booking_adapters.memory import MemoryBookingStore, MemoryCredentialStore, MemoryDirectory
 from booking_adapters.sql import Database, open_database, upgrade
 from booking_adapters.sql.scratch import check_reachable, scratch_database
-from booking_core import PractitionerDirectory
+from booking_core import CredentialStore, PractitionerDirectory
 from booking_core.testing.contracts import StoreWithOutbox
 
 POSTGRES_ADMIN_URL = os.environ.get("BOOKING_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 _TABLES = (
-    "bookings, booking_events, outbox_deliveries, outbox_channels, processed_payment_events, practitioners"
+    "bookings, booking_events, outbox_deliveries, outbox_channels, processed_payment_events, practitioners, "
+    "practitioner_credentials"
 )
 ADAPTERS = ["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
@@ -95,3 +96,16 @@ def store(adapters: tuple[StoreWithOutbox, PractitionerDirectory]) -> StoreWithO
 @pytest.fixture
 def directory(adapters: tuple[StoreWithOutbox, PractitionerDirectory]) -> PractitionerDirectory:
     return adapters[1]
+
+
+@pytest.fixture(params=ADAPTERS)
+async def credentials(request: pytest.FixtureRequest, anyio_backend: str) -> AsyncIterator[CredentialStore]:
+    """A CredentialStore of one adapter, empty."""
+    if request.param == "memory":
+        yield MemoryCredentialStore()
+        return
+    database = await open_empty(request.param, request)
+    try:
+        yield database.credentials
+    finally:
+        await database.close()

@@ -8,6 +8,7 @@ from booking_core.testing.contracts import (
     PractitionerDirectoryContract,
     PractitionerRemovalContract,
 )
+from booking_core.testing.credential_contracts import CredentialStoreContract
 
 
 class TestBookingStore(BookingStoreContract):
@@ -23,4 +24,8 @@ class TestPractitionerDirectory(PractitionerDirectoryContract):
 
 
 class TestPractitionerRemoval(PractitionerRemovalContract):
+    pass
+
+
+class TestCredentialStore(CredentialStoreContract):
     pass

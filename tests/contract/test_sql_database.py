@@ -45,8 +45,8 @@ def test_other_databases_are_refused() -> None:
         database_url("mysql://host/db")
 
 
-def test_the_head_revision_is_0007_services() -> None:
-    assert head_revisions() == ("0007_services",)
+def test_the_head_revision_is_0008_practitioner_credentials() -> None:
+    assert head_revisions() == ("0008_practitioner_credentials",)
 
 
 @pytest.mark.anyio

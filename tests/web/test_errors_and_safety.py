@@ -120,7 +120,7 @@ def test_booking_creation_is_rate_limited_per_address(
 
 def test_token_buckets_refill_with_time() -> None:
     now = [0.0]
-    buckets = TokenBuckets(per_minute=1, clock=lambda: now[0])
+    buckets = TokenBuckets(limit=1, clock=lambda: now[0])
     assert buckets.seconds_until_allowed("a") == 0
     assert buckets.seconds_until_allowed("a") == pytest.approx(60)
     assert buckets.seconds_until_allowed("b") == 0  # per address
@@ -130,7 +130,7 @@ def test_token_buckets_refill_with_time() -> None:
 
 def test_token_buckets_remember_a_bounded_number_of_addresses() -> None:
     now = [0.0]
-    buckets = TokenBuckets(per_minute=1, clock=lambda: now[0], max_addresses=2)
+    buckets = TokenBuckets(limit=1, clock=lambda: now[0], max_addresses=2)
     for address in ("a", "b", "c"):  # "a", least recently seen, is forgotten for "c"
         assert buckets.seconds_until_allowed(address) == 0
     assert len(buckets._buckets) == 2
@@ -140,7 +140,7 @@ def test_token_buckets_remember_a_bounded_number_of_addresses() -> None:
 
 def test_token_buckets_forget_an_address_once_its_bucket_has_refilled() -> None:
     now = [0.0]
-    buckets = TokenBuckets(per_minute=2, clock=lambda: now[0])
+    buckets = TokenBuckets(limit=2, clock=lambda: now[0])
     assert [buckets.seconds_until_allowed("a") for _ in range(3)] == [0, 0, pytest.approx(30)]
     now[0] = 59.0
     assert buckets.seconds_until_allowed("a") == 0  # one token back after 30 s, the second after 60

@@ -7,6 +7,7 @@ no two live bookings of a practitioner overlap, enforced by the database itself.
 """
 
 from booking_adapters.sql.changes import ChangeFeed, listening_conninfo
+from booking_adapters.sql.credentials import SqlCredentialStore
 from booking_adapters.sql.database import Database, open_database
 from booking_adapters.sql.directory import SqlDirectory
 from booking_adapters.sql.migrate import UPGRADE_COMMAND, SchemaBehind, head_revisions, upgrade
@@ -19,6 +20,7 @@ __all__ = [
     "Database",
     "SchemaBehind",
     "SqlBookingStore",
+    "SqlCredentialStore",
     "SqlDirectory",
     "database_url",
     "head_revisions",

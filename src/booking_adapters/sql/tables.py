@@ -2,7 +2,8 @@
 queries (and for the test that checks migrations and tables agree).
 
 Nothing is ever deleted: a released slot is a status change, a removed practitioner a date in
-`removed_at`, and the history only grows.
+`removed_at`, and the history only grows. Practitioners' credentials are the exception: secrets,
+not history, deleted once used, ended, revoked or expired.
 """
 
 from __future__ import annotations
@@ -200,4 +201,18 @@ outbox_deliveries = Table(
     Column("last_error", Text, nullable=False),
     Column("delivered_at", UtcDateTime),
     PrimaryKeyConstraint("channel", "seq"),
+)
+
+# Practitioners' sign-in links, sessions and API tokens, by the SHA-256 of the secret
+# (booking_core.credentials); no foreign key, like bookings: the directory is the port's business.
+practitioner_credentials = Table(
+    "practitioner_credentials",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("kind", String(20), nullable=False),
+    Column("practitioner_id", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime),  # NULL: until revoked (API tokens)
+    Index("ix_practitioner_credentials_practitioner_id_kind", "practitioner_id", "kind"),
+    Index("ix_practitioner_credentials_expires_at", "expires_at"),
 )

@@ -1,5 +1,6 @@
 """A token bucket per client address on the routes that create bookings (per process: with N
-workers the effective limit is up to N times higher; put a proxy limit in front for more)."""
+workers the effective limit is up to N times higher; put a proxy limit in front for more). The
+sign-in form takes its buckets too (booking_web/sign_in.py)."""
 
 from __future__ import annotations
 
@@ -26,26 +27,28 @@ class _Bucket:
 
 @define
 class TokenBuckets:
-    """`per_minute` requests per address, refilled continuously, bursts up to `per_minute`."""
+    """`limit` requests per key (a client address, ...) and `window_seconds` (a minute unless
+    said), refilled continuously, bursts up to `limit`."""
 
-    per_minute: int
+    limit: int
     clock: Callable[[], float] = time.monotonic
     max_addresses: int = MAX_TRACKED_ADDRESSES
+    window_seconds: float = 60.0
     _buckets: TTLCache[str, _Bucket] = field(init=False)
 
     @_buckets.default
     def _forgetting_full_buckets(self) -> TTLCache[str, _Bucket]:
-        # A bucket unseen for a minute has refilled: forgetting it then changes nothing.
-        return TTLCache(self.max_addresses, 60, timer=self.clock)
+        # A bucket unseen for a window has refilled: forgetting it then changes nothing.
+        return TTLCache(self.max_addresses, self.window_seconds, timer=self.clock)
 
     def seconds_until_allowed(self, address: str) -> float:
         """Take a token for `address`: 0 if allowed, else how long until one is free."""
         now = self.clock()
-        rate = self.per_minute / 60
-        bucket = self._buckets.get(address) or _Bucket(float(self.per_minute), now)
-        bucket.tokens = min(self.per_minute, bucket.tokens + (now - bucket.updated) * rate)
+        rate = self.limit / self.window_seconds
+        bucket = self._buckets.get(address) or _Bucket(float(self.limit), now)
+        bucket.tokens = min(self.limit, bucket.tokens + (now - bucket.updated) * rate)
         bucket.updated = now
-        self._buckets[address] = bucket  # set again: its minute and its place in the order start now
+        self._buckets[address] = bucket  # set again: its window and its place in the order start now
         if bucket.tokens >= 1:
             bucket.tokens -= 1
             return 0.0

@@ -1,0 +1,107 @@
+"""The practitioner's pages: asking for a sign-in link, following it, signing out, and their home.
+
+Following the e-mailed link shows a button rather than signing in at once: mail scanners open links
+in e-mails to look at them, and would use up a link that signed in on GET."""
+
+from __future__ import annotations
+
+import math
+
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from booking_core import SIGN_IN_LINK_LIFETIME, Unauthenticated
+from booking_web.csrf import FIELD as CSRF_FIELD
+from booking_web.current_practitioner import access_of, session_cookie_of, session_practitioner
+from booking_web.page_rendering import csrf_guard, form_text, render
+from booking_web.sign_in import SignInRequests
+
+HOME = "/practitioner"
+LOGIN = "/practitioner/login"
+LINK_MINUTES = int(SIGN_IN_LINK_LIFETIME.total_seconds() // 60)
+
+
+def _sign_in_requests(request: Request) -> SignInRequests:
+    requests: SignInRequests = request.app.state.sign_in_requests
+    return requests
+
+
+def _form_page(request: Request, template: str, context: dict[str, object], status: int = 200) -> Response:
+    token, cookie = csrf_guard(request).form_token(request)
+    shared = {"csrf_token": token, "link_minutes": LINK_MINUTES}
+    return render(request, template, context | shared, status, cookie)
+
+
+async def login_page(request: Request) -> Response:
+    return _form_page(request, "practitioner_login.html", {"email": "", "sent": False, "message": ""})
+
+
+async def request_link(request: Request) -> Response:
+    form = await request.form()
+    csrf_guard(request).verify(request, form_text(form, CSRF_FIELD))
+    email = form_text(form, "email").strip()
+    if not email:
+        context = {"email": "", "sent": False, "message": "Please enter your e-mail address."}
+        return _form_page(request, "practitioner_login.html", context, 422)
+    requests = _sign_in_requests(request)
+    wait = requests.seconds_until_allowed(email, request.client.host if request.client else "unknown")
+    if wait:
+        minutes = math.ceil(wait / 60)
+        message = f"Too many sign-in requests. Please wait {minutes} minute{'s' if minutes > 1 else ''}."
+        response = _form_page(
+            request, "practitioner_login.html", {"email": email, "sent": False, "message": message}, 429
+        )
+        response.headers["Retry-After"] = str(math.ceil(wait))
+        return response
+    response = _form_page(request, "practitioner_login.html", {"email": email, "sent": True, "message": ""})
+    response.background = BackgroundTask(requests.send_link, email)  # after the answer: same timing
+    return response
+
+
+async def sign_in_page(request: Request) -> Response:
+    token = request.query_params.get("token", "")
+    valid = bool(token) and await access_of(request).link_is_valid(token)
+    return _form_page(
+        request, "practitioner_sign_in.html", {"token": token, "valid": valid}, 200 if valid else 400
+    )
+
+
+async def sign_in(request: Request) -> Response:
+    form = await request.form()
+    csrf_guard(request).verify(request, form_text(form, CSRF_FIELD))
+    try:
+        _, session = await access_of(request).sign_in(form_text(form, "token"))
+    except Unauthenticated:
+        return _form_page(request, "practitioner_sign_in.html", {"token": "", "valid": False}, 400)
+    response = RedirectResponse(HOME, 303)
+    session_cookie_of(request).start(response, session.token)
+    return response
+
+
+async def sign_out(request: Request) -> Response:
+    form = await request.form()
+    csrf_guard(request).verify(request, form_text(form, CSRF_FIELD))
+    cookie = session_cookie_of(request)
+    token = cookie.token(request)
+    if token:
+        await access_of(request).sign_out(token)
+    response = RedirectResponse(LOGIN, 303)
+    cookie.end(response)
+    return response
+
+
+async def home(request: Request) -> Response:
+    practitioner = await session_practitioner(request)
+    return _form_page(request, "practitioner_home.html", {"practitioner": practitioner})
+
+
+routes = [
+    Route(LOGIN, login_page, methods=["GET"], name="practitioner_login"),
+    Route(LOGIN, request_link, methods=["POST"]),
+    Route("/practitioner/sign-in", sign_in_page, methods=["GET"], name="practitioner_sign_in"),
+    Route("/practitioner/sign-in", sign_in, methods=["POST"]),
+    Route("/practitioner/logout", sign_out, methods=["POST"], name="practitioner_logout"),
+    Route(HOME, home, methods=["GET"], name="practitioner_home"),
+]
