@@ -44,6 +44,8 @@ from booking_core import (
     Refund,
     Service,
     SlotUnavailable,
+    TimeOff,
+    TimeOffConflicts,
     TimeRange,
     TooManyHolds,
     UnknownPractitioner,
@@ -76,6 +78,9 @@ class SequentialIds:
 
     def new_booking_id(self) -> str:
         return f"bk{next(self._counter):06d}"
+
+    def new_time_off_id(self) -> str:
+        return f"to{next(self._counter):06d}"
 
     def cancel_token(self, booking_id: str) -> str:
         return hashlib.sha256(b"test-cancel:" + booking_id.encode()).hexdigest()
@@ -177,10 +182,11 @@ class _Delivery:
 
 @define
 class MemoryBookingStore:
-    """A lock around plain dicts makes add-if-free atomic (across threads too). It is also the
-    outbox: the history is one ordered log that channels consume."""
+    """A lock around plain dicts makes add-if-free and adding time off atomic (across threads too).
+    It is also the outbox: the history is one ordered log that channels consume."""
 
     _bookings: dict[str, Booking] = field(factory=dict)
+    _time_off: dict[str, TimeOff] = field(factory=dict)
     _log: list[BookingEvent] = field(factory=list)  # seq = index + 1
     _processed: dict[str, datetime] = field(factory=dict)
     _channel_start: dict[str, int] = field(factory=dict)
@@ -257,25 +263,63 @@ class MemoryBookingStore:
         )
 
     def _claim(self, booking: Booking, now: datetime) -> None:
-        """Raise SlotUnavailable if a live booking is in the way or the practitioner was removed;
-        release lapsed holds that are in the way."""
+        """Raise SlotUnavailable if a live booking or time off is in the way or the practitioner was
+        removed; release lapsed holds that are in the way."""
         if booking.practitioner_id in self._closed:
             raise PractitionerRemoved()
-        in_the_way = [
-            other
-            for other in self._bookings.values()
-            if other.practitioner_id == booking.practitioner_id
-            and other.id != booking.id
-            and other.status in LIVE_STATUSES
-            and other.occupied.overlaps(booking.occupied)
-        ]
+        if any(
+            block.practitioner_id == booking.practitioner_id and block.span.overlaps(booking.occupied)
+            for block in self._time_off.values()
+        ):
+            raise SlotUnavailable()
+        in_the_way = self._in_the_way(booking.practitioner_id, booking.occupied, booking.id)
         if any(other.is_live(now) for other in in_the_way):
             raise SlotUnavailable()
-        for lapsed in in_the_way:
+        self._release(in_the_way, now)
+
+    def _in_the_way(self, practitioner_id: str, span: TimeRange, booking_id: str = "") -> list[Booking]:
+        """The practitioner's bookings of a live status, other than `booking_id`, occupying part of `span`."""
+        return [
+            other
+            for other in self._bookings.values()
+            if other.practitioner_id == practitioner_id
+            and other.id != booking_id
+            and other.status in LIVE_STATUSES
+            and other.occupied.overlaps(span)
+        ]
+
+    def _release(self, lapsed_holds: Iterable[Booking], now: datetime) -> None:
+        for lapsed in lapsed_holds:
             released, event = lapsed.release(at=now, reason=LAPSED_HOLD, check_due=True)
             self._bookings[lapsed.id] = released
             if event is not None:
                 self._log.append(event)
+
+    async def add_time_off(self, time_off: TimeOff, now: datetime) -> None:
+        with self._lock:
+            in_the_way = self._in_the_way(time_off.practitioner_id, time_off.span)
+            live = sorted((b for b in in_the_way if b.is_live(now)), key=lambda b: (b.slot.start, b.id))
+            if live:
+                raise TimeOffConflicts([b.id for b in live])
+            self._release(in_the_way, now)
+            self._time_off[time_off.id] = time_off
+
+    async def time_off(self, practitioner_id: str, window: TimeRange) -> Sequence[TimeOff]:
+        return sorted(
+            (
+                block
+                for block in self._time_off.values()
+                if block.practitioner_id == practitioner_id and block.span.overlaps(window)
+            ),
+            key=lambda block: (block.span.start, block.span.end, block.id),
+        )
+
+    async def remove_time_off(self, practitioner_id: str, time_off_id: str) -> TimeOff | None:
+        with self._lock:
+            block = self._time_off.get(time_off_id)
+            if block is None or block.practitioner_id != practitioner_id:
+                return None
+            return self._time_off.pop(time_off_id)
 
     async def get(self, booking_id: str) -> Booking | None:
         return self._bookings.get(booking_id)
@@ -287,14 +331,13 @@ class MemoryBookingStore:
         return None
 
     async def busy(self, practitioner_id: str, window: TimeRange, now: datetime) -> Sequence[TimeRange]:
-        return sorted(
-            (
-                b.occupied
-                for b in self._bookings.values()
-                if b.practitioner_id == practitioner_id and b.is_live(now) and b.occupied.overlaps(window)
-            ),
-            key=bounds,
+        occupied = (
+            b.occupied
+            for b in self._bookings.values()
+            if b.practitioner_id == practitioner_id and b.is_live(now) and b.occupied.overlaps(window)
         )
+        blocked = (block.span for block in await self.time_off(practitioner_id, window))
+        return sorted(itertools.chain(occupied, blocked), key=bounds)
 
     async def lapsed_holds(self, now: datetime, limit: int = 100) -> Sequence[Booking]:
         lapsed = [
@@ -542,8 +585,12 @@ class RecordingNotifier:
     """Remembers every change it was told of."""
 
     changes: list[tuple[Booking, BookingEvent]] = field(factory=list)
+    time_off_changes: list[TimeOff] = field(factory=list)
 
     async def booking_changed(
         self, booking: Booking, event: BookingEvent, practitioner: Practitioner
     ) -> None:
         self.changes.append((booking, event))
+
+    async def time_off_changed(self, time_off: TimeOff) -> None:
+        self.time_off_changes.append(time_off)

@@ -26,6 +26,9 @@ class SecureIds:
     def new_booking_id(self) -> str:
         return secrets.token_urlsafe(16)
 
+    def new_time_off_id(self) -> str:
+        return secrets.token_urlsafe(16)
+
     def cancel_token(self, booking_id: str) -> str:
         return hmac.new(self.secret, b"cancel:" + booking_id.encode(), hashlib.sha256).hexdigest()
 

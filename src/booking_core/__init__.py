@@ -44,6 +44,7 @@ from booking_core.errors import (
     ProviderError,
     SlotUnavailable,
     StorageUnavailable,
+    TimeOffConflicts,
     TooManyHolds,
     Unauthenticated,
     UnknownPractitioner,
@@ -87,6 +88,7 @@ from booking_core.relay import Channel, OutboxRelay, RelayReport, RetryPolicy
 from booking_core.schedule import DateOverride, LocalHours, WeeklySchedule, slot_grid, slot_starts, zone
 from booking_core.services import BookingHold, BookingRequest, BookingService
 from booking_core.start_time import start_time_problem
+from booking_core.time_off import MAX_TIME_OFF_NOTE, TimeOff
 from booking_core.timerange import TimeRange, merge
 
 __all__ = [
@@ -94,6 +96,7 @@ __all__ = [
     "DEFAULT_SERVICE_ID",
     "LAPSED_HOLD",
     "LIVE_STATUSES",
+    "MAX_TIME_OFF_NOTE",
     "SESSION_LIFETIME",
     "SIGN_IN_LINK_LIFETIME",
     "TRANSITIONS",
@@ -162,6 +165,8 @@ __all__ = [
     "ServiceChoiceError",
     "SlotUnavailable",
     "StorageUnavailable",
+    "TimeOff",
+    "TimeOffConflicts",
     "TimeRange",
     "TooManyHolds",
     "Trigger",

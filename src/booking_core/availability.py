@@ -1,4 +1,5 @@
-"""Free slots: candidate slots minus everything live bookings occupy, in one sorted sweep."""
+"""Free slots: candidate slots minus everything live bookings occupy and the practitioner's time
+off, in one sorted sweep."""
 
 from __future__ import annotations
 
@@ -77,7 +78,8 @@ def free_slots(
     candidates: CandidateSlots, busy: Iterable[TimeRange], offer: Offer, window: TimeRange, now: datetime
 ) -> list[TimeRange]:
     """Candidates that start in the bookable part of `window` and whose occupied span (slot plus
-    buffers) overlaps nothing in `busy` (occupied spans of live bookings).
+    buffers) overlaps nothing in `busy` (occupied spans of live bookings, and time off: a block
+    is busy as a booking occupying it would be, the rule the store enforces).
 
     A slot starting at s occupies (s - before, s + length + after), so a busy span b blocks exactly
     the starts in the open interval (b.start - length - after, b.end + before). One sweep over the

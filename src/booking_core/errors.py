@@ -94,6 +94,22 @@ class Unauthenticated(BookingError):
     code = "unauthenticated"
 
 
+class TimeOffConflicts(BookingError):
+    """Time off cannot cover live bookings: they are to be cancelled first. `booking_ids` names
+    every one in the way, earliest first."""
+
+    code = "time_off_conflicts"
+
+    def __init__(self, booking_ids: Sequence[str]) -> None:
+        self.booking_ids = tuple(booking_ids)
+        count = len(self.booking_ids)
+        super().__init__(
+            f"This time off overlaps {count} live booking{'s' if count != 1 else ''} "
+            f"({', '.join(self.booking_ids)}): cancel {'them' if count != 1 else 'it'} first, "
+            "then add the time off again."
+        )
+
+
 class IllegalTransition(BookingError):
     code = "illegal_transition"
 

@@ -15,6 +15,7 @@ from booking_core.hold_limits import HoldCaps
 from booking_core.money import Money
 from booking_core.offer import Practitioner, Service
 from booking_core.payment import CheckoutRequest, CheckoutSession, PaymentEvent, Refund
+from booking_core.time_off import TimeOff
 from booking_core.timerange import TimeRange
 
 
@@ -27,6 +28,10 @@ class Clock(Protocol):
 class IdGenerator(Protocol):
     def new_booking_id(self) -> str:
         """An unguessable id (at least 128 random bits), URL-safe."""
+        ...
+
+    def new_time_off_id(self) -> str:
+        """An id for a practitioner's time off, URL-safe and never one a booking has."""
         ...
 
     def cancel_token(self, booking_id: str) -> str:
@@ -64,14 +69,16 @@ class PractitionerDirectory(Protocol):
 
 
 class BookingStore(Protocol):
-    """Where bookings live. Implementations guarantee, atomically and across processes, that no two
-    live bookings of one practitioner have overlapping `occupied` spans."""
+    """Where bookings and practitioners' time off live. Implementations guarantee, atomically and
+    across processes, that no two live bookings of one practitioner have overlapping `occupied`
+    spans, and that no live booking's occupied span overlaps the practitioner's time off: of a
+    booking and a time off racing for the same time, one is refused (hence one port for both)."""
 
     async def add_if_free(self, booking: Booking, event: BookingEvent, caps: HoldCaps | None = None) -> None:
-        """Insert a new live booking unless a live booking's occupied span overlaps its own:
-        then raise SlotUnavailable. Pending bookings whose hold lapsed by `event.at` do not count;
-        the store releases those it finds in the way (status expired, `payment_check_due` set, with a
-        history event).
+        """Insert a new live booking unless a live booking's occupied span or the practitioner's
+        time off overlaps its own: then raise SlotUnavailable. Pending bookings whose hold lapsed by
+        `event.at` do not count; the store releases those it finds in the way (status expired,
+        `payment_check_due` set, with a history event).
 
         With `caps`, first count the live unpaid holds (pending, hold not lapsed by `event.at`)
         that share the booking's client e-mail (case-insensitive), client phone, client_address
@@ -83,7 +90,8 @@ class BookingStore(Protocol):
     async def save(self, before: Booking, after: Booking, event: BookingEvent | None) -> None:
         """Replace `before` with `after` if the stored version still equals `before.version`, else
         raise ConcurrentUpdate. A change that makes a booking live again (a late payment) is
-        checked like add_if_free and raises SlotUnavailable. `event` goes to the history."""
+        checked like add_if_free (other bookings and time off) and raises SlotUnavailable. `event`
+        goes to the history."""
         ...
 
     async def get(self, booking_id: str) -> Booking | None: ...
@@ -91,7 +99,23 @@ class BookingStore(Protocol):
     async def find_by_idempotency_key(self, practitioner_id: str, key: str) -> Booking | None: ...
 
     async def busy(self, practitioner_id: str, window: TimeRange, now: datetime) -> Sequence[TimeRange]:
-        """Occupied spans of live bookings (at `now`) that overlap `window`."""
+        """What blocks the practitioner's slots within `window`, sorted: the occupied spans of
+        bookings live at `now`, and the spans of their time off, that overlap `window`."""
+        ...
+
+    async def add_time_off(self, time_off: TimeOff, now: datetime) -> None:
+        """Store `time_off` unless bookings live at `now` of its practitioner occupy part of it:
+        then raise TimeOffConflicts naming every one of them (earliest slot first) and store nothing.
+        Holds lapsed by `now` in its way are released as add_if_free releases them."""
+        ...
+
+    async def time_off(self, practitioner_id: str, window: TimeRange) -> Sequence[TimeOff]:
+        """The practitioner's time off that overlaps `window`, by start (then end, then id)."""
+        ...
+
+    async def remove_time_off(self, practitioner_id: str, time_off_id: str) -> TimeOff | None:
+        """Delete the practitioner's time off `time_off_id` and return it; None if they have none
+        of that id (another practitioner's is not theirs)."""
         ...
 
     async def lapsed_holds(self, now: datetime, limit: int = 100) -> Sequence[Booking]:
@@ -239,12 +263,17 @@ class PaymentGateway(Protocol):
 
 class BookingChangeListener(Protocol):
     """Hears every booking transition once it is committed (the web service counts them, voids its
-    availability cache and wakes the outbox relay; e-mails and webhooks go through the outbox)."""
+    availability cache and wakes the outbox relay; e-mails and webhooks go through the outbox), and
+    every change to a practitioner's time off (which changes their availability as bookings do)."""
 
     async def booking_changed(
         self, booking: Booking, event: BookingEvent, practitioner: Practitioner
     ) -> None:
         """A booking changed: `event` is the transition just committed."""
+        ...
+
+    async def time_off_changed(self, time_off: TimeOff) -> None:
+        """`time_off` was just added or removed."""
         ...
 
 

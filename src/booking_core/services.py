@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from attrs import define, field, frozen
@@ -45,6 +46,8 @@ from booking_core.ports import (
 from booking_core.reconciliation import ReconcileReport, Reconciliation
 from booking_core.schedule import zone
 from booking_core.start_time import start_time_problem
+from booking_core.time_off import TimeOff
+from booking_core.time_off_planning import TimeOffPlanning
 from booking_core.timerange import TimeRange
 
 MAX_AVAILABILITY_WINDOW = timedelta(days=62)
@@ -110,12 +113,14 @@ class BookingService:
     _payment_handling: PaymentHandling = field(init=False)
     _cancellation: Cancellation = field(init=False)
     _reconciliation: Reconciliation = field(init=False)
+    _time_off: TimeOffPlanning = field(init=False)
 
     def __attrs_post_init__(self) -> None:
         self._changes = BookingChanges(self.store, self.directory, self.notifier)
         self._payment_handling = PaymentHandling(self._changes, self.payments, self.clock)
         self._cancellation = Cancellation(self._changes, self._payment_handling, self.clock)
         self._reconciliation = Reconciliation(self._changes, self._payment_handling, self.clock)
+        self._time_off = TimeOffPlanning(self.store, self.notifier, self.clock, self.ids)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -290,6 +295,18 @@ class BookingService:
 
     async def reconcile(self) -> ReconcileReport:
         return await self._reconciliation.reconcile()
+
+    # -- the practitioner's time off -------------------------------------------------------------
+
+    async def add_time_off(self, practitioner_id: str, span: TimeRange, note: str = "") -> TimeOff:
+        practitioner = await self.practitioner(practitioner_id)
+        return await self._time_off.add(practitioner.id, span, note)
+
+    async def upcoming_time_off(self, practitioner_id: str) -> Sequence[TimeOff]:
+        return await self._time_off.upcoming(practitioner_id)
+
+    async def remove_time_off(self, practitioner_id: str, time_off_id: str) -> TimeOff:
+        return await self._time_off.remove(practitioner_id, time_off_id)
 
 
 def _chosen_service(practitioner: Practitioner, service_id: str | None, parameter: str) -> Service:

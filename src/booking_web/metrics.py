@@ -15,7 +15,7 @@ from attrs import define, field
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from booking_core import Booking, BookingEvent, Practitioner
+from booking_core import Booking, BookingEvent, Practitioner, TimeOff
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -103,7 +103,8 @@ class Metrics:
 @define
 class CountingChangeListener:
     """The BookingChangeListener the service is given: every committed transition passes here, so
-    it is counted here, and `changed` wakes the outbox worker and voids the availability cache.
+    it is counted here, and `changed` wakes the outbox worker and voids the availability cache
+    (also after a change to time off, which changes availability as bookings do).
     (Messages to clients go through the outbox, not through this port.) `changed` is told whose
     bookings changed."""
 
@@ -120,3 +121,6 @@ class CountingChangeListener:
             to_status=event.to_status.value,
         ).inc()
         self.changed(booking.practitioner_id)
+
+    async def time_off_changed(self, time_off: TimeOff) -> None:
+        self.changed(time_off.practitioner_id)

@@ -9,6 +9,7 @@ from booking_core.testing.contracts import (
     PractitionerRemovalContract,
 )
 from booking_core.testing.credential_contracts import CredentialStoreContract
+from booking_core.testing.time_off_contracts import TimeOffContract
 
 
 class TestBookingStore(BookingStoreContract):
@@ -28,4 +29,8 @@ class TestPractitionerRemoval(PractitionerRemovalContract):
 
 
 class TestCredentialStore(CredentialStoreContract):
+    pass
+
+
+class TestTimeOff(TimeOffContract):
     pass

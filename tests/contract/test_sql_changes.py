@@ -12,6 +12,7 @@ from attrs import define, field
 from booking_adapters.sql import ChangeFeed, Database, listening_conninfo
 from booking_core import Trigger
 from booking_core.testing.contracts import NOW, hold, sample_practitioner, transition
+from booking_core.testing.time_off_contracts import time_off as sample_time_off
 from tests.contract.conftest import open_empty
 
 pytestmark = [pytest.mark.postgres, pytest.mark.anyio]
@@ -114,3 +115,13 @@ async def test_a_lost_connection_is_a_gap_and_the_feed_comes_back(
 def test_the_listening_connection_string_drops_the_driver() -> None:
     conninfo = listening_conninfo("postgresql+psycopg://app:secret@db.example:5433/booking?sslmode=require")
     assert conninfo == "postgresql://app:secret@db.example:5433/booking?sslmode=require"
+
+
+async def test_time_off_added_and_removed_is_heard_as_a_change_to_bookings(
+    database: Database, listening: tuple[ChangeFeed, Heard]
+) -> None:
+    _feed, heard = listening
+    await database.store.add_time_off(sample_time_off("t1", 9 * 60, 12 * 60, practitioner_id="pr-e"), NOW)
+    await eventually(lambda: heard.changes == ["bookings:pr-e"])
+    await database.store.remove_time_off("pr-e", "t1")
+    await eventually(lambda: heard.changes == ["bookings:pr-e", "bookings:pr-e"])

@@ -31,13 +31,14 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.dml import ReturningUpdate
 
 from booking_adapters.sql.conditions import constant, holding_at, lapsed_at, live_at, overlapping
 from booking_adapters.sql.driver import DriverStatement
 from booking_adapters.sql.rows import event_row
 from booking_adapters.sql.tables import UtcDateTime, booking_events, bookings, practitioners
-from booking_core import LAPSED_HOLD, BookingEvent, BookingStatus, HoldCaps, Trigger
+from booking_core import LAPSED_HOLD, BookingEvent, BookingStatus, HoldCaps, TimeRange, Trigger
 
 EVENT_COLUMNS = ("booking_id", "trigger", "from_status", "to_status", "at", "reason")
 
@@ -89,6 +90,16 @@ def release_lapsed(
         )
         .returning(bookings.c.id)
     )
+
+
+async def release_lapsed_in_the_way(
+    connection: AsyncConnection, practitioner_id: str, span: TimeRange, booking_id: str, at: datetime
+) -> list[BookingEvent]:
+    """Expire the practitioner's holds lapsed by `at` (other than `booking_id`) whose occupied span
+    overlaps `span`, in the caller's transaction; their history events, to append."""
+    released = release_lapsed(practitioner_id, span.start, span.end, booking_id, at)
+    result = await connection.execute(released)
+    return [lapsed_hold_released(released_id, at) for released_id in sorted(result.scalars())]
 
 
 # The practitioner's row, locked against a concurrent removal (FOR KEY SHARE, which a removal's FOR

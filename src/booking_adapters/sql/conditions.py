@@ -15,7 +15,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-from booking_adapters.sql.tables import bookings
+from booking_adapters.sql.tables import bookings, time_off
 from booking_core import BookingStatus
 
 Instant = datetime | ColumnElement[datetime]
@@ -69,6 +69,17 @@ def overlapping(
     return and_(
         rows.c.practitioner_id == practitioner_id,
         _OccupiedOverlaps(rows.c.occupied_start, rows.c.occupied_end, start, end),
+    )
+
+
+def time_off_overlapping(
+    practitioner_id: str | ColumnElement[str], start: Instant, end: Instant
+) -> ColumnElement[bool]:
+    """The practitioner's time off that overlaps [start, end) (half-open, as `overlapping`)."""
+    return and_(
+        time_off.c.practitioner_id == practitioner_id,
+        time_off.c.span_end > start,
+        time_off.c.span_start < end,
     )
 
 

@@ -17,6 +17,7 @@ from booking_core import (
     Offer,
     Practitioner,
     Service,
+    TimeOff,
     TimeRange,
     Trigger,
     WeeklySchedule,
@@ -157,4 +158,25 @@ def event_from_row(row: Mapping[Any, Any]) -> BookingEvent:
         to_status=BookingStatus(row["to_status"]),
         at=row["at"],
         reason=row["reason"],
+    )
+
+
+def time_off_row(time_off: TimeOff) -> dict[str, Any]:
+    return {
+        "id": time_off.id,
+        "practitioner_id": time_off.practitioner_id,
+        "span_start": time_off.span.start,
+        "span_end": time_off.span.end,
+        "note": time_off.note,
+        "created_at": time_off.created_at,
+    }
+
+
+def time_off_from_row(row: Mapping[Any, Any]) -> TimeOff:
+    return TimeOff(
+        id=row["id"],
+        practitioner_id=row["practitioner_id"],
+        span=TimeRange(row["span_start"], row["span_end"]),
+        created_at=row["created_at"],
+        note=row["note"],
     )

@@ -2,8 +2,8 @@
 queries (and for the test that checks migrations and tables agree).
 
 Nothing is ever deleted: a released slot is a status change, a removed practitioner a date in
-`removed_at`, and the history only grows. Practitioners' credentials are the exception: secrets,
-not history, deleted once used, ended, revoked or expired.
+`removed_at`, and the history only grows. Two exceptions: practitioners' credentials (secrets, not
+history, deleted once used, ended, revoked or expired) and the time off a practitioner withdraws.
 """
 
 from __future__ import annotations
@@ -158,6 +158,22 @@ bookings = Table(
         postgresql_where=text("payment_check_due"),
         sqlite_where=text("payment_check_due"),
     ),
+)
+
+# A practitioner's time off: no live booking's occupied span may overlap it (migration 0009: a trigger
+# on `bookings` on both databases; on PostgreSQL under the lock TIME_OFF_LOCK names). Rows are few
+# per practitioner; the index by end finds those not yet over, which are all a booking can meet.
+time_off = Table(
+    "time_off",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("practitioner_id", String(64), nullable=False),
+    Column("span_start", UtcDateTime, nullable=False),
+    Column("span_end", UtcDateTime, nullable=False),
+    Column("note", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    CheckConstraint("span_start < span_end", name="span_not_empty"),
+    Index("ix_time_off_practitioner_id_span_end", "practitioner_id", "span_end"),
 )
 
 processed_payment_events = Table(

@@ -1,5 +1,6 @@
 """The stateful property: random requests, payments (duplicated, reordered, late), expiries,
-cancellations and clock advances never break the invariants of money and slots."""
+cancellations, time off taken and withdrawn, and clock advances never break the invariants of money
+and slots: no live booking overlaps another or a practitioner's time off."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ import asyncio
 import contextlib
 import itertools
 from collections.abc import Coroutine
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+import pytest
 from attrs import define, evolve, field
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -22,7 +24,9 @@ from booking_core import (
     Money,
     PaymentEvent,
     PaymentEventKind,
+    ScheduleSource,
     Service,
+    TimeOffConflicts,
     TimeRange,
 )
 
@@ -75,6 +79,8 @@ PRACTITIONERS = [
     ),
 ]
 SERVICES = {p.id: [s.id for s in p.offered_services] for p in PRACTITIONERS}
+TIME_OFF_LENGTHS = [timedelta(minutes=30), timedelta(hours=2), timedelta(hours=9), timedelta(days=1)]
+ALL_TIME = TimeRange(datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
 
 
 class BookingMachine(RuleBasedStateMachine):
@@ -87,6 +93,7 @@ class BookingMachine(RuleBasedStateMachine):
         self.delivered: list[PaymentEvent] = []  # every event delivered, for redelivery
         self.paid_sessions: set[str] = set()  # sessions whose completed event has been applied
         self.unseen_payments: set[str] = set()  # paid sessions whose webhook was lost
+        self.time_off: list[tuple[str, str]] = []  # (practitioner id, time off id) taken
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         return self.loop.run_until_complete(coro)
@@ -209,6 +216,56 @@ class BookingMachine(RuleBasedStateMachine):
         with contextlib.suppress(BookingError):
             self.run(self.world.service.cancel_booking(booking_id, token if right_token else "forged"))
 
+    @rule(
+        pid=st.sampled_from(sorted(SERVICES)),
+        quarters=st.integers(0, 4 * 12),
+        length=st.sampled_from(TIME_OFF_LENGTHS),
+    )
+    def take_time_off(self, pid: str, quarters: int, length: timedelta) -> None:
+        """Time off from any quarter hour in the next twelve (where requests go): taken exactly when no live
+        booking occupies part of it, else refused naming every one that does."""
+        now = self.world.clock.now()
+        span = TimeRange.of(now + timedelta(minutes=15 * quarters), length)
+        in_the_way = sorted(
+            (
+                b
+                for b in self.world.store.all_bookings()
+                if b.practitioner_id == pid and b.is_live(now) and b.occupied.overlaps(span)
+            ),
+            key=lambda b: (b.slot.start, b.id),
+        )
+        if in_the_way:
+            with pytest.raises(TimeOffConflicts) as refused:
+                self.run(self.world.service.add_time_off(pid, span, note="stateful"))
+            assert refused.value.booking_ids == tuple(b.id for b in in_the_way)
+            return
+        taken = self.run(self.world.service.add_time_off(pid, span, note="stateful"))
+        self.time_off.append((pid, taken.id))
+
+    @precondition(lambda self: self.time_off)
+    @rule(pick=st.integers(0, 1000), slot=st.integers(0, 1000), which=st.integers(0, 2))
+    def request_during_time_off(self, pick: int, slot: int, which: int) -> None:
+        """A slot the schedule has (as a stale page would show it) that reaches into time off: the
+        store refuses it, whatever the availability said."""
+        pid, time_off_id = self.time_off[pick % len(self.time_off)]
+        (block,) = [b for b in self.run(self.world.store.time_off(pid, ALL_TIME)) if b.id == time_off_id]
+        practitioner = next(p for p in PRACTITIONERS if p.id == pid)
+        service = practitioner.service(SERVICES[pid][which % len(SERVICES[pid])])
+        offer = practitioner.offer_for(service)
+        starts = self.run(ScheduleSource().candidate_slots(practitioner, block.span, service=service)).starts
+        if not starts:
+            return
+        start = sorted(starts)[slot % len(starts)]
+        assert offer.occupied(TimeRange.of(start, offer.session_length)).overlaps(block.span)
+        with pytest.raises(BookingError):
+            self.run(self.world.service.request_booking(request(start, pid, service=service.id)))
+
+    @precondition(lambda self: self.time_off)
+    @rule(pick=st.integers(0, 1000))
+    def withdraw_time_off(self, pick: int) -> None:
+        pid, time_off_id = self.time_off.pop(pick % len(self.time_off))
+        self.run(self.world.service.remove_time_off(pid, time_off_id))
+
     @rule(minutes=st.integers(1, 24 * 60))
     def time_passes(self, minutes: int) -> None:
         self.world.clock.advance(timedelta(minutes=minutes))
@@ -248,6 +305,18 @@ class BookingMachine(RuleBasedStateMachine):
                     b.id,
                 )
 
+    def _time_off_of(self, practitioner_id: str) -> list[TimeRange]:
+        return [block.span for block in self.run(self.world.store.time_off(practitioner_id, ALL_TIME))]
+
+    @invariant()
+    def no_live_booking_overlaps_time_off(self) -> None:
+        now = self.world.clock.now()
+        for p in PRACTITIONERS:
+            blocked = self._time_off_of(p.id)
+            for booking in self.world.store.all_bookings():
+                if booking.practitioner_id == p.id and booking.is_live(now):
+                    assert not any(booking.occupied.overlaps(span) for span in blocked), booking.id
+
     @invariant()
     def availability_never_offers_a_conflict(self) -> None:
         now = self.world.clock.now()
@@ -257,6 +326,7 @@ class BookingMachine(RuleBasedStateMachine):
                 for b in self.world.store.all_bookings()
                 if b.practitioner_id == p.id and b.is_live(now)
             ]
+            live += self._time_off_of(p.id)  # a slot may no more reach into time off than a booking
             for service in p.offered_services:
                 offer = p.offer_for(service)
                 answer = self.run(self.world.service.list_availability(p.id, self._window(), service.id))
