@@ -24,12 +24,14 @@ from booking_core import (
     BookingEvent,
     BookingStatus,
     CandidateSlots,
+    Caps,
     CheckoutRequest,
     CheckoutSession,
     ConcurrentUpdate,
     Credential,
     CredentialKind,
     DeliveryFailure,
+    FreeBookingCaps,
     HoldCaps,
     InvalidPaymentEvent,
     InvalidSignature,
@@ -171,6 +173,18 @@ class MemoryDirectory:
         self._removed.add(practitioner_id)
 
 
+def _same_client(booking: Booking, others: list[Booking]) -> tuple[int, int, int]:
+    """How many of `others` share `booking`'s e-mail (case-insensitive), phone and network address."""
+    email = booking.client.email.lower()
+    return (
+        sum(b.client.email.lower() == email for b in others),
+        sum(b.client.phone == booking.client.phone for b in others),
+        sum(
+            booking.client_address is not None and b.client_address == booking.client_address for b in others
+        ),
+    )
+
+
 @define
 class _Delivery:
     attempts: int = 0
@@ -218,7 +232,7 @@ class MemoryBookingStore:
         with self._lock:
             self._closed.discard(practitioner_id)
 
-    async def add_if_free(self, booking: Booking, event: BookingEvent, caps: HoldCaps | None = None) -> None:
+    async def add_if_free(self, booking: Booking, event: BookingEvent, caps: Caps | None = None) -> None:
         with self._lock:
             if booking.idempotency_key is not None and any(
                 other.practitioner_id == booking.practitioner_id
@@ -226,7 +240,9 @@ class MemoryBookingStore:
                 for other in self._bookings.values()
             ):  # a concurrent twin of the same request won; the service replays it
                 raise SlotUnavailable("This request was already made with the same Idempotency-Key.")
-            if caps is not None and (refusal := self._hold_refusal(booking, event.at, caps)):
+            if isinstance(caps, HoldCaps) and (refusal := self._hold_refusal(booking, event.at, caps)):
+                raise refusal
+            if isinstance(caps, FreeBookingCaps) and (refusal := self._free_refusal(booking, event.at, caps)):
                 raise refusal
             self._claim(booking, event.at)
             self._bookings[booking.id] = booking
@@ -247,20 +263,28 @@ class MemoryBookingStore:
         unpaid = [
             b for b in self._bookings.values() if b.status is BookingStatus.PENDING_PAYMENT and b.is_live(now)
         ]
-        email = booking.client.email.lower()
+        email, phone, address = _same_client(booking, unpaid)
         return caps.refusal(
-            email=sum(b.client.email.lower() == email for b in unpaid),
-            phone=sum(b.client.phone == booking.client.phone for b in unpaid),
-            client_address=sum(
-                booking.client_address is not None and b.client_address == booking.client_address
-                for b in unpaid
-            ),
+            email,
+            phone,
+            address,
             practitioner=sum(
                 b.practitioner_id == booking.practitioner_id
                 and caps.window.start <= b.slot.start < caps.window.end
                 for b in unpaid
             ),
         )
+
+    def _free_refusal(self, booking: Booking, now: datetime, caps: FreeBookingCaps) -> TooManyHolds | None:
+        ahead = [
+            b
+            for b in self._bookings.values()
+            if b.practitioner_id == booking.practitioner_id
+            and b.status is BookingStatus.CONFIRMED
+            and b.is_free
+            and b.slot.end > now
+        ]
+        return caps.refusal(*_same_client(booking, ahead))
 
     def _claim(self, booking: Booking, now: datetime) -> None:
         """Raise SlotUnavailable if a live booking or time off is in the way or the practitioner was

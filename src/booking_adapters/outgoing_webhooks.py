@@ -22,6 +22,7 @@ SIGNATURE_HEADER = "X-Booking-Signature"
 
 EVENT_TYPES = {
     Trigger.PAYMENT_CONFIRMED: "booking.confirmed",
+    Trigger.BOOKED_FREE: "booking.confirmed",  # a free service's booking, confirmed as it is made
     Trigger.CANCELLED: "booking.cancelled",
     Trigger.REFUNDED_OUTSIDE: "booking.cancelled",  # a full refund in the Stripe Dashboard
     Trigger.REFUND_ISSUED: "booking.refunded",

@@ -11,6 +11,7 @@ from booking_core.availability import (
 )
 from booking_core.booking import (
     CANCELLATIONS,
+    CONFIRMATIONS,
     LAPSED_HOLD,
     LIVE_STATUSES,
     TRANSITIONS,
@@ -45,11 +46,12 @@ from booking_core.errors import (
     SlotUnavailable,
     StorageUnavailable,
     TimeOffConflicts,
+    TooManyFreeBookings,
     TooManyHolds,
     Unauthenticated,
     UnknownPractitioner,
 )
-from booking_core.hold_limits import HoldCaps, HoldLimits, client_network
+from booking_core.hold_limits import Caps, FreeBookingCaps, HoldCaps, HoldLimits, client_network
 from booking_core.money import Money
 from booking_core.offer import (
     DEFAULT_SERVICE_ID,
@@ -93,6 +95,7 @@ from booking_core.timerange import TimeRange, merge
 
 __all__ = [
     "CANCELLATIONS",
+    "CONFIRMATIONS",
     "DEFAULT_SERVICE_ID",
     "LAPSED_HOLD",
     "LIVE_STATUSES",
@@ -115,6 +118,7 @@ __all__ = [
     "BookingStore",
     "CancellationPolicy",
     "CandidateSlots",
+    "Caps",
     "Channel",
     "CheckoutRequest",
     "CheckoutSession",
@@ -126,6 +130,7 @@ __all__ = [
     "CredentialStore",
     "DateOverride",
     "DeliveryFailure",
+    "FreeBookingCaps",
     "HoldCaps",
     "HoldLimits",
     "IdGenerator",
@@ -168,6 +173,7 @@ __all__ = [
     "TimeOff",
     "TimeOffConflicts",
     "TimeRange",
+    "TooManyFreeBookings",
     "TooManyHolds",
     "Trigger",
     "Unauthenticated",

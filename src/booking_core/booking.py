@@ -31,6 +31,8 @@ class Trigger(StrEnum):
     """What happened to a booking; each transition is named by one."""
 
     HOLD_PLACED = "hold_placed"
+    # a booking with nothing to pay (a free service): confirmed as it is made, no payment step
+    BOOKED_FREE = "booked_free"
     PAYMENT_CONFIRMED = "payment_confirmed"
     HOLD_RELEASED = "hold_released"
     CANCELLED = "cancelled"
@@ -44,8 +46,11 @@ class Trigger(StrEnum):
 S, T = BookingStatus, Trigger
 
 # The whole state machine. A (status, trigger) pair not listed is illegal, except that re-applying
-# a trigger to the status it leads to is a no-op (see IDEMPOTENT).
-TRANSITIONS: dict[tuple[BookingStatus, Trigger], BookingStatus] = {
+# a trigger to the status it leads to is a no-op (see IDEMPOTENT). A status of None is a booking's
+# beginning (`Booking.hold`).
+TRANSITIONS: dict[tuple[BookingStatus | None, Trigger], BookingStatus] = {
+    (None, T.HOLD_PLACED): S.PENDING_PAYMENT,
+    (None, T.BOOKED_FREE): S.CONFIRMED,
     (S.PENDING_PAYMENT, T.PAYMENT_CONFIRMED): S.CONFIRMED,
     (S.PENDING_PAYMENT, T.HOLD_RELEASED): S.EXPIRED,
     (S.PENDING_PAYMENT, T.CANCELLED): S.CANCELLED,
@@ -76,6 +81,9 @@ IDEMPOTENT: dict[Trigger, frozenset[BookingStatus]] = {
 # The triggers that call a booking off: what clients, practitioners and subscribers hear of as a
 # cancellation, whoever made it.
 CANCELLATIONS = frozenset({T.CANCELLED, T.REFUNDED_OUTSIDE})
+# The triggers that confirm a booking the first time: what clients, practitioners and subscribers
+# hear of as a confirmation (e-mails, webhooks, the Cal.com write-back), paid or free.
+CONFIRMATIONS = frozenset({T.PAYMENT_CONFIRMED, T.BOOKED_FREE})
 
 LIVE_STATUSES = frozenset({S.PENDING_PAYMENT, S.CONFIRMED})
 
@@ -128,7 +136,8 @@ class Booking:
     # the client may have paid and the webhook be lost, so reconciliation asks until it knows.
     payment_check_due: bool = False
     # The network the hold was requested from (booking_core.hold_limits.client_network), for the
-    # per-address cap: personal data, so kept only while the hold is pending (a transition erases it).
+    # per-address caps: personal data, so kept only while the hold is pending or, for a free booking,
+    # until its first transition (which erases it).
     client_address: str | None = None
     # With an idempotency key: the SHA-256 of the request that made the booking
     # (BookingRequest.fingerprint), so that only the same request replays it.
@@ -158,6 +167,16 @@ class Booking:
         service_id: str = DEFAULT_SERVICE_ID,
         service_name: str = DEFAULT_SERVICE_NAME,
     ) -> tuple[Booking, BookingEvent]:
+        """A new booking of `slot`: held for payment until `hold_expires_at` (HOLD_PLACED), or,
+        with nothing to pay (a free service), a hold confirmed at once (BOOKED_FREE) that waits
+        for nothing: its `hold_expires_at` is `now`."""
+        free = price.amount == 0
+        trigger, reason = (
+            (T.BOOKED_FREE, "free service: confirmed without payment")
+            if free
+            else (T.HOLD_PLACED, "slot held for payment")
+        )
+        status = TRANSITIONS[(None, trigger)]
         booking = cls(
             id=booking_id,
             practitioner_id=practitioner_id,
@@ -166,8 +185,8 @@ class Booking:
             client=client,
             client_timezone=client_timezone,
             price=price,
-            status=S.PENDING_PAYMENT,
-            hold_expires_at=hold_expires_at,
+            status=status,
+            hold_expires_at=now if free else hold_expires_at,
             cancel_token_hash=hash_token(cancel_token),
             created_at=now,
             updated_at=now,
@@ -177,8 +196,12 @@ class Booking:
             service_id=service_id,
             service_name=service_name,
         )
-        event = BookingEvent(booking_id, T.HOLD_PLACED, None, S.PENDING_PAYMENT, now, "slot held for payment")
-        return booking, event
+        return booking, BookingEvent(booking_id, trigger, None, status, now, reason)
+
+    @property
+    def is_free(self) -> bool:
+        """Nothing to pay: no checkout, nothing to refund."""
+        return self.price.amount == 0
 
     def is_live(self, now: datetime) -> bool:
         """Live bookings keep their slot: confirmed ones, and pending ones whose hold has not lapsed."""

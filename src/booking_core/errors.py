@@ -140,6 +140,14 @@ class TooManyHolds(BookingError):
         self.fields = {limit: message}
 
 
+class TooManyFreeBookings(TooManyHolds):
+    """A new free booking would exceed the cap of live free bookings a client may have with one
+    practitioner (booking_core.hold_limits.FreeBookingCaps); `limit` names the cap ("email",
+    "phone" or "client_address")."""
+
+    code = "too_many_free_bookings"
+
+
 class ConcurrentUpdate(BookingError):
     """The booking changed between read and write; the caller reloads and retries."""
 

@@ -5,6 +5,10 @@ A client may have `per_client` live unpaid holds per e-mail address (case-insens
 number (E.164) and per network address (an IPv4 address, or the /64 of an IPv6 one, which one
 household or phone usually has to itself). Whatever the clients, at most `practitioner_share` of a
 practitioner's slots offered within the week around a requested slot may be held unpaid at once.
+
+A free booking is confirmed at once, so it holds a slot without a hold's lapse: a client may have
+`free_per_client` free bookings of one practitioner that are still to come (confirmed, session not
+over) per e-mail address, phone number and network address (`FreeBookingCaps`).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from datetime import timedelta
 
 from attrs import frozen
 
-from booking_core.errors import TooManyHolds
+from booking_core.errors import TooManyFreeBookings, TooManyHolds
 from booking_core.timerange import TimeRange
 
 IPV6_PREFIX = 64
@@ -55,12 +59,41 @@ class HoldCaps:
 
 
 @frozen
+class FreeBookingCaps:
+    """The cap one new free booking is checked against, in the store's write that inserts it."""
+
+    # free bookings of its practitioner still to come that may share its e-mail, phone or network
+    per_client: int
+
+    def refusal(self, email: int, phone: int, client_address: int) -> TooManyFreeBookings | None:
+        """The error for a new free booking, given the client's free bookings of the practitioner
+        still to come, counted beside it, or None if it fits."""
+        for limit, count in (("email", email), ("phone", phone), ("client_address", client_address)):
+            if count >= self.per_client:
+                return TooManyFreeBookings(
+                    limit,
+                    f"{count} free bookings with this practitioner are already made with "
+                    f"{_WHOSE[limit]}. Please cancel one of them, or book again once one has taken place.",
+                )
+        return None
+
+
+# What the store checks a new booking against: the caps of unpaid holds, or of free bookings.
+Caps = HoldCaps | FreeBookingCaps
+
+
+@frozen
 class HoldLimits:
-    """The policy, configurable per deployment (HOLD_LIMIT_PER_CLIENT, HOLD_LIMIT_PRACTITIONER_SHARE)."""
+    """The policy, configurable per deployment (HOLD_LIMIT_PER_CLIENT, HOLD_LIMIT_PRACTITIONER_SHARE,
+    FREE_BOOKING_LIMIT_PER_CLIENT)."""
 
     per_client: int = 2
     practitioner_share: float = 0.5
     practitioner_window: timedelta = timedelta(days=7)
+    free_per_client: int = 2
+
+    def free_caps(self) -> FreeBookingCaps:
+        return FreeBookingCaps(self.free_per_client)
 
     def window_around(self, slot: TimeRange) -> TimeRange:
         """The week centred on a requested slot: its practitioner's share is counted within it."""

@@ -55,6 +55,12 @@ class CancellationPolicy:
         notice = _duration_in_words(self.full_refund_notice)
         return f"Full refund if you cancel at least {notice} before the session; after that, {later}."
 
+    def terms_for(self, price: Money) -> str:
+        """The terms a booking at `price` is made on: a free one has nothing to refund."""
+        if price.amount == 0:
+            return "Nothing to pay: cancel at any time before the session starts."
+        return self.in_words()
+
     def refund_for(self, paid: Money, notice: timedelta) -> Money:
         if notice >= self.full_refund_notice:
             return paid

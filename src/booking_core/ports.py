@@ -11,7 +11,7 @@ from attrs import frozen
 from booking_core.availability import CandidateSlots
 from booking_core.booking import Booking, BookingEvent
 from booking_core.credentials import Credential, CredentialKind
-from booking_core.hold_limits import HoldCaps
+from booking_core.hold_limits import Caps
 from booking_core.money import Money
 from booking_core.offer import Practitioner, Service
 from booking_core.payment import CheckoutRequest, CheckoutSession, PaymentEvent, Refund
@@ -74,7 +74,7 @@ class BookingStore(Protocol):
     spans, and that no live booking's occupied span overlaps the practitioner's time off: of a
     booking and a time off racing for the same time, one is refused (hence one port for both)."""
 
-    async def add_if_free(self, booking: Booking, event: BookingEvent, caps: HoldCaps | None = None) -> None:
+    async def add_if_free(self, booking: Booking, event: BookingEvent, caps: Caps | None = None) -> None:
         """Insert a new live booking unless a live booking's occupied span or the practitioner's
         time off overlaps its own: then raise SlotUnavailable. Pending bookings whose hold lapsed by
         `event.at` do not count; the store releases those it finds in the way (status expired,
@@ -83,8 +83,10 @@ class BookingStore(Protocol):
         With `caps`, first count the live unpaid holds (pending, hold not lapsed by `event.at`)
         that share the booking's client e-mail (case-insensitive), client phone, client_address
         (when it has one), and those of its practitioner whose slot starts within `caps.window`;
-        raise `caps.refusal(...)` of those counts if it is an error. Count and insert are one
-        atomic step where the database allows it (see docs/security.md for the guarantee)."""
+        raise `caps.refusal(...)` of those counts if it is an error (HoldCaps). With FreeBookingCaps,
+        count instead the free bookings of its practitioner still to come at `event.at` (confirmed,
+        price 0, slot not over) that share its e-mail, phone or client_address. Count and insert
+        are one atomic step where the database allows it (see docs/security.md for the guarantee)."""
         ...
 
     async def save(self, before: Booking, after: Booking, event: BookingEvent | None) -> None:

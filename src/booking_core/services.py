@@ -30,7 +30,7 @@ from booking_core.errors import (
     TooManyHolds,
     UnknownPractitioner,
 )
-from booking_core.hold_limits import HoldLimits, client_network
+from booking_core.hold_limits import Caps, HoldLimits, client_network
 from booking_core.offer import Practitioner, Service, ServiceChoiceError
 from booking_core.payment import CheckoutRequest, PaymentEvent
 from booking_core.payment_handling import PaymentHandling, PaymentOutcome
@@ -186,7 +186,8 @@ class BookingService:
     # -- booking ---------------------------------------------------------------------------------
 
     async def request_booking(self, request: BookingRequest) -> BookingHold:
-        """Validate, check the slot is offered and free, hold it, start checkout."""
+        """Validate, check the slot is offered and free, hold it, start checkout; a free service's
+        booking is confirmed at once, without checkout."""
         practitioner = await self.practitioner(request.practitioner_id)
         client, client_timezone, service = _validate(request, practitioner)
         if request.idempotency_key:
@@ -205,7 +206,6 @@ class BookingService:
         )
         if slot not in offered:
             raise SlotUnavailable()
-        caps = self.hold_limits.caps(len(offered), around, offer.hold_duration)
 
         now = self.clock.now()
         booking_id = self.ids.new_booking_id()
@@ -226,6 +226,11 @@ class BookingService:
             service_id=service.id,
             service_name=service.name,
         )
+        caps: Caps = (
+            self.hold_limits.free_caps()
+            if booking.is_free
+            else self.hold_limits.caps(len(offered), around, offer.hold_duration)
+        )
         try:
             await self.store.add_if_free(booking, event, caps)
         except (SlotUnavailable, TooManyHolds):
@@ -234,15 +239,23 @@ class BookingService:
                 if twin is not None:
                     return self._replay(twin, request, practitioner)
             raise
+        # A free booking is confirmed already: its listeners hear of it as of a paid one's payment.
         await self._changes.notify(booking, event, practitioner)
+        if not booking.is_free:
+            booking = await self._start_checkout(booking, practitioner, service)
+        return BookingHold(booking, self.ids.cancel_token(booking.id), practitioner)
 
+    async def _start_checkout(
+        self, booking: Booking, practitioner: Practitioner, service: Service
+    ) -> Booking:
+        """Open the payment provider's checkout for a new hold; if it cannot start, release the hold."""
         try:
             session = await self.payments.start_checkout(
                 CheckoutRequest(
                     booking_id=booking.id,
-                    product_name=_product_name(practitioner, service, slot),
+                    product_name=_product_name(practitioner, service, booking.slot),
                     amount=booking.price,
-                    customer_email=client.email,
+                    customer_email=booking.client.email,
                     expires_at=booking.hold_expires_at,
                     idempotency_key=f"checkout-{booking.id}",
                 )
@@ -252,10 +265,9 @@ class BookingService:
                 booking, lambda b: b.release(at=self.clock.now(), reason="checkout could not start")
             )
             raise
-        booking = await self._changes.apply(
+        return await self._changes.apply(
             booking, lambda b: (b.attach_checkout(session, at=self.clock.now()), None)
         )
-        return BookingHold(booking, self.ids.cancel_token(booking.id), practitioner)
 
     def _replay(self, existing: Booking, request: BookingRequest, practitioner: Practitioner) -> BookingHold:
         """The booking made with this key, to the sender of the very same request only: it carries

@@ -151,7 +151,11 @@ def assemble(
         notifier=CountingChangeListener(metrics, booking_changed),
         clock=clock,
         ids=ids,
-        hold_limits=HoldLimits(settings.hold_limit_per_client, settings.hold_limit_practitioner_share),
+        hold_limits=HoldLimits(
+            settings.hold_limit_per_client,
+            settings.hold_limit_practitioner_share,
+            free_per_client=settings.free_booking_limit_per_client,
+        ),
     )
     cache_seconds = settings.availability_cache_seconds
     cache = AvailabilityCache(

@@ -120,7 +120,8 @@ _ERROR_RESPONSES = {
     422: "The body or query has the wrong shape or invalid fields (see `fields`), or the "
     "Idempotency-Key was used with another request (`idempotency_key_reused`).",
     429: "Too many booking attempts from this address (`rate_limited`; see Retry-After), or too many "
-    "unpaid holds of this client or practitioner (`too_many_holds`; `fields` names the cap).",
+    "unpaid holds of this client or practitioner (`too_many_holds`; `fields` names the cap), or too "
+    "many free bookings of this practitioner by this client (`too_many_free_bookings`).",
     500: "An unexpected error; quote its `id`.",
     503: "A payment or calendar provider failed; nothing was booked. Try again shortly.",
 }

@@ -120,7 +120,11 @@ async def submit_booking(request: Request) -> Response:
             message=error.message,
             status=status_for(error),
         )
-    assert hold.booking.checkout_url is not None  # request_booking sets it before returning
+    if hold.booking.checkout_url is None:  # a free service: confirmed already, nothing to pay
+        confirmation = request.url_for("success_page").include_query_params(
+            booking=hold.booking.id, token=hold.cancel_token
+        )
+        return RedirectResponse(str(confirmation), 303)
     return RedirectResponse(hold.booking.checkout_url, 303)
 
 
@@ -213,8 +217,9 @@ def _service_line(practitioner: Practitioner, service: Service) -> str:
 
 
 async def success_page(request: Request) -> Response:
-    """Where Checkout returns after paying. Holding the session id proves the visitor went through
-    that checkout, so this page may show the cancel link."""
+    """Where Checkout returns after paying, and the booking form after booking a free service.
+    Holding the session id proves the visitor went through that checkout (the cancel token, that
+    they made the free booking), so this page may show the cancel link."""
     service = service_of(request)
     booking = await service.booking(request.query_params.get("booking", ""))
     session_id = request.query_params.get("session_id", "")
@@ -225,8 +230,9 @@ async def success_page(request: Request) -> Response:
     if paid_here:  # the webhook may be late or lost: ask Stripe about this session now
         checks: CheckoutChecks = request.app.state.checkout_checks
         booking = await checks.refresh(booking, session_id)
+    booked_here = paid_here or booking.cancel_token_matches(request.query_params.get("token", ""))
     context = await _booking_context(service, booking)
-    if paid_here:
+    if booked_here:
         context["cancel_url"] = request.url_for("cancel_page", booking_id=booking.id).include_query_params(
             token=service.ids.cancel_token(booking.id)
         )

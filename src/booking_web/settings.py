@@ -58,6 +58,7 @@ class Settings:
     booking_rate_limit_per_minute: int = 10
     hold_limit_per_client: int = 2  # live unpaid holds per e-mail, phone and client address
     hold_limit_practitioner_share: float = 0.5  # of a practitioner's slots in the week around one
+    free_booking_limit_per_client: int = 2  # free bookings still to come per practitioner and client
     housekeeping_seconds: float = 45.0
     outbox_seconds: float = 5.0
     availability_cache_seconds: float = availability_cache.DEFAULT_SECONDS  # at most; 0: no cache
@@ -203,6 +204,9 @@ class Settings:
             ),
             hold_limit_practitioner_share=reader.number(
                 "HOLD_LIMIT_PRACTITIONER_SHARE", default.hold_limit_practitioner_share, float, 0.01, 1.0
+            ),
+            free_booking_limit_per_client=reader.number(
+                "FREE_BOOKING_LIMIT_PER_CLIENT", default.free_booking_limit_per_client, int, 1, 10_000
             ),
             housekeeping_seconds=reader.number(
                 "HOUSEKEEPING_INTERVAL_SECONDS", default.housekeeping_seconds, float, 1.0, 3600.0

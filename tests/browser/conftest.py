@@ -23,16 +23,24 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    workdir = tmp_path_factory.mktemp("live")
+def embedded_environment(workdir: Path) -> dict[str, str]:
+    """The environment of a `booking` command on the embedded default, its data in `workdir`/var."""
     env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("STRIPE_", "DATABASE_URL", "BOOKING_", "PUBLIC_BASE_URL"))
     }
-    env |= {"BOOKING_DATA_DIR": str(workdir / "var"), "NO_PROXY": "127.0.0.1,localhost"}
-    with booking_serve([], env, workdir) as base:
+    return env | {"BOOKING_DATA_DIR": str(workdir / "var"), "NO_PROXY": "127.0.0.1,localhost"}
+
+
+@pytest.fixture(scope="module")
+def live_workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("live")
+
+
+@pytest.fixture(scope="module")
+def live_server(live_workdir: Path) -> Iterator[str]:
+    with booking_serve([], embedded_environment(live_workdir), live_workdir) as base:
         yield base
 
 

@@ -17,6 +17,7 @@ from booking_adapters.calcom.metrics import WRITEBACK_CONFLICTS
 from booking_adapters.calcom.settings import CalcomSettings, SlotTakenPolicy
 from booking_core import (
     CANCELLATIONS,
+    CONFIRMATIONS,
     AvailabilityProviderError,
     Booking,
     BookingStatus,
@@ -26,7 +27,6 @@ from booking_core import (
     OutboxItem,
     PractitionerCancellation,
     PractitionerDirectory,
-    Trigger,
 )
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 CHANNEL_NAME = "calcom"
 METADATA_KEY = "bookingId"  # our booking id on the Cal.com booking
 SLOT_TAKEN_REASON = "The practitioner's calendar has another appointment at this time."
-_RELEVANT = frozenset({Trigger.PAYMENT_CONFIRMED, *CANCELLATIONS})
+_RELEVANT = CONFIRMATIONS | CANCELLATIONS
 _SAVE_ATTEMPTS = 5
 
 

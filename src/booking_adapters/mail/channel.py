@@ -17,6 +17,7 @@ from booking_adapters.mail.invite import InviteMethod, calendar_invite
 from booking_adapters.mail.transport import MailTransport
 from booking_core import (
     CANCELLATIONS,
+    CONFIRMATIONS,
     Booking,
     BookingEvent,
     BookingStatus,
@@ -48,7 +49,7 @@ def message_kind(audience: Audience, event: BookingEvent) -> MessageKind | None:
     """The e-mail `event` asks for on `audience`'s side, if any. Holds, expiries and refunds of
     cancelled bookings (announced in the cancellation mail) send nothing."""
     client = audience is Audience.CLIENT
-    if event.trigger is Trigger.PAYMENT_CONFIRMED:
+    if event.trigger in CONFIRMATIONS:
         return MessageKind.CLIENT_CONFIRMED if client else MessageKind.PRACTITIONER_CONFIRMED
     if event.trigger in CANCELLATIONS and event.from_status is BookingStatus.CONFIRMED:
         return MessageKind.CLIENT_CANCELLED if client else MessageKind.PRACTITIONER_CANCELLED
@@ -153,11 +154,11 @@ class EmailChannel:
             "timezone": timezone,
             "duration_minutes": int(booking.slot.duration.total_seconds() // 60),
             "service_name": booking.service_name,
-            "price": str(booking.amount_paid or booking.price),
+            "price": "nothing (free)" if booking.is_free else str(booking.amount_paid or booking.price),
             "refund": str(refund) if refund and refund.amount else None,
             "reason": event.reason,
             "cancel_url": self.cancel_url(booking.id),
-            "cancellation_terms": practitioner.offer.cancellation.in_words(),
+            "cancellation_terms": practitioner.offer.cancellation.terms_for(booking.price),
         }
 
 

@@ -34,11 +34,27 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.dml import ReturningUpdate
 
-from booking_adapters.sql.conditions import constant, holding_at, lapsed_at, live_at, overlapping
+from booking_adapters.sql.conditions import (
+    constant,
+    holding_at,
+    lapsed_at,
+    live_at,
+    overlapping,
+    status_is,
+)
 from booking_adapters.sql.driver import DriverStatement
 from booking_adapters.sql.rows import event_row
 from booking_adapters.sql.tables import UtcDateTime, booking_events, bookings, practitioners
-from booking_core import LAPSED_HOLD, BookingEvent, BookingStatus, HoldCaps, TimeRange, Trigger
+from booking_core import (
+    LAPSED_HOLD,
+    BookingEvent,
+    BookingStatus,
+    Caps,
+    FreeBookingCaps,
+    HoldCaps,
+    TimeRange,
+    Trigger,
+)
 
 EVENT_COLUMNS = ("booking_id", "trigger", "from_status", "to_status", "at", "reason")
 
@@ -117,22 +133,62 @@ def _unpaid_holds(*conditions: ColumnElement[bool]) -> ScalarSelect[int]:
     return select(func.count()).select_from(bookings).where(held, *conditions).scalar_subquery()
 
 
+def _free_bookings_ahead(*conditions: ColumnElement[bool]) -> ScalarSelect[int]:
+    """How many free bookings of the new booking's practitioner are still to come at `at`
+    (confirmed, price 0, session not over) and meet `conditions`."""
+    return (
+        select(func.count())
+        .select_from(bookings)
+        .where(
+            bookings.c.practitioner_id == bindparam("practitioner_id"),
+            status_is(BookingStatus.CONFIRMED),
+            bookings.c.price_amount == literal_column("0", Integer),
+            bookings.c.slot_end > bindparam("at", type_=UtcDateTime),
+            *conditions,
+        )
+        .scalar_subquery()
+    )
+
+
+# A row of counts of bookings, one column per cap (named in _CAP_OF).
+Counts = Select[*tuple[int, ...]]
+
+_SAME_EMAIL = func.lower(bookings.c.client_email) == func.lower(bindparam("client_email"))
+_SAME_PHONE = bookings.c.client_phone == bindparam("client_phone")
+_SAME_ADDRESS = bookings.c.client_address == bindparam("client_address")
+
 # The counts HoldCaps.refusal judges a new hold by, in one row; parameters named as the new
 # booking's columns (its row is bound anyway), `at`, and the practitioner's `window_start` and
 # `window_end`. Live holds are few (they last minutes): the partial index of pending holds finds them.
-HOLD_COUNTS: Select[int, int, int, int] = select(
-    _unpaid_holds(func.lower(bookings.c.client_email) == func.lower(bindparam("client_email"))).label(
-        "email"
-    ),
-    _unpaid_holds(bookings.c.client_phone == bindparam("client_phone")).label("phone"),
-    _unpaid_holds(bookings.c.client_address == bindparam("client_address")).label("client_address"),
+HOLD_COUNTS: Counts = select(
+    _unpaid_holds(_SAME_EMAIL).label("email"),
+    _unpaid_holds(_SAME_PHONE).label("phone"),
+    _unpaid_holds(_SAME_ADDRESS).label("client_address"),
     _unpaid_holds(
         bookings.c.practitioner_id == bindparam("practitioner_id"),
         bookings.c.slot_start >= bindparam("window_start"),
         bookings.c.slot_start < bindparam("window_end"),
     ).label("practitioner"),
 )
-_NO_CAP = 2**31 - 1  # a cap no count reaches: what the statements use without HoldCaps
+# The counts FreeBookingCaps.refusal judges a new free booking by, parameters as HOLD_COUNTS'.
+FREE_COUNTS: Counts = select(
+    _free_bookings_ahead(_SAME_EMAIL).label("email"),
+    _free_bookings_ahead(_SAME_PHONE).label("phone"),
+    _free_bookings_ahead(_SAME_ADDRESS).label("client_address"),
+)
+# The cap each count is compared with, by the count's name.
+_CAP_OF = {
+    "email": "cap_client",
+    "phone": "cap_client",
+    "client_address": "cap_client",
+    "practitioner": "cap_practitioner",
+}
+_NO_CAP = 2**31 - 1  # a cap no count reaches: what the statements use without caps
+
+
+def counts_for(caps: Caps | None) -> Counts:
+    """The counts a store write takes for `caps`: of free bookings, or (also without caps) of holds."""
+    return FREE_COUNTS if isinstance(caps, FreeBookingCaps) else HOLD_COUNTS
 
 
 def event_parameters(event: BookingEvent) -> dict[str, Any]:
@@ -140,13 +196,14 @@ def event_parameters(event: BookingEvent) -> dict[str, Any]:
     return {f"e_{name}": value for name, value in event_row(event).items()}
 
 
-def caps_parameters(caps: HoldCaps | None, at: datetime) -> dict[str, Any]:
+def caps_parameters(caps: Caps | None, at: datetime) -> dict[str, Any]:
+    holds = caps if isinstance(caps, HoldCaps) else None  # only holds have a practitioner's cap
     return {
         "at": at,
-        "window_start": caps.window.start if caps else at,
-        "window_end": caps.window.end if caps else at,
+        "window_start": holds.window.start if holds else at,
+        "window_end": holds.window.end if holds else at,
         "cap_client": caps.per_client if caps else _NO_CAP,
-        "cap_practitioner": caps.practitioner if caps else _NO_CAP,
+        "cap_practitioner": holds.practitioner if holds else _NO_CAP,
     }
 
 
@@ -186,19 +243,19 @@ def _count(source: CTE, *conditions: ColumnElement[bool]) -> ScalarSelect[int]:
     return select(func.count()).select_from(source).where(*conditions).scalar_subquery()
 
 
-def add_if_free_statement() -> Select[Any]:
+def add_if_free_statement(caps_counts: Counts = HOLD_COUNTS) -> Select[Any]:
     """PostgreSQL: release lapsed holds in the way (and record their events), then insert the
     booking unless a booking live at `at` overlaps it (the exclusion constraint still decides
     between racing inserts), and record its event. The INSERT reads the count of released rows, so
     the release has run to its end before the constraint checks the new row. It inserts only if the
-    counts of live unpaid holds (HOLD_COUNTS, as of the statement's start) are below the caps, and
-    returns them so that a refusal can say which cap it met; it locks the practitioner's row
+    `caps_counts` (HOLD_COUNTS or FREE_COUNTS, as of the statement's start) are below their caps,
+    and returns them so that a refusal can say which cap it met; it locks the practitioner's row
     (REMOVED_AT) and inserts nothing for a removed practitioner.
 
-    Returns one row: inserted (0 or 1), removed (0 or 1), and the four counts."""
+    Returns one row: inserted (0 or 1), removed (0 or 1), and the counts."""
     new = _booking_values()
     at = bindparam("at", type_=UtcDateTime)
-    counts = HOLD_COUNTS.cte("counts")
+    counts = caps_counts.cte("counts")
     released = release_lapsed(
         new["practitioner_id"], new["occupied_start"], new["occupied_end"], new["id"], at
     ).cte("released")
@@ -206,12 +263,7 @@ def add_if_free_statement() -> Select[Any]:
     removed_now = removed.c.removed_at.is_not(None)
     live = bookings.alias("live")
     within_caps = select(
-        and_(
-            counts.c.email < bindparam("cap_client", type_=Integer),
-            counts.c.phone < bindparam("cap_client", type_=Integer),
-            counts.c.client_address < bindparam("cap_client", type_=Integer),
-            counts.c.practitioner < bindparam("cap_practitioner", type_=Integer),
-        )
+        and_(*(count < bindparam(_CAP_OF[count.name], type_=Integer) for count in counts.c))
     ).scalar_subquery()
     inserted = (
         insert(bookings)
@@ -235,14 +287,7 @@ def add_if_free_statement() -> Select[Any]:
         .from_select(list(EVENT_COLUMNS), union_all(_released_events(released, at), _new_event(inserted)))
         .cte("events")
     )
-    return select(
-        _count(inserted),
-        _count(removed, removed_now),
-        counts.c.email,
-        counts.c.phone,
-        counts.c.client_address,
-        counts.c.practitioner,
-    ).add_cte(events)
+    return select(_count(inserted), _count(removed, removed_now), *counts.c).add_cte(events)
 
 
 def _save(*, recording: bool) -> Select[int]:
@@ -256,6 +301,7 @@ def _save(*, recording: bool) -> Select[int]:
     return statement
 
 
-ADD_IF_FREE = DriverStatement.compile(add_if_free_statement())
+ADD_IF_FREE = DriverStatement.compile(add_if_free_statement(HOLD_COUNTS))
+ADD_FREE_BOOKING_IF_FREE = DriverStatement.compile(add_if_free_statement(FREE_COUNTS))
 SAVE = DriverStatement.compile(_save(recording=False))
 SAVE_RECORDING = DriverStatement.compile(_save(recording=True))

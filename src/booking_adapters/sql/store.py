@@ -12,13 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import BindParameter
 
 from booking_adapters.sql.booking_writes import (
+    ADD_FREE_BOOKING_IF_FREE,
     ADD_IF_FREE,
     COMPARE_AND_SET,
-    HOLD_COUNTS,
     REMOVED_AT,
     SAVE,
     SAVE_RECORDING,
     caps_parameters,
+    counts_for,
     event_parameters,
     release_lapsed_in_the_way,
 )
@@ -39,8 +40,9 @@ from booking_core import (
     LIVE_STATUSES,
     Booking,
     BookingEvent,
+    Caps,
     ConcurrentUpdate,
-    HoldCaps,
+    FreeBookingCaps,
     PractitionerRemoved,
     SlotUnavailable,
     TimeOff,
@@ -82,7 +84,7 @@ async def _release_lapsed_in_the_way(
 class SqlBookingStore(SqlOutbox):
     """Bookings in the `bookings` table, their history in `booking_events` (also the outbox)."""
 
-    async def add_if_free(self, booking: Booking, event: BookingEvent, caps: HoldCaps | None = None) -> None:
+    async def add_if_free(self, booking: Booking, event: BookingEvent, caps: Caps | None = None) -> None:
         if self._transactions.single_statement_writes:
             await self._add_if_free_in_one_statement(booking, event, caps)
             return
@@ -92,10 +94,8 @@ class SqlBookingStore(SqlOutbox):
             released = await _release_lapsed_in_the_way(connection, booking, event.at)
             if caps is not None:  # SQLite writes one at a time: the count is exact
                 parameters = booking_row(booking) | caps_parameters(caps, event.at)
-                email, phone, address, practitioner = (
-                    await connection.execute(HOLD_COUNTS, parameters)
-                ).one()
-                if refusal := caps.refusal(email, phone, address, practitioner):
+                counts = (await connection.execute(counts_for(caps), parameters)).one()
+                if refusal := caps.refusal(*counts):
                     raise refusal
             await connection.execute(insert(bookings).values(booking_row(booking)))
             await append_events(connection, [*released, event])
@@ -103,10 +103,11 @@ class SqlBookingStore(SqlOutbox):
         await self._transactions.write(insert_booking)
 
     async def _add_if_free_in_one_statement(
-        self, booking: Booking, event: BookingEvent, caps: HoldCaps | None
+        self, booking: Booking, event: BookingEvent, caps: Caps | None
     ) -> None:
         parameters = booking_row(booking) | event_parameters(event) | caps_parameters(caps, event.at)
-        row = await self._transactions.driver_statement(ADD_IF_FREE, parameters)
+        statement = ADD_FREE_BOOKING_IF_FREE if isinstance(caps, FreeBookingCaps) else ADD_IF_FREE
+        row = await self._transactions.driver_statement(statement, parameters)
         if row is not None and row[0] == 1:
             return
         if row is not None and row[1]:

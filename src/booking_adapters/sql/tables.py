@@ -130,7 +130,8 @@ bookings = Table(
     Column("payment_check_due", Boolean, nullable=False, server_default=false()),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
-    Column("client_address", String(64)),  # the IPv4 address or IPv6 /64 of a pending hold only
+    # the IPv4 address or IPv6 /64 of a pending hold, or a confirmed free booking, only
+    Column("client_address", String(64)),
     Column("request_hash", String(64)),  # SHA-256 hex of the request an Idempotency-Key made
     # The service booked, as it was then (bookings made before services: the offer's `session`).
     Column("service_id", String(64), nullable=False, server_default="session"),

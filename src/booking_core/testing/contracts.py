@@ -31,9 +31,10 @@ from booking_core.errors import (
     PractitionerHasLiveBookings,
     PractitionerRemoved,
     SlotUnavailable,
+    TooManyFreeBookings,
     TooManyHolds,
 )
-from booking_core.hold_limits import HoldCaps
+from booking_core.hold_limits import FreeBookingCaps, HoldCaps
 from booking_core.money import Money
 from booking_core.offer import (
     DEFAULT_SERVICE_ID,
@@ -54,6 +55,7 @@ NOW = datetime(2030, 1, 7, 8, 0, tzinfo=UTC)
 DAY = datetime(2030, 1, 8, 0, 0, tzinfo=UTC)  # the day the sample slots are on
 HOLD = timedelta(minutes=30)
 PRICE = Money(9000, "EUR")
+FREE = Money(0, "EUR")
 ANN = ClientDetails("Ann Example", "ann@example.com", "+49301234567")
 
 
@@ -98,8 +100,10 @@ def hold(
     request_hash: str | None = None,
     service_id: str = DEFAULT_SERVICE_ID,
     service_name: str = DEFAULT_SERVICE_NAME,
+    price: Money = PRICE,
 ) -> tuple[Booking, BookingEvent]:
-    """A new hold on a slot starting `start_minute` after midnight of DAY, with buffers in minutes."""
+    """A new hold on a slot starting `start_minute` after midnight of DAY, with buffers in minutes
+    (at a `price` of 0: a free booking, confirmed as it is made)."""
     slot = TimeRange.of(DAY + timedelta(minutes=start_minute), timedelta(minutes=length))
     return Booking.hold(
         booking_id=booking_id,
@@ -108,7 +112,7 @@ def hold(
         occupied=slot.widen(timedelta(minutes=before), timedelta(minutes=after)),
         client=client,
         client_timezone="Europe/Berlin",
-        price=PRICE,
+        price=price,
         hold_expires_at=at + HOLD,
         cancel_token=f"token-{booking_id}",
         now=at,
@@ -516,6 +520,72 @@ class BookingStoreContract:
         for erased in ("b1", "b2"):
             booking = await store.get(erased)
             assert booking is not None and booking.client_address is None
+
+    # -- free bookings (confirmed as they are made) and their cap per client -------------------------
+
+    async def test_a_free_booking_is_stored_confirmed_and_keeps_its_slot(self, store: BookingStore) -> None:
+        booking, event = hold("b1", 9 * 60, price=FREE, client_address="192.0.2.1")
+        await store.add_if_free(booking, event, FreeBookingCaps(2))
+        assert await store.get("b1") == booking and booking.status is BookingStatus.CONFIRMED
+        assert await store.history("b1") == [event] and event.trigger is Trigger.BOOKED_FREE
+        later = NOW + timedelta(hours=2)  # no hold to lapse: still live long after one would have
+        assert await store.busy("pr-a", TimeRange(DAY, DAY + timedelta(days=1)), later) == [booking.occupied]
+        with pytest.raises(SlotUnavailable):
+            await store.add_if_free(*hold("b2", 9 * 60, at=later))
+
+    async def test_free_caps_count_a_clients_free_bookings_of_the_practitioner(
+        self, store: BookingStore
+    ) -> None:
+        network = "2001:db8:1:2::/64"
+        for index, minute in enumerate(slots_of(9 * 60, 2)):
+            await store.add_if_free(
+                *hold(f"b{index}", minute, client=client(index), client_address=network, price=FREE),
+                FreeBookingCaps(2),
+            )
+        with pytest.raises(TooManyFreeBookings) as refused:
+            await store.add_if_free(
+                *hold("b8", 12 * 60, client=client(8), client_address=network, price=FREE), FreeBookingCaps(2)
+            )
+        assert refused.value.limit == "client_address"
+        assert await store.get("b8") is None and await store.history("b8") == []
+        same_email = evolve(client(9), email="CLIENT0@example.com")
+        with pytest.raises(TooManyFreeBookings) as refused:
+            await store.add_if_free(*hold("b9", 12 * 60, client=same_email, price=FREE), FreeBookingCaps(1))
+        assert refused.value.limit == "email"
+        same_phone = evolve(client(10), phone=client(1).phone)
+        with pytest.raises(TooManyFreeBookings) as refused:
+            await store.add_if_free(*hold("b10", 12 * 60, client=same_phone, price=FREE), FreeBookingCaps(1))
+        assert refused.value.limit == "phone"
+        # another practitioner's free bookings, and a higher cap, leave room
+        await store.add_if_free(
+            *hold(
+                "b11", 12 * 60, client=client(11), practitioner_id="pr-b", client_address=network, price=FREE
+            ),
+            FreeBookingCaps(2),
+        )
+        await store.add_if_free(
+            *hold("b12", 12 * 60, client=client(12), client_address=network, price=FREE), FreeBookingCaps(3)
+        )
+
+    async def test_free_caps_ignore_past_cancelled_and_paid_bookings(self, store: BookingStore) -> None:
+        address = "192.0.2.1"
+        past = DAY - timedelta(days=1)  # a free session of the day before, over by NOW
+        await store.add_if_free(
+            *hold("b1", -24 * 60, price=FREE, at=past - timedelta(days=1), client_address=address)
+        )
+        cancelled, event = hold("b2", 9 * 60, price=FREE, client_address=address)
+        await store.add_if_free(cancelled, event)
+        await store.save(cancelled, *transition(cancelled, Trigger.CANCELLED, NOW))
+        paid, event = hold("b3", 10 * 60, client_address=address)
+        await store.add_if_free(paid, event)
+        await store.save(paid, *transition(paid, Trigger.PAYMENT_CONFIRMED, NOW))
+        await store.add_if_free(*hold("b4", 11 * 60, client_address=address))  # an unpaid hold
+        assert past + timedelta(minutes=50) < NOW
+        await store.add_if_free(*hold("b5", 12 * 60, price=FREE, client_address=address), FreeBookingCaps(1))
+        with pytest.raises(TooManyFreeBookings):
+            await store.add_if_free(
+                *hold("b6", 13 * 60, price=FREE, client_address=address), FreeBookingCaps(1)
+            )
 
     async def test_payment_events_are_recorded_once(self, store: BookingStore) -> None:
 

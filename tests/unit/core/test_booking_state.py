@@ -5,6 +5,7 @@ import pytest
 from booking_core import (
     TRANSITIONS,
     Booking,
+    BookingEvent,
     BookingStatus,
     CancellationPolicy,
     ClientDetails,
@@ -21,22 +22,54 @@ T0 = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)
 S, T = BookingStatus, Trigger
 
 
-def _hold() -> Booking:
+PRICE = Money(9000, "EUR")
+
+
+def _new(price: Money = PRICE, address: str | None = None) -> tuple[Booking, BookingEvent]:
     slot = TimeRange.of(T0 + timedelta(days=1), timedelta(minutes=50))
-    booking, event = Booking.hold(
+    return Booking.hold(
         booking_id="b1",
         practitioner_id="p1",
         slot=slot,
         occupied=slot,
         client=ClientDetails("Ann", "ann@example.com", "+493012345678"),
         client_timezone="Europe/Berlin",
-        price=Money(9000, "EUR"),
+        price=price,
         hold_expires_at=T0 + timedelta(minutes=30),
         cancel_token="secret-token",
         now=T0,
+        client_address=address,
     )
+
+
+def _hold() -> Booking:
+    booking, event = _new()
     assert event.trigger is T.HOLD_PLACED and event.from_status is None
     return booking
+
+
+def test_a_booking_begins_held_for_payment_or_confirmed_when_free() -> None:
+    """The beginnings are rows of the one table: (None, trigger)."""
+    held, placed = _new()
+    free, booked = _new(Money(0, "EUR"), "203.0.113.7")
+    assert (placed.trigger, placed.from_status, placed.to_status) == (T.HOLD_PLACED, None, S.PENDING_PAYMENT)
+    assert (booked.trigger, booked.from_status, booked.to_status) == (T.BOOKED_FREE, None, S.CONFIRMED)
+    assert (
+        held.status is TRANSITIONS[(None, T.HOLD_PLACED)]
+        and free.status is TRANSITIONS[(None, T.BOOKED_FREE)]
+    )
+    assert held.hold_expires_at == T0 + timedelta(minutes=30) and not held.is_free
+    # nothing to wait for: a free booking is live as confirmed, not as a hold that lapses
+    assert free.hold_expires_at == T0 and free.is_free and free.is_live(T0 + timedelta(days=1))
+    assert free.client_address == "203.0.113.7"  # for the per-address cap of free bookings
+
+
+def test_cancelling_a_free_booking_refunds_nothing_and_forgets_the_address() -> None:
+    free, _ = _new(Money(0, "EUR"), "203.0.113.7")
+    cancelled, event = free.cancel_by_client(at=T0, policy=CancellationPolicy(timedelta(hours=48), 0))
+    assert cancelled.status is S.CANCELLED and event is not None and event.from_status is S.CONFIRMED
+    assert cancelled.refund_owed is None and not cancelled.payment_check_due
+    assert cancelled.client_address is None
 
 
 def _in(status: BookingStatus) -> Booking:
@@ -45,7 +78,7 @@ def _in(status: BookingStatus) -> Booking:
     return evolve(_hold(), status=status)
 
 
-@pytest.mark.parametrize(("start", "trigger"), list(TRANSITIONS))
+@pytest.mark.parametrize(("start", "trigger"), [key for key in TRANSITIONS if key[0] is not None])
 def test_every_listed_transition_yields_its_event(start: BookingStatus, trigger: Trigger) -> None:
     booking = _in(start)
     after, event = take(booking, trigger, T0 + timedelta(minutes=1))
@@ -62,7 +95,7 @@ UNLISTED = [
     (status, trigger)
     for status in S
     for trigger in T
-    if trigger is not T.HOLD_PLACED
+    if (None, trigger) not in TRANSITIONS
     and (status, trigger) not in TRANSITIONS
     and TRANSITIONS.get((S.PENDING_PAYMENT, trigger)) != status
     and not (trigger is T.LATE_PAYMENT_REFUND_DUE and status in (S.REFUND_DUE, S.REFUNDED))
