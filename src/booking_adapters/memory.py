@@ -363,6 +363,21 @@ class MemoryBookingStore:
         blocked = (block.span for block in await self.time_off(practitioner_id, window))
         return sorted(itertools.chain(occupied, blocked), key=bounds)
 
+    async def bookings_of(
+        self,
+        practitioner_id: str,
+        window: TimeRange,
+        statuses: frozenset[BookingStatus] | None = None,
+    ) -> Sequence[Booking]:
+        found = (
+            b
+            for b in self._bookings.values()
+            if b.practitioner_id == practitioner_id
+            and b.slot.overlaps(window)
+            and (statuses is None or b.status in statuses)
+        )
+        return sorted(found, key=lambda b: (b.slot.start, b.id))
+
     async def lapsed_holds(self, now: datetime, limit: int = 100) -> Sequence[Booking]:
         lapsed = [
             b

@@ -49,6 +49,7 @@ from booking_core.errors import (
     TooManyFreeBookings,
     TooManyHolds,
     Unauthenticated,
+    UnknownBooking,
     UnknownPractitioner,
 )
 from booking_core.hold_limits import Caps, FreeBookingCaps, HoldCaps, HoldLimits, client_network
@@ -177,6 +178,7 @@ __all__ = [
     "TooManyHolds",
     "Trigger",
     "Unauthenticated",
+    "UnknownBooking",
     "UnknownPractitioner",
     "WeeklySchedule",
     "bookable_window",

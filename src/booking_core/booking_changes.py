@@ -10,7 +10,7 @@ from collections.abc import Callable
 from attrs import define
 
 from booking_core.booking import Booking, BookingEvent, Transition
-from booking_core.errors import ConcurrentUpdate, NotFound, UnknownPractitioner
+from booking_core.errors import ConcurrentUpdate, UnknownBooking, UnknownPractitioner
 from booking_core.offer import Practitioner
 from booking_core.ports import BookingChangeListener, BookingStore, PractitionerDirectory
 
@@ -39,7 +39,7 @@ class BookingChanges:
     async def booking(self, booking_id: str) -> Booking:
         booking = await self.store.get(booking_id)
         if booking is None:
-            raise NotFound("There is no such booking.")
+            raise UnknownBooking()
         return booking
 
     async def apply(self, booking: Booking, step: Step) -> Booking:

@@ -31,6 +31,14 @@ class UnknownPractitioner(NotFound):
         self.practitioner_id = practitioner_id
 
 
+class UnknownBooking(NotFound):
+    """No booking has this id, or none the asker may see (another practitioner's): one wording for
+    both, so that an answer does not tell which."""
+
+    def __init__(self) -> None:
+        super().__init__("There is no such booking.")
+
+
 class InvalidInput(BookingError):
     """One or more fields are wrong; `fields` maps each field name to what is wrong with it."""
 

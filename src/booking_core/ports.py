@@ -9,7 +9,7 @@ from typing import Protocol
 from attrs import frozen
 
 from booking_core.availability import CandidateSlots
-from booking_core.booking import Booking, BookingEvent
+from booking_core.booking import Booking, BookingEvent, BookingStatus
 from booking_core.credentials import Credential, CredentialKind
 from booking_core.hold_limits import Caps
 from booking_core.money import Money
@@ -118,6 +118,16 @@ class BookingStore(Protocol):
     async def remove_time_off(self, practitioner_id: str, time_off_id: str) -> TimeOff | None:
         """Delete the practitioner's time off `time_off_id` and return it; None if they have none
         of that id (another practitioner's is not theirs)."""
+        ...
+
+    async def bookings_of(
+        self,
+        practitioner_id: str,
+        window: TimeRange,
+        statuses: frozenset[BookingStatus] | None = None,
+    ) -> Sequence[Booking]:
+        """The practitioner's bookings whose slot (not buffers) overlaps `window` (touching is not
+        overlapping), of any status or only of `statuses`, ordered by slot start, then id."""
         ...
 
     async def lapsed_holds(self, now: datetime, limit: int = 100) -> Sequence[Booking]:

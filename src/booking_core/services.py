@@ -18,7 +18,7 @@ from booking_core.availability import (
     bookable_window,
     free_slots,
 )
-from booking_core.booking import Booking
+from booking_core.booking import Booking, BookingStatus
 from booking_core.booking_changes import BookingChanges
 from booking_core.cancellation import Cancellation
 from booking_core.client import ClientDetails
@@ -28,6 +28,7 @@ from booking_core.errors import (
     PaymentProviderError,
     SlotUnavailable,
     TooManyHolds,
+    UnknownBooking,
     UnknownPractitioner,
 )
 from booking_core.hold_limits import Caps, HoldLimits, client_network
@@ -50,7 +51,7 @@ from booking_core.time_off import TimeOff
 from booking_core.time_off_planning import TimeOffPlanning
 from booking_core.timerange import TimeRange
 
-MAX_AVAILABILITY_WINDOW = timedelta(days=62)
+MAX_AVAILABILITY_WINDOW = timedelta(days=62)  # also of a practitioner's list of bookings
 
 
 @frozen
@@ -138,12 +139,30 @@ class BookingService:
     async def booking(self, booking_id: str) -> Booking:
         return await self._changes.booking(booking_id)
 
+    async def bookings_of(
+        self, practitioner_id: str, window: TimeRange, statuses: frozenset[BookingStatus] | None = None
+    ) -> Sequence[Booking]:
+        """The practitioner's bookings whose slot overlaps `window` (of `statuses` only, if given),
+        ordered by start: what they see of their own calendar."""
+        self._require_short(window)
+        return await self.store.bookings_of(practitioner_id, window, statuses)
+
+    async def booking_of_practitioner(self, practitioner_id: str, booking_id: str) -> Booking:
+        """One of the practitioner's bookings; another's is NotFound, as an unknown id is."""
+        booking = await self.booking(booking_id)
+        if booking.practitioner_id != practitioner_id:
+            raise UnknownBooking()
+        return booking
+
+    def _require_short(self, window: TimeRange) -> None:
+        if window.duration > self.max_window:
+            raise InvalidInput({"end": f"A range may span at most {self.max_window.days} days."})
+
     async def list_availability(
         self, practitioner_id: str, window: TimeRange, service_id: str | None = None
     ) -> Availability:
         """Free slots of the service `service_id` (optional when the practitioner offers one)."""
-        if window.duration > self.max_window:
-            raise InvalidInput({"end": f"A range may span at most {self.max_window.days} days."})
+        self._require_short(window)
         practitioner = await self.practitioner(practitioner_id)
         service = _chosen_service(practitioner, service_id, "service")
         slots, source = await self._free_slots(practitioner, service, window, fresh=False)

@@ -192,6 +192,10 @@ class BookedServiceJson:
     name: str
     minutes: int
 
+    @classmethod
+    def of(cls, booking: Booking) -> BookedServiceJson:
+        return cls(booking.service_id, booking.service_name, _minutes(booking.slot.duration))
+
 
 @frozen
 class BookingJson:
@@ -219,10 +223,54 @@ class BookingJson:
             hold_expires_at=booking.hold_expires_at.astimezone(tz),
             price=MoneyJson.of(booking.price),
             practitioner=PractitionerRefJson(practitioner.id, practitioner.name),
-            service=BookedServiceJson(
-                booking.service_id, booking.service_name, _minutes(booking.slot.duration)
-            ),
+            service=BookedServiceJson.of(booking),
         )
+
+
+@frozen
+class ClientJson:
+    name: str
+    email: str = field(metadata=keywords(format="email"))
+    phone: str = field(metadata=keywords(description="E.164", examples=["+49301234567"]))
+
+
+@frozen
+class PractitionerBookingJson:
+    """One of the practitioner's bookings as they see it: with the client's contact details and
+    the payment; times in the practitioner's time zone."""
+
+    id: str
+    status: BookingStatus
+    start: datetime
+    end: datetime
+    client: ClientJson
+    price: MoneyJson
+    paid: MoneyJson | None = field(metadata=keywords(description="what the client paid; null: nothing yet"))
+    refunded: MoneyJson | None = field(metadata=keywords(description="what went back of it; null: nothing"))
+    created_at: datetime
+    service: BookedServiceJson
+
+    @classmethod
+    def of(cls, booking: Booking, practitioner: Practitioner) -> PractitionerBookingJson:
+        tz = zone(practitioner.timezone)
+        paid, refunded = booking.amount_paid, booking.amount_refunded
+        return cls(
+            id=booking.id,
+            status=booking.status,
+            start=booking.slot.start.astimezone(tz),
+            end=booking.slot.end.astimezone(tz),
+            client=ClientJson(booking.client.name, booking.client.email, booking.client.phone),
+            price=MoneyJson.of(booking.price),
+            paid=MoneyJson.of(paid) if paid is not None else None,
+            refunded=MoneyJson.of(refunded) if refunded is not None else None,
+            created_at=booking.created_at.astimezone(tz),
+            service=BookedServiceJson.of(booking),
+        )
+
+
+@frozen
+class PractitionerBookingListJson:
+    bookings: list[PractitionerBookingJson] = field(metadata=keywords(description="ordered by start"))
 
 
 @frozen

@@ -1,16 +1,22 @@
 """The JSON API of the signed-in practitioner (`Authorization: Bearer <token>`, from
 `booking practitioners token ID`): who they are, their bookings. Each endpoint resolves the
-practitioner first, so a request without a valid token is 401 before anything is read."""
+practitioner first, so a request without a valid token is 401 before anything is read; a booking
+of another practitioner is 404, as an unknown id is."""
 
 from __future__ import annotations
 
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from booking_web.answers import MeJson
+from booking_core import InvalidInput, Practitioner, TimeRange
+from booking_web.answers import MeJson, PractitionerBookingJson, PractitionerBookingListJson
+from booking_web.bootstrap import service_of
 from booking_web.converter import json_response
 from booking_web.current_practitioner import bearer_practitioner
+from booking_web.local_days import days_window
+from booking_web.payloads import parse_date, parse_statuses
 
 
 async def get_me(request: Request) -> Response:
@@ -18,6 +24,34 @@ async def get_me(request: Request) -> Response:
     return json_response(MeJson.of_signed_in(practitioner))
 
 
+async def list_my_bookings(request: Request) -> Response:
+    practitioner = await bearer_practitioner(request)
+    params = request.query_params
+    window = _days(params, practitioner)
+    statuses = parse_statuses(params.getlist("status"))
+    found = await service_of(request).bookings_of(practitioner.id, window, statuses)
+    answer = PractitionerBookingListJson([PractitionerBookingJson.of(b, practitioner) for b in found])
+    return json_response(answer)
+
+
+async def get_my_booking(request: Request) -> Response:
+    practitioner = await bearer_practitioner(request)
+    service = service_of(request)
+    booking = await service.booking_of_practitioner(practitioner.id, request.path_params["booking_id"])
+    return json_response(PractitionerBookingJson.of(booking, practitioner))
+
+
+def _days(params: QueryParams, practitioner: Practitioner) -> TimeRange:
+    """`start` to `end`, both required: whole days in the practitioner's time zone."""
+    missing = {name: "Give a date of the form YYYY-MM-DD." for name in ("start", "end") if name not in params}
+    if missing:
+        raise InvalidInput(missing)
+    first, last = parse_date(params["start"], "start"), parse_date(params["end"], "end")
+    return TimeRange(*days_window(first, last, practitioner.timezone))
+
+
 routes = [
     Route("/api/me", get_me, methods=["GET"]),
+    Route("/api/me/bookings", list_my_bookings, methods=["GET"]),
+    Route("/api/me/bookings/{booking_id}", get_my_booking, methods=["GET"]),
 ]

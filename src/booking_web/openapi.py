@@ -8,15 +8,19 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from booking_core import BookingStatus
 from booking_web.answers import (
     AliveJson,
     AvailabilityJson,
     BookedServiceJson,
     BookingJson,
     CancellationPolicyJson,
+    ClientJson,
     MeJson,
     MoneyJson,
     NewBookingJson,
+    PractitionerBookingJson,
+    PractitionerBookingListJson,
     PractitionerJson,
     PractitionerListJson,
     PractitionerRefJson,
@@ -37,6 +41,9 @@ ANSWERS: dict[str, type] = {
     "Money": MoneyJson,
     "Practitioner": PractitionerJson,
     "Me": MeJson,
+    "PractitionerBooking": PractitionerBookingJson,
+    "PractitionerBookingList": PractitionerBookingListJson,
+    "Client": ClientJson,
     "PractitionerList": PractitionerListJson,
     "Service": ServiceJson,
     "CancellationPolicy": CancellationPolicyJson,
@@ -126,6 +133,7 @@ _ERROR_RESPONSES = {
     503: "A payment or calendar provider failed; nothing was booked. Try again shortly.",
 }
 
+STATUS_VALUES = [status.value for status in BookingStatus]
 # The practitioner's own endpoints take their API token (docs/practitioners.md).
 BEARER: list[Schema] = [{"apiToken": []}]
 
@@ -225,6 +233,52 @@ PATHS: dict[str, Schema] = {
             "summary": "The practitioner the API token belongs to",
             "security": BEARER,
             "responses": {"200": _json(_ref("Me"), "The signed-in practitioner"), **_errors(401)},
+        }
+    },
+    "/api/me/bookings": {
+        "get": {
+            "operationId": "listMyBookings",
+            "summary": "The practitioner's bookings whose session overlaps whole days (at most 62), by start",
+            "security": BEARER,
+            "parameters": [
+                {
+                    "name": "start",
+                    "in": "query",
+                    "required": True,
+                    "description": "the first day, in the practitioner's time zone",
+                    "schema": {"type": "string", "format": "date"},
+                },
+                {
+                    "name": "end",
+                    "in": "query",
+                    "required": True,
+                    "description": "the last day (included), in the practitioner's time zone",
+                    "schema": {"type": "string", "format": "date"},
+                },
+                {
+                    "name": "status",
+                    "in": "query",
+                    "description": "only these statuses (repeated, or comma-separated); all if absent",
+                    "schema": {"type": "array", "items": {"enum": STATUS_VALUES}},
+                    "style": "form",
+                    "explode": True,
+                },
+            ],
+            "responses": {
+                "200": _json(
+                    _ref("PractitionerBookingList"), "The bookings, in the practitioner's time zone"
+                ),
+                **_errors(401, 422),
+            },
+        }
+    },
+    "/api/me/bookings/{booking_id}": {
+        "get": {
+            "operationId": "getMyBooking",
+            "summary": "One of the practitioner's bookings (another practitioner's is 404)",
+            "security": BEARER,
+            "parameters": [_path_param("booking_id")],
+            "responses": {"200": _json(_ref("PractitionerBooking"), "The booking"), **_errors(401, 404)},
         }
     },
     "/api/webhooks/stripe": {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TypeVar
 
@@ -10,7 +11,7 @@ import attrs
 from attrs import frozen
 from cattrs import ClassValidationError
 
-from booking_core import InvalidInput, zone
+from booking_core import BookingStatus, InvalidInput, zone
 from booking_core.client import MAX_NAME_LENGTH, MAX_PHONE_LENGTH
 from booking_web.converter import json_converter
 from booking_web.errors import MalformedBody, UnsupportedMediaType
@@ -113,3 +114,15 @@ def parse_date(value: str, field: str) -> date:
         return date.fromisoformat(value)
     except ValueError:
         raise InvalidInput({field: f"{value!r} is not a date of the form YYYY-MM-DD."}) from None
+
+
+def parse_statuses(values: Sequence[str], field: str = "status") -> frozenset[BookingStatus] | None:
+    """Booking statuses named in a query (`status=a&status=b` or `status=a,b`); None for none."""
+    names = [name.strip() for value in values for name in value.split(",") if name.strip()]
+    if not names:
+        return None
+    known = {status.value: status for status in BookingStatus}
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise InvalidInput({field: f"{unknown[0]!r} is not a status; use one of {', '.join(known)}."})
+    return frozenset(known[name] for name in names)

@@ -1,4 +1,5 @@
-"""The practitioner's pages: asking for a sign-in link, following it, signing out, and their home.
+"""The practitioner's pages: asking for a sign-in link, following it, signing out, and their
+bookings week by week.
 
 Following the e-mailed link shows a button rather than signing in at once: mail scanners open links
 in e-mails to look at them, and would use up a link that signed in on GET."""
@@ -6,19 +7,23 @@ in e-mails to look at them, and would use up a link that signed in on GET."""
 from __future__ import annotations
 
 import math
+from datetime import date, timedelta
 
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from booking_core import SIGN_IN_LINK_LIFETIME, Unauthenticated
+from booking_core import SIGN_IN_LINK_LIFETIME, TimeRange, Unauthenticated
+from booking_web.bootstrap import service_of
 from booking_web.csrf import FIELD as CSRF_FIELD
 from booking_web.current_practitioner import access_of, session_cookie_of, session_practitioner
+from booking_web.local_days import days_window, monday_of, today_in
 from booking_web.page_rendering import csrf_guard, form_text, render
+from booking_web.session_list import SHOWN_STATUSES, sessions_by_day
 from booking_web.sign_in import SignInRequests
 
-HOME = "/practitioner"
+HOME = "/practitioner/bookings"
 LOGIN = "/practitioner/login"
 LINK_MINUTES = int(SIGN_IN_LINK_LIFETIME.total_seconds() // 60)
 
@@ -93,8 +98,42 @@ async def sign_out(request: Request) -> Response:
 
 
 async def home(request: Request) -> Response:
+    await session_practitioner(request)  # a browser not signed in goes to the sign-in page instead
+    return RedirectResponse(HOME, 303)
+
+
+async def bookings_page(request: Request) -> Response:
+    """A week of the practitioner's sessions (this week unless `week` names another), by day, in
+    their time zone. This week's sessions that are over show on request (`past=1`); earlier weeks
+    are all past and show whole."""
     practitioner = await session_practitioner(request)
-    return _form_page(request, "practitioner_home.html", {"practitioner": practitioner})
+    service = service_of(request)
+    now = service.clock.now()
+    this_week = monday_of(today_in(practitioner.timezone, service.clock))
+    week = _week(request.query_params.get("week", ""), this_week)
+    window = TimeRange(*days_window(week, week + timedelta(days=6), practitioner.timezone))
+    found = await service.bookings_of(practitioner.id, window, SHOWN_STATUSES)
+    all_past = week < this_week or request.query_params.get("past") == "1"
+    hidden = [b for b in found if not all_past and b.slot.end <= now]
+    shown = [b for b in found if b not in hidden]
+    context = {
+        "practitioner": practitioner,
+        "week": week,
+        "week_end": week + timedelta(days=6),
+        "previous_week": week - timedelta(days=7),
+        "next_week": week + timedelta(days=7),
+        "this_week": this_week,
+        "days": sessions_by_day(shown, practitioner.timezone, now),
+        "hidden_past": len(hidden),
+    }
+    return _form_page(request, "practitioner_bookings.html", context)
+
+
+def _week(text: str, this_week: date) -> date:
+    try:
+        return monday_of(date.fromisoformat(text))
+    except ValueError:
+        return this_week
 
 
 routes = [
@@ -103,5 +142,6 @@ routes = [
     Route("/practitioner/sign-in", sign_in_page, methods=["GET"], name="practitioner_sign_in"),
     Route("/practitioner/sign-in", sign_in, methods=["POST"]),
     Route("/practitioner/logout", sign_out, methods=["POST"], name="practitioner_logout"),
-    Route(HOME, home, methods=["GET"], name="practitioner_home"),
+    Route("/practitioner", home, methods=["GET"], name="practitioner_home"),
+    Route(HOME, bookings_page, methods=["GET"], name="practitioner_bookings"),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from booking_core.testing.bookings_of_contracts import BookingsOfContract
 from booking_core.testing.contracts import (
     BookingStoreContract,
     OutboxContract,
@@ -33,4 +34,8 @@ class TestCredentialStore(CredentialStoreContract):
 
 
 class TestTimeOff(TimeOffContract):
+    pass
+
+
+class TestBookingsOf(BookingsOfContract):
     pass

@@ -110,7 +110,7 @@ def test_the_session_cookie_is_signed_http_only_lax_and_lasts_14_days(
     answer = practitioners.post(
         "/practitioner/sign-in", data=hidden_fields(page.text), headers=HTML, follow_redirects=False
     )
-    assert answer.headers["location"] == "/practitioner"
+    assert answer.headers["location"] == "/practitioner/bookings"
     cookie = answer.headers["set-cookie"]
     assert cookie.startswith("booking_session=")
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Max-Age=1209600" in cookie

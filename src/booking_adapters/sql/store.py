@@ -40,6 +40,7 @@ from booking_core import (
     LIVE_STATUSES,
     Booking,
     BookingEvent,
+    BookingStatus,
     Caps,
     ConcurrentUpdate,
     FreeBookingCaps,
@@ -177,6 +178,26 @@ class SqlBookingStore(SqlOutbox):
 
     async def remove_time_off(self, practitioner_id: str, time_off_id: str) -> TimeOff | None:
         return await remove_time_off(self._transactions, practitioner_id, time_off_id)
+
+    async def bookings_of(
+        self,
+        practitioner_id: str,
+        window: TimeRange,
+        statuses: frozenset[BookingStatus] | None = None,
+    ) -> Sequence[Booking]:
+        query = select(bookings).where(
+            bookings.c.practitioner_id == practitioner_id,
+            # implied by the slot's start below (the occupied span holds the slot); stated so that
+            # the (practitioner_id, occupied_start) index bounds the scan
+            bookings.c.occupied_start < window.end,
+            bookings.c.slot_start < window.end,
+            bookings.c.slot_end > window.start,
+        )
+        if statuses is not None:
+            query = query.where(bookings.c.status.in_(sorted(status.value for status in statuses)))
+        async with self._transactions.read() as connection:
+            rows = (await connection.execute(query.order_by(bookings.c.slot_start, bookings.c.id))).mappings()
+            return [booking_from_row(row) for row in rows.all()]
 
     async def lapsed_holds(self, now: datetime, limit: int = 100) -> Sequence[Booking]:
         return await self._many(

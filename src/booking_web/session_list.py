@@ -1,0 +1,69 @@
+"""A practitioner's sessions as their bookings page lists them: by local day, each with the
+client's contact, its status and its payment in words."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from itertools import groupby
+
+from attrs import frozen
+
+from booking_core import Booking, BookingStatus, zone
+
+S = BookingStatus
+# Holds that lapsed unpaid never were sessions: the page leaves them out (the API has them).
+SHOWN_STATUSES = frozenset(BookingStatus) - {S.EXPIRED}
+
+_STATUS_WORDS = {
+    S.PENDING_PAYMENT: "Awaiting payment",
+    S.CONFIRMED: "Confirmed",
+    S.EXPIRED: "Hold lapsed",
+    S.CANCELLED: "Cancelled",
+    S.REFUND_DUE: "Refund due",
+    S.REFUNDED: "Refunded",
+}
+
+
+@frozen
+class SessionLine:
+    booking: Booking
+    start: datetime  # local
+    end: datetime
+    status: str
+    payment: str
+    past: bool
+    cancelled: bool
+
+
+def payment_in_words(booking: Booking) -> str:
+    """`Paid 90.00 EUR`, `Paid 90.00 EUR; 45.00 EUR refunded`, `Refund of ... on its way`, `Not paid`."""
+    paid = booking.amount_paid
+    if paid is None:
+        return "Not paid yet" if booking.status is S.PENDING_PAYMENT else "Not paid"
+    words = [f"Paid {paid}"]
+    if booking.amount_refunded is not None:
+        words.append(f"{booking.amount_refunded} refunded")
+    elif booking.refund_owed is not None:
+        words.append(f"refund of {booking.refund_owed} on its way")
+    return "; ".join(words)
+
+
+def sessions_by_day(
+    bookings: Iterable[Booking], timezone: str, now: datetime
+) -> list[tuple[date, list[SessionLine]]]:
+    """`bookings` (ordered by start) grouped by local day in `timezone`."""
+    tz = zone(timezone)
+    lines = [
+        SessionLine(
+            booking=b,
+            start=b.slot.start.astimezone(tz),
+            end=b.slot.end.astimezone(tz),
+            status=_STATUS_WORDS[b.status],
+            payment=payment_in_words(b),
+            past=b.slot.end <= now,
+            cancelled=b.status not in (S.PENDING_PAYMENT, S.CONFIRMED),
+        )
+        for b in bookings
+    ]
+    return [(day, list(group)) for day, group in groupby(lines, key=lambda line: line.start.date())]
