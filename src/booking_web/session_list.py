@@ -37,8 +37,11 @@ class SessionLine:
 
 
 def payment_in_words(booking: Booking) -> str:
-    """`Paid 90.00 EUR`, `Paid 90.00 EUR; 45.00 EUR refunded`, `Refund of ... on its way`, `Not paid`."""
+    """`Free`, `Paid 90.00 EUR`, `Paid 90.00 EUR; 45.00 EUR refunded`, `Paid ...; refund of ... on
+    its way`, `Not paid yet`, `Not paid`."""
     paid = booking.amount_paid
+    if booking.is_free:
+        return "Free"
     if paid is None:
         return "Not paid yet" if booking.status is S.PENDING_PAYMENT else "Not paid"
     words = [f"Paid {paid}"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from booking_core import Trigger
+from booking_core import Money, Trigger
 from booking_core.testing.contracts import NOW, hold, transition
 from booking_web.session_list import payment_in_words, sessions_by_day
 
@@ -20,6 +20,11 @@ def test_the_payment_in_words_through_a_bookings_life() -> None:
     assert payment_in_words(refunded) == "Paid 90.00 EUR; 90.00 EUR refunded"
     released, _ = transition(held, Trigger.HOLD_RELEASED, NOW)
     assert payment_in_words(released) == "Not paid"
+
+
+def test_a_free_session_says_so() -> None:
+    free, _ = hold("bk", 540, price=Money(0, "EUR"))
+    assert payment_in_words(free) == "Free"
 
 
 def test_sessions_are_grouped_by_local_day() -> None:
