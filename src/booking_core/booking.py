@@ -249,14 +249,21 @@ class Booking:
     def cancel_by_client(self, *, at: datetime, policy: CancellationPolicy) -> Transition:
         """The client calls the booking off, until the session starts, and gets back what the
         practitioner's `policy` grants for the notice given (less what was refunded already)."""
-        if self.status is S.CONFIRMED and at >= self.slot.start:
-            raise IllegalTransition("A session that has started can no longer be cancelled.")
+        self._refuse_if_started(at)
         return self._cancel(at, "cancelled by the client", self._refund_by(policy, at))
 
-    def cancel_by_practitioner(self, *, at: datetime, reason: str) -> Transition:
-        """The practitioner calls the booking off, at any time: every cent paid goes back,
-        whatever their cancellation policy says (less what was refunded already)."""
+    def cancel_by_practitioner(self, *, at: datetime, reason: str, after_start: bool = True) -> Transition:
+        """The practitioner calls the booking off: every cent paid goes back, whatever their
+        cancellation policy says (less what was refunded already). `after_start=False` when they
+        or an operator ask (the API, `booking bookings cancel`): a session that has started took
+        place, as for the client; only a conflict found late (the Cal.com write-back) calls one off then."""
+        if not after_start:
+            self._refuse_if_started(at)
         return self._cancel(at, reason, self._not_yet_refunded(self.amount_paid))
+
+    def _refuse_if_started(self, at: datetime) -> None:
+        if self.status is S.CONFIRMED and at >= self.slot.start:
+            raise IllegalTransition("A session that has started can no longer be cancelled.")
 
     def record_refund(self, *, refund_id: str, amount: Money | None, at: datetime, reason: str) -> Transition:
         """The refund this booking owed went out (`amount`: everything refunded of its payment)."""

@@ -30,14 +30,19 @@ class Cancellation:
         )
         return await self._after_cancelling(cancelled)
 
-    async def cancel_for_practitioner(self, booking_id: str, reason: str) -> Booking:
+    async def cancel_for_practitioner(
+        self, booking_id: str, reason: str, *, after_start: bool = True
+    ) -> Booking:
         """Cancel on the practitioner's side (e.g. their calendar took the slot): the client gets
-        every cent back, whatever the cancellation policy says."""
+        every cent back, whatever the cancellation policy says. `after_start=False`: asked by the
+        practitioner or an operator, so a session that has started is refused
+        (`Booking.cancel_by_practitioner`)."""
         booking = await self.changes.booking(booking_id)
         if booking.status is BookingStatus.CANCELLED:
             return booking
         cancelled = await self.changes.apply(
-            booking, lambda b: b.cancel_by_practitioner(at=self.clock.now(), reason=reason)
+            booking,
+            lambda b: b.cancel_by_practitioner(at=self.clock.now(), reason=reason, after_start=after_start),
         )
         return await self._after_cancelling(cancelled)
 

@@ -312,8 +312,10 @@ class BookingService:
     async def cancel_booking(self, booking_id: str, cancel_token: str) -> Booking:
         return await self._cancellation.cancel_booking(booking_id, cancel_token)
 
-    async def cancel_for_practitioner(self, booking_id: str, reason: str) -> Booking:
-        return await self._cancellation.cancel_for_practitioner(booking_id, reason)
+    async def cancel_for_practitioner(
+        self, booking_id: str, reason: str, *, after_start: bool = True
+    ) -> Booking:
+        return await self._cancellation.cancel_for_practitioner(booking_id, reason, after_start=after_start)
 
     async def release_lapsed_holds(self) -> ReconcileReport:
         return await self._reconciliation.release_lapsed_holds()

@@ -1,5 +1,6 @@
 """The `booking` command: serve, db upgrade, practitioners import/list/remove/token/revoke-tokens,
-payments reconcile, holds expire, outbox deliver/list, calcom sync."""
+payments reconcile, holds expire, outbox deliver/list, calcom sync, bookings list/show/cancel
+(bookings_cli.py)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from booking_adapters import sql
 from booking_adapters.calcom import CHANNEL_NAME as CALCOM_CHANNEL
 from booking_core import (
     DeliveryFailure,
+    IllegalTransition,
     NotFound,
     OutboxRelay,
     Practitioner,
@@ -25,6 +27,7 @@ from booking_core import (
     PractitionerHasLiveBookings,
     RelayReport,
 )
+from booking_web import bookings_cli
 from booking_web.bootstrap import Container, check_startup, create_embedded_database, started
 from booking_web.logs import chosen_format, log_config
 from booking_web.metrics import MULTIPROC_ENV
@@ -42,7 +45,7 @@ def main(argv: list[str] | None = None) -> None:
     except (ConfigurationError, PractitionerFileError) as error:
         print(error, file=sys.stderr)
         raise SystemExit(2) from None
-    except (NotFound, PractitionerHasLiveBookings) as error:  # refused: nothing changed
+    except (NotFound, PractitionerHasLiveBookings, IllegalTransition) as error:  # refused: nothing changed
         print(error, file=sys.stderr)
         raise SystemExit(1) from None
 
@@ -104,7 +107,13 @@ def _parser() -> argparse.ArgumentParser:
     listing.set_defaults(run=_list_failed_deliveries)
     calcom = commands.add_parser("calcom", help="Cal.com").add_subparsers(dest="action", required=True)
     calcom.add_parser("sync", help="write due bookings back to Cal.com now").set_defaults(run=_calcom_sync)
+    bookings_cli.add_commands(commands, _run_work)
     return parser
+
+
+def _run_work(args: argparse.Namespace) -> None:
+    """A command whose parser named its `work(container, args)` (bookings_cli)."""
+    _with_container(lambda container: args.work(container, args))
 
 
 def _serve(args: argparse.Namespace) -> None:

@@ -206,6 +206,15 @@ def test_a_client_cannot_cancel_a_started_session_but_the_practitioner_can() -> 
     assert event is not None and event.reason == "ill"
 
 
+def test_the_practitioner_asking_cannot_cancel_a_started_session() -> None:
+    booking = _paid()
+    with pytest.raises(IllegalTransition, match="started can no longer be cancelled"):
+        booking.cancel_by_practitioner(at=booking.slot.start, reason="ill", after_start=False)
+    just_before = booking.slot.start - timedelta(seconds=1)
+    cancelled, _ = booking.cancel_by_practitioner(at=just_before, reason="ill", after_start=False)
+    assert (cancelled.status, cancelled.refund_owed) == (BookingStatus.CANCELLED, Money(9000, "EUR"))
+
+
 def test_cancelling_an_open_checkout_leaves_the_payment_to_check() -> None:
     with_checkout = _hold().attach_checkout(CheckoutSession("cs_1", "https://pay.invalid/cs_1"), at=T0)
     cancelled, _ = with_checkout.cancel_by_client(at=T0, policy=POLICY)

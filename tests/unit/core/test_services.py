@@ -275,6 +275,18 @@ async def test_practitioner_side_cancellation_refunds_in_full() -> None:
     assert cancelled.amount_refunded == Money(9000, "EUR")
 
 
+async def test_a_cancellation_the_practitioner_asks_for_refuses_a_started_session() -> None:
+    world = World()
+    hold, _ = await _paid_booking(world)
+    world.clock.set(hold.booking.slot.start)
+    with pytest.raises(IllegalTransition, match="started"):
+        await world.service.cancel_for_practitioner(hold.booking.id, "ill", after_start=False)
+    assert (await world.service.booking(hold.booking.id)).status is BookingStatus.CONFIRMED
+    world.clock.set(hold.booking.slot.start - timedelta(minutes=1))
+    cancelled = await world.service.cancel_for_practitioner(hold.booking.id, "ill", after_start=False)
+    assert (cancelled.status, cancelled.amount_refunded) == (BookingStatus.CANCELLED, Money(9000, "EUR"))
+
+
 async def test_the_clients_return_confirms_a_payment_whose_webhook_is_lost() -> None:
     world = World()
     hold = await world.service.request_booking(request((await _first_slot(world)).start))
