@@ -20,6 +20,7 @@ from booking_core import (
     PaymentOutcome,
     Practitioner,
     Service,
+    TimeOff,
     zone,
 )
 from booking_web.schema import keywords
@@ -146,6 +147,27 @@ class MeJson(PractitionerJson):
     def of_signed_in(cls, practitioner: Practitioner) -> MeJson:
         public = PractitionerJson.of(practitioner)
         return cls(**attrs.asdict(public, recurse=False), email=practitioner.email)
+
+
+@frozen
+class TimeOffJson:
+    """A span of the practitioner's time in which nothing can be booked, in their time zone."""
+
+    id: str
+    start: datetime
+    end: datetime
+    note: str  # always sent, empty too
+
+    @classmethod
+    def of(cls, time_off: TimeOff, timezone: str) -> TimeOffJson:
+        local = zone(timezone)
+        span = time_off.span
+        return cls(time_off.id, span.start.astimezone(local), span.end.astimezone(local), time_off.note)
+
+
+@frozen
+class TimeOffListJson:
+    time_off: list[TimeOffJson] = field(metadata=keywords(description="not yet over, by start"))
 
 
 @frozen

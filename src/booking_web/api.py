@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -14,9 +12,7 @@ from booking_web.availability_answers import AvailabilityAnswers
 from booking_web.bootstrap import service_of
 from booking_web.checkout_checks import CheckoutChecks
 from booking_web.converter import json_response
-from booking_web.payloads import BookingBody, CancelBody, parse_body, require_json
-
-T = TypeVar("T")
+from booking_web.payloads import BookingBody, CancelBody, json_body
 
 MAX_IDEMPOTENCY_KEY = 255
 
@@ -38,7 +34,7 @@ async def get_availability(request: Request) -> Response:
 
 
 async def create_booking(request: Request) -> Response:
-    body = await _json_body(request, BookingBody)
+    body = await json_body(request, BookingBody)
     key = request.headers.get("idempotency-key")
     if key is not None and not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY:
         raise InvalidInput({"Idempotency-Key": f"Use 1 to {MAX_IDEMPOTENCY_KEY} characters."})
@@ -60,11 +56,6 @@ async def create_booking(request: Request) -> Response:
     return json_response(answer, 201, headers={"Location": f"/api/bookings/{answer.id}"})
 
 
-async def _json_body(request: Request, shape: type[T]) -> T:
-    require_json(request.headers.get("content-type"))
-    return parse_body(await request.body(), shape)
-
-
 async def get_booking(request: Request) -> Response:
     service = service_of(request)
     booking = await service.booking(request.path_params["booking_id"])
@@ -74,7 +65,7 @@ async def get_booking(request: Request) -> Response:
 
 
 async def cancel_booking(request: Request) -> Response:
-    body = await _json_body(request, CancelBody)
+    body = await json_body(request, CancelBody)
     service = service_of(request)
     booking = await service.cancel_booking(request.path_params["booking_id"], body.cancel_token)
     return json_response(BookingJson.of(booking, await service.practitioner_of(booking)))

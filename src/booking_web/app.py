@@ -26,6 +26,8 @@ from booking_web import (
     practitioner_pages,
     probes,
     test_payments,
+    time_off_api,
+    time_off_pages,
     webhooks,
 )
 from booking_web.bootstrap import Container, open_container
@@ -80,11 +82,13 @@ def create_app(source: Settings | Container, *, build: Builder = open_container)
         routes=[
             *api.routes,
             *me_api.routes,
+            *time_off_api.routes,
             *webhooks.routes,
             *probes.routes,
             openapi.route,
             *pages.routes,
             *practitioner_pages.routes,
+            *time_off_pages.routes,
             *(test_payments.routes if settings.development else []),
             *(mailbox.routes if settings.serves_mailbox_page else []),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from attrs import field, frozen
 from starlette.exceptions import HTTPException
@@ -22,6 +22,7 @@ from booking_core import (
     NotFound,
     ProviderError,
     SlotUnavailable,
+    TimeOffConflicts,
     TooManyHolds,
     Unauthenticated,
 )
@@ -62,6 +63,7 @@ STATUS_BY_ERROR: dict[type[BookingError], int] = {
     CsrfRejected: 403,
     NotFound: 404,
     SlotUnavailable: 409,
+    TimeOffConflicts: 409,
     IllegalTransition: 409,
     ConcurrentUpdate: 409,
     BodyTooLarge: 413,
@@ -93,6 +95,10 @@ class ErrorDetailJson:
         factory=dict, metadata=keywords(description="what is wrong with each field")
     )
     id: str = field(default="", metadata=keywords(description="error id of a 500, as logged"))
+    booking_ids: list[str] = field(
+        factory=list,
+        metadata=keywords(description="the live bookings time off may not cover (`time_off_conflicts`)"),
+    )
 
 
 @frozen
@@ -103,10 +109,14 @@ class ErrorJson:
 
 
 def error_body(
-    code: str, message: str, fields: dict[str, str] | None = None, error_id: str | None = None
+    code: str,
+    message: str,
+    fields: dict[str, str] | None = None,
+    error_id: str | None = None,
+    booking_ids: Sequence[str] = (),
 ) -> ErrorJson:
-    """Empty `fields` and `id` are left out of the JSON (defaults are not sent)."""
-    return ErrorJson(ErrorDetailJson(code, message, fields or {}, error_id or ""))
+    """Empty `fields`, `id` and `booking_ids` are left out of the JSON (defaults are not sent)."""
+    return ErrorJson(ErrorDetailJson(code, message, fields or {}, error_id or "", list(booking_ids)))
 
 
 def wants_html(request: Request) -> bool:
@@ -129,7 +139,10 @@ async def handle_booking_error(request: Request, exc: Exception) -> Response:
         headers["WWW-Authenticate"] = "Bearer"
     if wants_html(request):
         return error_page(request, status, exc.message, headers)
-    return json_response(error_body(exc.code, exc.message, fields), status, headers=headers)
+    in_the_way = exc.booking_ids if isinstance(exc, TimeOffConflicts) else ()
+    return json_response(
+        error_body(exc.code, exc.message, fields, booking_ids=in_the_way), status, headers=headers
+    )
 
 
 async def handle_http_exception(request: Request, exc: Exception) -> Response:

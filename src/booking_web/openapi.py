@@ -27,11 +27,13 @@ from booking_web.answers import (
     ReadinessJson,
     ServiceJson,
     SlotJson,
+    TimeOffJson,
+    TimeOffListJson,
     WebhookAnswerJson,
 )
 from booking_web.api import MAX_IDEMPOTENCY_KEY
 from booking_web.errors import ErrorDetailJson, ErrorJson, MalformedBody
-from booking_web.payloads import BookingBody, CancelBody
+from booking_web.payloads import BookingBody, CancelBody, TimeOffBody
 from booking_web.schema import Schema, component_schemas
 
 # Components generated from the classes the converter writes (answers) and reads (requests).
@@ -56,8 +58,14 @@ ANSWERS: dict[str, type] = {
     "WebhookAnswer": WebhookAnswerJson,
     "Alive": AliveJson,
     "Readiness": ReadinessJson,
+    "TimeOff": TimeOffJson,
+    "TimeOffList": TimeOffListJson,
 }
-REQUESTS: dict[str, type] = {"BookingRequest": BookingBody, "CancelRequest": CancelBody}
+REQUESTS: dict[str, type] = {
+    "BookingRequest": BookingBody,
+    "CancelRequest": CancelBody,
+    "TimeOffRequest": TimeOffBody,
+}
 
 # Stripe's event envelope, as its webhooks deliver it (docs/stripe.md lists the types acted on). No
 # class of ours reads it: the payment adapter parses it once the signature is checked.
@@ -120,8 +128,9 @@ _ERROR_RESPONSES = {
     "signed webhook body is not a Stripe event of the API key's mode (`invalid_event`).",
     401: "No valid API token: send `Authorization: Bearer <token>` (`booking practitioners token ID`).",
     403: "The cancel token does not belong to this booking.",
-    404: "No such practitioner or booking.",
-    409: "The slot is taken, or the booking can no longer change this way.",
+    404: "No such practitioner, booking or time off (another practitioner's is not yours).",
+    409: "The slot is taken, or the booking can no longer change this way, or time off would cover "
+    "live bookings (`time_off_conflicts`; `booking_ids` names them: cancel them first).",
     413: "The body is larger than the limit.",
     415: "The body was not sent as `Content-Type: application/json`.",
     422: "The body or query has the wrong shape or invalid fields (see `fields`), or the "
@@ -279,6 +288,36 @@ PATHS: dict[str, Schema] = {
             "security": BEARER,
             "parameters": [_path_param("booking_id")],
             "responses": {"200": _json(_ref("PractitionerBooking"), "The booking"), **_errors(401, 404)},
+        }
+    },
+    "/api/me/time-off": {
+        "get": {
+            "operationId": "listTimeOff",
+            "summary": "The practitioner's time off not yet over",
+            "security": BEARER,
+            "responses": {"200": _json(_ref("TimeOffList"), "Time off, by start"), **_errors(401)},
+        },
+        "post": {
+            "operationId": "addTimeOff",
+            "summary": "Block a span (or whole local days): its slots leave the availability at once",
+            "security": BEARER,
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _ref("TimeOffRequest")}},
+            },
+            "responses": {
+                "201": _json(_ref("TimeOff"), "The time off"),
+                **_errors(400, 401, 409, 415, 422),
+            },
+        },
+    },
+    "/api/me/time-off/{time_off_id}": {
+        "delete": {
+            "operationId": "removeTimeOff",
+            "summary": "Remove time off: its slots are offered again",
+            "security": BEARER,
+            "parameters": [_path_param("time_off_id")],
+            "responses": {"204": {"description": "Removed"}, **_errors(401, 404)},
         }
     },
     "/api/webhooks/stripe": {

@@ -10,8 +10,9 @@ from typing import TypeVar
 import attrs
 from attrs import frozen
 from cattrs import ClassValidationError
+from starlette.requests import Request
 
-from booking_core import BookingStatus, InvalidInput, zone
+from booking_core import MAX_TIME_OFF_NOTE, BookingStatus, InvalidInput, zone
 from booking_core.client import MAX_NAME_LENGTH, MAX_PHONE_LENGTH
 from booking_web.converter import json_converter
 from booking_web.errors import MalformedBody, UnsupportedMediaType
@@ -58,6 +59,21 @@ class CancelBody:
     cancel_token: str
 
 
+_TIME_OFF_BOUND = (
+    "a date-time with its UTC offset, or a date (YYYY-MM-DD): whole days in the practitioner's "
+    "time zone, from the start date's midnight to the end of the end date"
+)
+
+
+@frozen
+class TimeOffBody:
+    start: str = attrs.field(metadata=keywords(description=_TIME_OFF_BOUND, examples=["2030-01-08"]))
+    end: str = attrs.field(
+        metadata=keywords(description=_TIME_OFF_BOUND, examples=["2030-01-08T13:00:00+01:00"])
+    )
+    note: str = attrs.field(default="", metadata=keywords(maxLength=MAX_TIME_OFF_NOTE))
+
+
 def require_json(content_type: str | None) -> None:
     """Refuse a body not sent as `application/json` (parameters such as charset allowed). Browsers
     send text/plain and form bodies across sites without asking (no CORS preflight); JSON they do not,
@@ -67,6 +83,12 @@ def require_json(content_type: str | None) -> None:
         raise UnsupportedMediaType(
             "Send the request body as JSON with the header Content-Type: application/json."
         )
+
+
+async def json_body(request: Request, shape: type[T]) -> T:
+    """The request's JSON body as `shape` (see require_json and parse_body)."""
+    require_json(request.headers.get("content-type"))
+    return parse_body(await request.body(), shape)
 
 
 def parse_body(raw: bytes, shape: type[T]) -> T:

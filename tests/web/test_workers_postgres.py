@@ -1,5 +1,6 @@
 """Production shape on PostgreSQL: `booking serve --workers 2`, racing clients get exactly one booking;
-one worker's cached availability hears of another process's booking."""
+a practitioner's time off racing bookings of the same hour ends with the time off or one booking,
+never both; one worker's cached availability hears of another process's booking and time off."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from booking_adapters import sql
+from booking_adapters.system import SecureIds, SystemClock
 from booking_adapters.testing.fake_stripe import FakeStripe, running
-from booking_core import Booking, ClientDetails, TimeRange
+from booking_core import Booking, ClientDetails, PractitionerAccess, TimeOff, TimeRange
 from booking_web.app import create_app
 from booking_web.demo import DEMO_PRACTITIONERS
 from booking_web.settings import Settings
@@ -156,3 +158,112 @@ def _eventually(condition: Callable[[], bool], seconds: float = 10.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "the condition did not come true in time"
         time.sleep(0.02)
+
+
+async def _api_token(url: str, practitioner_id: str) -> str:
+    database = await sql.open_database(url)
+    try:
+        access = PractitionerAccess(database.directory, database.credentials, SystemClock(), SecureIds(b"t"))
+        return await access.issue_api_token(practitioner_id)
+    finally:
+        await database.close()
+
+
+TIME_OFF_ROUNDS = 5
+TIME_OFF_RACERS = 20  # per round: the time off and 19 bookings
+
+
+def _race_time_off(
+    base: str, token: str, start: str, round_: int
+) -> tuple[httpx.Response, list[httpx.Response]]:
+    """The time off of the hour from `start` and 19 bookings of the slot at `start`, all at once
+    (a fresh connection each, spread over the workers); the time off's answer and the bookings'."""
+    hour_end = (datetime.fromisoformat(start) + timedelta(hours=1)).isoformat()
+
+    def attempt(number: int) -> httpx.Response:
+        if number == TIME_OFF_RACERS // 2:  # the time off starts among the bookings
+            body = {"start": start, "end": hour_end}
+            headers = {"Authorization": f"Bearer {token}"}
+            return httpx.post(f"{base}/api/me/time-off", json=body, headers=headers, timeout=30)
+        body = {
+            "practitioner_id": "jane-doe",
+            "start": start,
+            "name": f"Racer {number}",
+            "email": f"racer{round_}-{number}@example.com",
+            "phone": f"+49 30 1234{round_}{number:02d}",
+        }
+        return httpx.post(f"{base}/api/bookings", json=body, timeout=30)
+
+    with ThreadPoolExecutor(max_workers=TIME_OFF_RACERS) as pool:
+        answers = list(pool.map(attempt, range(TIME_OFF_RACERS)))
+    return answers.pop(TIME_OFF_RACERS // 2), answers
+
+
+def test_time_off_racing_bookings_of_its_hour_ends_with_one_of_them(
+    two_workers: str, seeded_postgres_url: str
+) -> None:
+    """Each round a day's first slot: 19 clients book it while the practitioner blocks its hour, all
+    at once over both workers. Either the time off stands and no booking, or one booking and the
+    time off is refused naming it."""
+    token = asyncio.run(_api_token(seeded_postgres_url, "jane-doe"))
+    availability = f"{two_workers}/api/practitioners/jane-doe/availability"
+    first = date.today() + timedelta(days=7)
+    weeks = {"start": first.isoformat(), "end": (first + timedelta(days=13)).isoformat()}
+    first_slots: dict[str, str] = {}  # of each day with slots
+    for slot in httpx.get(availability, params=weeks).json()["slots"]:
+        first_slots.setdefault(slot["start"][:10], slot["start"])
+    for round_, start in enumerate(list(first_slots.values())[:TIME_OFF_ROUNDS]):
+        time_off, bookings = _race_time_off(two_workers, token, start, round_)
+        assert {answer.status_code for answer in bookings} <= {201, 409}, [a.text for a in bookings]
+        held = [answer.json() for answer in bookings if answer.status_code == 201]
+        if time_off.status_code == 201:
+            assert held == []
+        else:
+            assert time_off.status_code == 409, time_off.text
+            assert len(held) == 1
+            assert time_off.json()["error"]["booking_ids"] == [held[0]["id"]]
+        day = {"start": start[:10], "end": start[:10]}
+        assert start not in [slot["start"] for slot in httpx.get(availability, params=day).json()["slots"]]
+        for booking in held:  # the racers share one address: free its hold for the next round
+            cancel = f"{two_workers}/api/bookings/{booking['id']}/cancel"
+            cancelled = httpx.post(cancel, json={"cancel_token": booking["cancel_token"]})
+            assert cancelled.status_code == 200, cancelled.text
+
+
+async def _time_off_elsewhere(url: str, practitioner_id: str, start: datetime) -> None:
+    """Another process's time off, written through a database handle of its own."""
+    database = await sql.open_database(url)
+    try:
+        now = datetime.now(UTC)
+        block = TimeOff("to-elsewhere", practitioner_id, TimeRange.of(start, timedelta(hours=1)), now)
+        await database.store.add_time_off(block, now)
+    finally:
+        await database.close()
+
+
+def test_time_off_added_by_another_process_voids_this_workers_cached_availability(
+    seeded_postgres_url: str, tmp_path: Path
+) -> None:
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url=seeded_postgres_url,
+        booking_secret_key="k" * 40,
+        public_base_url=TEST_CLIENT_URL,
+        metrics_token=METRICS_TOKEN,
+    )
+    first = date.today() + timedelta(days=7)
+    week = {"start": first.isoformat(), "end": (first + timedelta(days=6)).isoformat()}
+    with TestClient(create_app(settings)) as client:
+        feed = client.app.state.container.change_feed
+        _eventually(lambda: feed.live)
+
+        def starts() -> list[str]:
+            answer = client.get("/api/practitioners/jane-doe/availability", params=week)
+            assert answer.status_code == 200
+            return [slot["start"] for slot in answer.json()["slots"]]
+
+        before = starts()
+        assert starts() == before  # now from this worker's cache
+        asyncio.run(_time_off_elsewhere(seeded_postgres_url, "jane-doe", datetime.fromisoformat(before[0])))
+        _eventually(lambda: before[0] not in starts())  # heard through PostgreSQL, not by expiry
+        assert starts() == before[1:]
