@@ -11,6 +11,7 @@ from booking_core.availability import (
 )
 from booking_core.booking import (
     CANCELLATIONS,
+    CLIENT_CANCELLED,
     CONFIRMATIONS,
     LAPSED_HOLD,
     LIVE_STATUSES,
@@ -21,6 +22,7 @@ from booking_core.booking import (
     Trigger,
     hash_token,
 )
+from booking_core.cancellation import MAX_CANCEL_REASON, PRACTITIONER_CANCELLED
 from booking_core.client import ClientDetails
 from booking_core.credentials import (
     SESSION_LIFETIME,
@@ -43,6 +45,7 @@ from booking_core.errors import (
     PractitionerHasLiveBookings,
     PractitionerRemoved,
     ProviderError,
+    SessionStarted,
     SlotUnavailable,
     StorageUnavailable,
     TimeOffConflicts,
@@ -96,11 +99,14 @@ from booking_core.timerange import TimeRange, merge
 
 __all__ = [
     "CANCELLATIONS",
+    "CLIENT_CANCELLED",
     "CONFIRMATIONS",
     "DEFAULT_SERVICE_ID",
     "LAPSED_HOLD",
     "LIVE_STATUSES",
+    "MAX_CANCEL_REASON",
     "MAX_TIME_OFF_NOTE",
+    "PRACTITIONER_CANCELLED",
     "SESSION_LIFETIME",
     "SIGN_IN_LINK_LIFETIME",
     "TRANSITIONS",
@@ -169,6 +175,7 @@ __all__ = [
     "ScheduleSource",
     "Service",
     "ServiceChoiceError",
+    "SessionStarted",
     "SlotUnavailable",
     "StorageUnavailable",
     "TimeOff",

@@ -11,7 +11,7 @@ from enum import StrEnum
 from attrs import evolve, frozen
 
 from booking_core.client import ClientDetails
-from booking_core.errors import IllegalTransition, InvalidCancelToken
+from booking_core.errors import IllegalTransition, InvalidCancelToken, SessionStarted
 from booking_core.money import Money
 from booking_core.offer import DEFAULT_SERVICE_ID, DEFAULT_SERVICE_NAME, CancellationPolicy
 from booking_core.payment import CheckoutSession, ReceivedPayment
@@ -101,6 +101,10 @@ class BookingEvent:
     to_status: BookingStatus
     at: datetime
     reason: str
+
+
+CLIENT_CANCELLED = "cancelled by the client"
+"""The reason of a client's cancellation (theirs to know: their own e-mail does not repeat it)."""
 
 
 def hash_token(token: str) -> str:
@@ -250,7 +254,7 @@ class Booking:
         """The client calls the booking off, until the session starts, and gets back what the
         practitioner's `policy` grants for the notice given (less what was refunded already)."""
         self._refuse_if_started(at)
-        return self._cancel(at, "cancelled by the client", self._refund_by(policy, at))
+        return self._cancel(at, CLIENT_CANCELLED, self._refund_by(policy, at))
 
     def cancel_by_practitioner(self, *, at: datetime, reason: str, after_start: bool = True) -> Transition:
         """The practitioner calls the booking off: every cent paid goes back, whatever their
@@ -263,7 +267,7 @@ class Booking:
 
     def _refuse_if_started(self, at: datetime) -> None:
         if self.status is S.CONFIRMED and at >= self.slot.start:
-            raise IllegalTransition("A session that has started can no longer be cancelled.")
+            raise SessionStarted()
 
     def record_refund(self, *, refund_id: str, amount: Money | None, at: datetime, reason: str) -> Transition:
         """The refund this booking owed went out (`amount`: everything refunded of its payment)."""

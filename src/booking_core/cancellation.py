@@ -7,8 +7,14 @@ from attrs import define
 
 from booking_core.booking import Booking, BookingStatus
 from booking_core.booking_changes import BookingChanges
+from booking_core.errors import InvalidInput
 from booking_core.payment_handling import PaymentHandling
 from booking_core.ports import Clock
+
+MAX_CANCEL_REASON = 500
+"""The most characters of a practitioner's reason for cancelling (it goes to the client by e-mail)."""
+PRACTITIONER_CANCELLED = "cancelled by the practitioner"
+"""The reason recorded when the practitioner gives none."""
 
 
 @define
@@ -36,7 +42,8 @@ class Cancellation:
         """Cancel on the practitioner's side (e.g. their calendar took the slot): the client gets
         every cent back, whatever the cancellation policy says. `after_start=False`: asked by the
         practitioner or an operator, so a session that has started is refused
-        (`Booking.cancel_by_practitioner`)."""
+        (`Booking.cancel_by_practitioner`). `reason` (blank: none given) goes to the client."""
+        reason = _practitioners_reason(reason)
         booking = await self.changes.booking(booking_id)
         if booking.status is BookingStatus.CANCELLED:
             return booking
@@ -53,3 +60,10 @@ class Cancellation:
             await self.payment_handling.check_payment(cancelled)
             cancelled = await self.changes.booking(cancelled.id)
         return await self.payment_handling.issue_refund(cancelled)
+
+
+def _practitioners_reason(reason: str) -> str:
+    reason = reason.strip()
+    if len(reason) > MAX_CANCEL_REASON:
+        raise InvalidInput({"reason": f"Give at most {MAX_CANCEL_REASON} characters."})
+    return reason or PRACTITIONER_CANCELLED

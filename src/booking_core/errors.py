@@ -122,6 +122,16 @@ class IllegalTransition(BookingError):
     code = "illegal_transition"
 
 
+class SessionStarted(IllegalTransition):
+    """A session that has started took place: neither the client nor the practitioner asking
+    can call it off any more."""
+
+    code = "session_started"
+
+    def __init__(self) -> None:
+        super().__init__("A session that has started can no longer be cancelled.")
+
+
 class InvalidCancelToken(BookingError):
     code = "invalid_cancel_token"
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from booking_core import CredentialKind, Practitioner, PractitionerAccess
+from booking_core import Booking, CredentialKind, Practitioner, PractitionerAccess
+from booking_web.bootstrap import service_of
 from booking_web.session_cookie import SessionCookie
 
 
@@ -33,3 +34,11 @@ async def bearer_practitioner(request: Request) -> Practitioner:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     presented = token.strip() if scheme.lower() == "bearer" else ""
     return await access_of(request).practitioner_of(CredentialKind.API_TOKEN, presented)
+
+
+async def cancel_as_practitioner(request: Request, practitioner: Practitioner, reason: str) -> Booking:
+    """Cancel the booking of the path's `booking_id` at `practitioner`'s request (the API and the
+    page): another practitioner's is UnknownBooking (404), a started session SessionStarted (409)."""
+    service = service_of(request)
+    booking = await service.booking_of_practitioner(practitioner.id, request.path_params["booking_id"])
+    return await service.cancel_for_practitioner(booking.id, reason, after_start=False)

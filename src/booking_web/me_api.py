@@ -1,7 +1,8 @@
 """The JSON API of the signed-in practitioner (`Authorization: Bearer <token>`, from
 `booking practitioners token ID`): who they are, their bookings. Each endpoint resolves the
 practitioner first, so a request without a valid token is 401 before anything is read; a booking
-of another practitioner is 404, as an unknown id is."""
+of another practitioner is 404, as an unknown id is. Cancelling takes a JSON body (`require_json`),
+though a Bearer token is not sent by browsers on their own: one rule for every body the API reads."""
 
 from __future__ import annotations
 
@@ -14,9 +15,15 @@ from booking_core import InvalidInput, Practitioner, TimeRange
 from booking_web.answers import MeJson, PractitionerBookingJson, PractitionerBookingListJson
 from booking_web.bootstrap import service_of
 from booking_web.converter import json_response
-from booking_web.current_practitioner import bearer_practitioner
+from booking_web.current_practitioner import bearer_practitioner, cancel_as_practitioner
 from booking_web.local_days import days_window
-from booking_web.payloads import parse_date, parse_statuses
+from booking_web.payloads import (
+    PractitionerCancelBody,
+    parse_body,
+    parse_date,
+    parse_statuses,
+    require_json,
+)
 
 
 async def get_me(request: Request) -> Response:
@@ -41,6 +48,16 @@ async def get_my_booking(request: Request) -> Response:
     return json_response(PractitionerBookingJson.of(booking, practitioner))
 
 
+async def cancel_my_booking(request: Request) -> Response:
+    """Cancel one of the practitioner's bookings: a full refund of what is left of the payment, a
+    hold released; a session that has started is refused (409 session_started)."""
+    practitioner = await bearer_practitioner(request)
+    require_json(request.headers.get("content-type"))
+    body = parse_body(await request.body(), PractitionerCancelBody)
+    cancelled = await cancel_as_practitioner(request, practitioner, body.reason)
+    return json_response(PractitionerBookingJson.of(cancelled, practitioner))
+
+
 def _days(params: QueryParams, practitioner: Practitioner) -> TimeRange:
     """`start` to `end`, both required: whole days in the practitioner's time zone."""
     missing = {name: "Give a date of the form YYYY-MM-DD." for name in ("start", "end") if name not in params}
@@ -54,4 +71,5 @@ routes = [
     Route("/api/me", get_me, methods=["GET"]),
     Route("/api/me/bookings", list_my_bookings, methods=["GET"]),
     Route("/api/me/bookings/{booking_id}", get_my_booking, methods=["GET"]),
+    Route("/api/me/bookings/{booking_id}/cancel", cancel_my_booking, methods=["POST"]),
 ]

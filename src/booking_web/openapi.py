@@ -33,7 +33,7 @@ from booking_web.answers import (
 )
 from booking_web.api import MAX_IDEMPOTENCY_KEY
 from booking_web.errors import ErrorDetailJson, ErrorJson, MalformedBody
-from booking_web.payloads import BookingBody, CancelBody, TimeOffBody
+from booking_web.payloads import BookingBody, CancelBody, PractitionerCancelBody, TimeOffBody
 from booking_web.schema import Schema, component_schemas
 
 # Components generated from the classes the converter writes (answers) and reads (requests).
@@ -65,6 +65,7 @@ REQUESTS: dict[str, type] = {
     "BookingRequest": BookingBody,
     "CancelRequest": CancelBody,
     "TimeOffRequest": TimeOffBody,
+    "PractitionerCancelRequest": PractitionerCancelBody,
 }
 
 # Stripe's event envelope, as its webhooks deliver it (docs/stripe.md lists the types acted on). No
@@ -318,6 +319,25 @@ PATHS: dict[str, Schema] = {
             "security": BEARER,
             "parameters": [_path_param("time_off_id")],
             "responses": {"204": {"description": "Removed"}, **_errors(401, 404)},
+        }
+    },
+    "/api/me/bookings/{booking_id}/cancel": {
+        "post": {
+            "operationId": "cancelMyBooking",
+            "summary": (
+                "Cancel one of the practitioner's bookings: what was paid goes back in full, a hold is "
+                "released; a session that has started is 409 session_started"
+            ),
+            "security": BEARER,
+            "parameters": [_path_param("booking_id")],
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _ref("PractitionerCancelRequest")}},
+            },
+            "responses": {
+                "200": _json(_ref("PractitionerBooking"), "The cancelled booking"),
+                **_errors(400, 401, 404, 409, 415, 422),
+            },
         }
     },
     "/api/webhooks/stripe": {

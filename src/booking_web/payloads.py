@@ -12,7 +12,7 @@ from attrs import frozen
 from cattrs import ClassValidationError
 from starlette.requests import Request
 
-from booking_core import MAX_TIME_OFF_NOTE, BookingStatus, InvalidInput, zone
+from booking_core import MAX_CANCEL_REASON, MAX_TIME_OFF_NOTE, BookingStatus, InvalidInput, zone
 from booking_core.client import MAX_NAME_LENGTH, MAX_PHONE_LENGTH
 from booking_web.converter import json_converter
 from booking_web.errors import MalformedBody, UnsupportedMediaType
@@ -72,6 +72,18 @@ class TimeOffBody:
         metadata=keywords(description=_TIME_OFF_BOUND, examples=["2030-01-08T13:00:00+01:00"])
     )
     note: str = attrs.field(default="", metadata=keywords(maxLength=MAX_TIME_OFF_NOTE))
+
+
+@frozen
+class PractitionerCancelBody:
+    reason: str = attrs.field(
+        default="",
+        metadata=keywords(
+            maxLength=MAX_CANCEL_REASON,
+            description="why, in a few words: it goes to the client in the cancellation e-mail",
+            examples=["I am ill, sorry. Please book another time."],
+        ),
+    )
 
 
 def require_json(content_type: str | None) -> None:

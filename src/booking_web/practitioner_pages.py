@@ -1,5 +1,5 @@
-"""The practitioner's pages: asking for a sign-in link, following it, signing out, and their
-bookings week by week.
+"""The practitioner's pages: asking for a sign-in link, following it, signing out, their
+bookings week by week, and cancelling one (a confirmation page, then its CSRF-protected form).
 
 Following the e-mailed link shows a button rather than signing in at once: mail scanners open links
 in e-mails to look at them, and would use up a link that signed in on GET."""
@@ -14,10 +14,25 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from booking_core import SIGN_IN_LINK_LIFETIME, TimeRange, Unauthenticated
+from booking_core import (
+    MAX_CANCEL_REASON,
+    SIGN_IN_LINK_LIFETIME,
+    Booking,
+    InvalidInput,
+    Practitioner,
+    SessionStarted,
+    TimeRange,
+    Unauthenticated,
+    zone,
+)
 from booking_web.bootstrap import service_of
 from booking_web.csrf import FIELD as CSRF_FIELD
-from booking_web.current_practitioner import access_of, session_cookie_of, session_practitioner
+from booking_web.current_practitioner import (
+    access_of,
+    cancel_as_practitioner,
+    session_cookie_of,
+    session_practitioner,
+)
 from booking_web.local_days import days_window, monday_of, today_in
 from booking_web.page_rendering import csrf_guard, form_text, render
 from booking_web.session_list import SHOWN_STATUSES, sessions_by_day
@@ -129,6 +144,54 @@ async def bookings_page(request: Request) -> Response:
     return _form_page(request, "practitioner_bookings.html", context)
 
 
+async def cancel_page(request: Request) -> Response:
+    """The confirmation step before cancelling one of the practitioner's sessions."""
+    practitioner = await session_practitioner(request)
+    booking = await service_of(request).booking_of_practitioner(
+        practitioner.id, request.path_params["booking_id"]
+    )
+    return _cancel_form(request, practitioner, booking, reason="", message="")
+
+
+async def cancel_session(request: Request) -> Response:
+    """Cancel as the confirmation page asked, then back to the week of the session."""
+    practitioner = await session_practitioner(request)
+    form = await request.form()
+    csrf_guard(request).verify(request, form_text(form, CSRF_FIELD))
+    reason = form_text(form, "reason")
+    try:
+        cancelled = await cancel_as_practitioner(request, practitioner, reason)
+    except (SessionStarted, InvalidInput) as refused:
+        booking = await service_of(request).booking_of_practitioner(
+            practitioner.id, request.path_params["booking_id"]
+        )
+        status = 409 if isinstance(refused, SessionStarted) else 422
+        message = next(iter((refused.fields or {}).values()), refused.message)
+        return _cancel_form(request, practitioner, booking, reason=reason, message=message, status=status)
+    week = monday_of(cancelled.slot.start.astimezone(zone(practitioner.timezone)).date())
+    return RedirectResponse(f"{HOME}?week={week.isoformat()}", 303)
+
+
+def _cancel_form(
+    request: Request,
+    practitioner: Practitioner,
+    booking: Booking,
+    *,
+    reason: str,
+    message: str,
+    status: int = 200,
+) -> Response:
+    now = service_of(request).clock.now()
+    [(_, [session])] = sessions_by_day([booking], practitioner.timezone, now)
+    context = {
+        "session": session,
+        "reason": reason,
+        "message": message,
+        "max_reason": MAX_CANCEL_REASON,
+    }
+    return _form_page(request, "practitioner_cancel.html", context, status)
+
+
 def _week(text: str, this_week: date) -> date:
     try:
         return monday_of(date.fromisoformat(text))
@@ -144,4 +207,6 @@ routes = [
     Route("/practitioner/logout", sign_out, methods=["POST"], name="practitioner_logout"),
     Route("/practitioner", home, methods=["GET"], name="practitioner_home"),
     Route(HOME, bookings_page, methods=["GET"], name="practitioner_bookings"),
+    Route(HOME + "/{booking_id}/cancel", cancel_page, methods=["GET"], name="practitioner_cancel"),
+    Route(HOME + "/{booking_id}/cancel", cancel_session, methods=["POST"]),
 ]

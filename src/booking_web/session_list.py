@@ -34,6 +34,7 @@ class SessionLine:
     payment: str
     past: bool
     cancelled: bool
+    cancellable: bool  # still live and not started: the page offers to cancel it
 
 
 def payment_in_words(booking: Booking) -> str:
@@ -66,6 +67,7 @@ def sessions_by_day(
             payment=payment_in_words(b),
             past=b.slot.end <= now,
             cancelled=b.status not in (S.PENDING_PAYMENT, S.CONFIRMED),
+            cancellable=b.status in (S.PENDING_PAYMENT, S.CONFIRMED) and b.slot.start > now,
         )
         for b in bookings
     ]

@@ -17,7 +17,9 @@ from booking_adapters.mail.invite import InviteMethod, calendar_invite
 from booking_adapters.mail.transport import MailTransport
 from booking_core import (
     CANCELLATIONS,
+    CLIENT_CANCELLED,
     CONFIRMATIONS,
+    PRACTITIONER_CANCELLED,
     Booking,
     BookingEvent,
     BookingStatus,
@@ -157,9 +159,18 @@ class EmailChannel:
             "price": "nothing (free)" if booking.is_free else str(booking.amount_paid or booking.price),
             "refund": str(refund) if refund and refund.amount else None,
             "reason": event.reason,
+            "practitioners_reason": _practitioners_reason(event),
             "cancel_url": self.cancel_url(booking.id),
             "cancellation_terms": practitioner.offer.cancellation.terms_for(booking.price),
         }
+
+
+def _practitioners_reason(event: BookingEvent) -> str | None:
+    """What the practitioner gave as the reason for cancelling, if they gave one (the defaults
+    say nothing the message does not)."""
+    if event.trigger is not Trigger.CANCELLED or event.reason in (CLIENT_CANCELLED, PRACTITIONER_CANCELLED):
+        return None
+    return event.reason
 
 
 def _when(start: datetime, end: datetime, timezone: str) -> str:

@@ -4,6 +4,7 @@ import pytest
 from attrs import evolve
 
 from booking_core import (
+    PRACTITIONER_CANCELLED,
     BookingStatus,
     IdempotencyKeyReused,
     IllegalTransition,
@@ -285,6 +286,19 @@ async def test_a_cancellation_the_practitioner_asks_for_refuses_a_started_sessio
     world.clock.set(hold.booking.slot.start - timedelta(minutes=1))
     cancelled = await world.service.cancel_for_practitioner(hold.booking.id, "ill", after_start=False)
     assert (cancelled.status, cancelled.amount_refunded) == (BookingStatus.CANCELLED, Money(9000, "EUR"))
+
+
+async def test_the_practitioners_reason_is_at_most_500_characters_and_blank_is_none() -> None:
+    world = World()
+    hold, _ = await _paid_booking(world)
+    with pytest.raises(InvalidInput) as caught:
+        await world.service.cancel_for_practitioner(hold.booking.id, "x" * 501, after_start=False)
+    assert set(caught.value.fields) == {"reason"}
+    assert (await world.service.booking(hold.booking.id)).status is BookingStatus.CONFIRMED
+    cancelled = await world.service.cancel_for_practitioner(hold.booking.id, " \n ", after_start=False)
+    [*_, cancelling, _refund] = await world.store.history(hold.booking.id)
+    assert cancelled.status is BookingStatus.CANCELLED
+    assert cancelling.reason == PRACTITIONER_CANCELLED
 
 
 async def test_the_clients_return_confirms_a_payment_whose_webhook_is_lost() -> None:

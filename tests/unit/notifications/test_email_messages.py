@@ -114,6 +114,27 @@ async def test_cancellation_goes_to_both_with_a_cancel_invite_for_the_same_event
 
 
 @pytest.mark.anyio
+async def test_the_practitioners_reason_reaches_the_client_and_no_default_does(world: World) -> None:
+    outgoing = CollectedMail()
+    relay = await world.relay(outgoing)
+    with_reason = await world.confirmed_booking(nth_slot=20)
+    without = await world.confirmed_booking(nth_slot=22)
+    by_client = await world.confirmed_booking(nth_slot=24)
+    await world.service.cancel_for_practitioner(with_reason.id, "Ill <sorry>", after_start=False)
+    await world.service.cancel_for_practitioner(without.id, "  ", after_start=False)
+    await world.service.cancel_booking(by_client.id, world.ids.cancel_token(by_client.id))
+    await relay.run_once()
+
+    cancellations = [m for m in outgoing.to(CLIENT_EMAIL) if str(m["Subject"]).startswith("Cancelled")]
+    assert len(cancellations) == 3
+    said = {_text(m).split("Booking reference: ")[1].strip(): m for m in cancellations}
+    assert f"{PRACTITIONER.name} wrote: Ill <sorry>" in _text(said[with_reason.id])
+    assert "wrote: Ill &lt;sorry&gt;" in _html(said[with_reason.id])
+    for other in (without.id, by_client.id):
+        assert "wrote:" not in _text(said[other]) and "wrote:" not in _html(said[other])
+
+
+@pytest.mark.anyio
 async def test_late_payment_for_a_taken_slot_tells_the_client_about_the_refund(world: World) -> None:
     outgoing = CollectedMail()
     relay = await world.relay(outgoing)
