@@ -20,6 +20,7 @@ from booking_adapters.calcom import CHANNEL_NAME as CALCOM_CHANNEL
 from booking_core import (
     DeliveryFailure,
     IllegalTransition,
+    InvalidInput,
     NotFound,
     OutboxRelay,
     Practitioner,
@@ -47,6 +48,9 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(2) from None
     except (NotFound, PractitionerHasLiveBookings, IllegalTransition) as error:  # refused: nothing changed
         print(error, file=sys.stderr)
+        raise SystemExit(1) from None
+    except InvalidInput as error:  # e.g. `bookings cancel --reason` too long: name what is wrong
+        print("; ".join(f"{name}: {problem}" for name, problem in error.fields.items()), file=sys.stderr)
         raise SystemExit(1) from None
 
 

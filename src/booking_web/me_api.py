@@ -1,8 +1,8 @@
 """The JSON API of the signed-in practitioner (`Authorization: Bearer <token>`, from
 `booking practitioners token ID`): who they are, their bookings. Each endpoint resolves the
 practitioner first, so a request without a valid token is 401 before anything is read; a booking
-of another practitioner is 404, as an unknown id is. Cancelling takes a JSON body (`require_json`),
-though a Bearer token is not sent by browsers on their own: one rule for every body the API reads."""
+of another practitioner is 404, as an unknown id is. Bodies are JSON (`payloads.json_body`), as for every
+body the API reads, though browsers do not send a Bearer token on their own."""
 
 from __future__ import annotations
 
@@ -19,10 +19,9 @@ from booking_web.current_practitioner import bearer_practitioner, cancel_as_prac
 from booking_web.local_days import days_window
 from booking_web.payloads import (
     PractitionerCancelBody,
-    parse_body,
+    json_body,
     parse_date,
     parse_statuses,
-    require_json,
 )
 
 
@@ -52,8 +51,7 @@ async def cancel_my_booking(request: Request) -> Response:
     """Cancel one of the practitioner's bookings: a full refund of what is left of the payment, a
     hold released; a session that has started is refused (409 session_started)."""
     practitioner = await bearer_practitioner(request)
-    require_json(request.headers.get("content-type"))
-    body = parse_body(await request.body(), PractitionerCancelBody)
+    body = await json_body(request, PractitionerCancelBody)
     cancelled = await cancel_as_practitioner(request, practitioner, body.reason)
     return json_response(PractitionerBookingJson.of(cancelled, practitioner))
 

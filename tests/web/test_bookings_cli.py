@@ -227,3 +227,13 @@ def test_cancel_refuses_a_session_that_has_started(capsys: pytest.CaptureFixture
     err = _refused(capsys, "bookings", "cancel", started, "--reason", "too late")
     assert err.strip() == "A session that has started can no longer be cancelled."
     assert "status        confirmed" in _out(capsys, "bookings", "show", started)
+
+
+def test_cancel_refuses_a_reason_over_500_characters(
+    stripe: FakeStripe, capsys: pytest.CaptureFixture[str]
+) -> None:
+    paid = book("ann-bo", next_weekday(MONDAY), stripe)
+    err = _refused(capsys, "bookings", "cancel", paid, "--reason", "x" * 501)
+    assert err.strip() == "reason: Give at most 500 characters."
+    assert "status        confirmed" in _out(capsys, "bookings", "show", paid)
+    assert not stripe.refunds
