@@ -31,6 +31,7 @@ from booking_core import (
     Credential,
     CredentialKind,
     DeliveryFailure,
+    FeedKey,
     FreeBookingCaps,
     HoldCaps,
     InvalidPaymentEvent,
@@ -89,6 +90,9 @@ class SequentialIds:
 
     def secret_token(self) -> str:
         return f"test-secret-{next(self._secrets):06d}"
+
+    def calendar_feed_token(self, practitioner_id: str, generation: int) -> str:
+        return hashlib.sha256(f"test-feed:{generation}:{practitioner_id}".encode()).hexdigest()
 
 
 @define
@@ -183,6 +187,22 @@ def _same_client(booking: Booking, others: list[Booking]) -> tuple[int, int, int
             booking.client_address is not None and b.client_address == booking.client_address for b in others
         ),
     )
+
+
+@define
+class MemoryCalendarFeedKeys:
+    """Feed keys by practitioner."""
+
+    _keys: dict[str, FeedKey] = field(factory=dict)
+
+    async def key_of(self, practitioner_id: str) -> FeedKey | None:
+        return self._keys.get(practitioner_id)
+
+    async def key_by_hash(self, token_hash: str) -> FeedKey | None:
+        return next((key for key in self._keys.values() if key.token_hash == token_hash), None)
+
+    async def put(self, key: FeedKey) -> None:
+        self._keys[key.practitioner_id] = key
 
 
 @define

@@ -19,7 +19,8 @@ class SystemClock:
 class SecureIds:
     """Booking ids carry 128 random bits; cancel tokens are an HMAC of the id under a server secret,
     so an idempotent retry can return the same token while only its hash is stored; secret tokens
-    (sign-in links, sessions, API tokens) 256."""
+    (sign-in links, sessions, API tokens) 256. Calendar feed tokens are an HMAC too, of the
+    practitioner's id and the feed's generation, so the address can be shown again."""
 
     secret: bytes = field(repr=False)
 
@@ -34,3 +35,7 @@ class SecureIds:
 
     def secret_token(self) -> str:
         return secrets.token_urlsafe(32)
+
+    def calendar_feed_token(self, practitioner_id: str, generation: int) -> str:
+        message = f"calendar-feed:{generation}:{practitioner_id}".encode()
+        return hmac.new(self.secret, message, hashlib.sha256).hexdigest()

@@ -22,6 +22,7 @@ from booking_core.booking import (
     Trigger,
     hash_token,
 )
+from booking_core.calendar_feed import CalendarFeeds, FeedContent
 from booking_core.cancellation import MAX_CANCEL_REASON, PRACTITIONER_CANCELLED
 from booking_core.client import ClientDetails
 from booking_core.credentials import (
@@ -55,6 +56,7 @@ from booking_core.errors import (
     UnknownBooking,
     UnknownPractitioner,
 )
+from booking_core.feed_keys import FeedKey
 from booking_core.hold_limits import Caps, FreeBookingCaps, HoldCaps, HoldLimits, client_network
 from booking_core.money import Money
 from booking_core.offer import (
@@ -77,6 +79,7 @@ from booking_core.ports import (
     AvailabilitySource,
     BookingChangeListener,
     BookingStore,
+    CalendarFeedKeys,
     Clock,
     CredentialStore,
     DeliveryFailure,
@@ -123,6 +126,8 @@ __all__ = [
     "BookingService",
     "BookingStatus",
     "BookingStore",
+    "CalendarFeedKeys",
+    "CalendarFeeds",
     "CancellationPolicy",
     "CandidateSlots",
     "Caps",
@@ -137,6 +142,8 @@ __all__ = [
     "CredentialStore",
     "DateOverride",
     "DeliveryFailure",
+    "FeedContent",
+    "FeedKey",
     "FreeBookingCaps",
     "HoldCaps",
     "HoldLimits",

@@ -11,6 +11,7 @@ from attrs import frozen
 from booking_core.availability import CandidateSlots
 from booking_core.booking import Booking, BookingEvent, BookingStatus
 from booking_core.credentials import Credential, CredentialKind
+from booking_core.feed_keys import FeedKey
 from booking_core.hold_limits import Caps
 from booking_core.money import Money
 from booking_core.offer import Practitioner, Service
@@ -41,6 +42,11 @@ class IdGenerator(Protocol):
 
     def secret_token(self) -> str:
         """A fresh secret of at least 256 random bits, URL-safe (sign-in links, sessions, API tokens)."""
+        ...
+
+    def calendar_feed_token(self, practitioner_id: str, generation: int) -> str:
+        """The secret in the practitioner's calendar feed address: a keyed hash (as `cancel_token`),
+        so the same generation gives the same token again; only its hash is stored."""
         ...
 
 
@@ -178,6 +184,20 @@ class CredentialStore(Protocol):
 
     async def revoke_all(self, practitioner_id: str, kind: CredentialKind) -> int:
         """Remove every credential of `kind` of the practitioner; how many there were."""
+        ...
+
+
+class CalendarFeedKeys(Protocol):
+    """Where each practitioner's calendar feed key is kept (one per practitioner)."""
+
+    async def key_of(self, practitioner_id: str) -> FeedKey | None: ...
+
+    async def key_by_hash(self, token_hash: str) -> FeedKey | None:
+        """The key whose token has this SHA-256, if it is a practitioner's current one."""
+        ...
+
+    async def put(self, key: FeedKey) -> None:
+        """Store the practitioner's key, replacing the one they had (whose address then opens nothing)."""
         ...
 
 

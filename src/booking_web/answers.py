@@ -291,6 +291,15 @@ class PractitionerBookingJson:
 
 
 @frozen
+class CalendarFeedJson:
+    """The practitioner's calendar feed, for a calendar app to subscribe to: keep it secret."""
+
+    url: str = field(
+        metadata=keywords(format="uri", examples=["https://book.example/calendar/3f9c...e1.ics"])
+    )
+
+
+@frozen
 class PractitionerBookingListJson:
     bookings: list[PractitionerBookingJson] = field(metadata=keywords(description="ordered by start"))
 

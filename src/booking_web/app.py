@@ -19,6 +19,7 @@ from booking_adapters.mail import MailComposer, mail_transport
 from booking_core import BookingError
 from booking_web import (
     api,
+    calendar_feed,
     mailbox,
     me_api,
     openapi,
@@ -83,6 +84,7 @@ def create_app(source: Settings | Container, *, build: Builder = open_container)
             *api.routes,
             *me_api.routes,
             *time_off_api.routes,
+            *calendar_feed.routes,
             *webhooks.routes,
             *probes.routes,
             openapi.route,
@@ -103,6 +105,14 @@ def create_app(source: Settings | Container, *, build: Builder = open_container)
                 RateLimitMiddleware,
                 buckets=TokenBuckets(settings.booking_rate_limit_per_minute),
                 paths=BOOKING_CREATION_PATHS,
+            ),
+            # The feed's address is its only credential: strangers may not try many.
+            Middleware(
+                RateLimitMiddleware,
+                buckets=TokenBuckets(settings.calendar_feed_rate_limit_per_minute),
+                paths=(calendar_feed.PATH_PATTERN,),
+                method="GET",
+                what="calendar requests",
             ),
         ],
         exception_handlers={BookingError: handle_booking_error, HTTPException: handle_http_exception},

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from booking_adapters import sql
 from booking_adapters.calcom import open_calcom
 from booking_adapters.directory_cache import CachedDirectory
-from booking_adapters.memory import MemoryCredentialStore
+from booking_adapters.memory import MemoryCalendarFeedKeys, MemoryCredentialStore
 from booking_adapters.outgoing_webhooks import webhook_http_client
 from booking_adapters.sql.directory import CACHE_SECONDS
 from booking_adapters.stripe import LocalTestGateway, StripeGateway
@@ -25,6 +25,8 @@ from booking_core import (
     AvailabilitySource,
     BookingService,
     BookingStore,
+    CalendarFeedKeys,
+    CalendarFeeds,
     Channel,
     Clock,
     CredentialStore,
@@ -93,6 +95,7 @@ class Container:
     database: DatabaseHandle | None = None
     outbox_worker: OutboxWorker | None = None  # None: nothing is delivered (tests of the web alone)
     change_feed: sql.ChangeFeed | None = None  # other processes' changes (PostgreSQL)
+    calendar_feeds: CalendarFeeds = field(kw_only=True)
 
     async def readiness_problems(self) -> list[str]:
         if self.database is None:
@@ -128,12 +131,13 @@ def assemble(
     channels: ChannelFactory = lambda service: (),
     change_feed: ChangeFeedFactory | None = None,
     credentials: CredentialStore | None = None,
+    feed_keys: CalendarFeedKeys | None = None,
 ) -> Container:
-    """The wiring every container shares, whatever the adapters are. Without `credentials`,
-    practitioners' sign-ins live in this process's memory (tests of the web over fakes). With an
-    `outbox`, one relay over every channel, woken after each booking change. With a `change_feed`,
-    availability answers live up to AVAILABILITY_CACHE_SECONDS and are not cached while the feed is
-    down; without one, no longer than UNHEARD_SECONDS."""
+    """The wiring every container shares, whatever the adapters are. Without `credentials` and
+    `feed_keys`, practitioners' sign-ins and calendar feed keys live in this process's memory (tests
+    of the web over fakes). With an `outbox`, one relay over every channel, woken after each booking
+    change. With a `change_feed`, availability answers live up to AVAILABILITY_CACHE_SECONDS and are
+    not cached while the feed is down; without one, no longer than UNHEARD_SECONDS."""
     metrics = metrics or Metrics()
     clock = clock or SystemClock()
     changed = asyncio.Event()
@@ -181,6 +185,7 @@ def assemble(
         database,
         worker,
         feed,
+        calendar_feeds=CalendarFeeds(directory, store, feed_keys or MemoryCalendarFeedKeys(), clock, ids),
     )
 
 
@@ -216,6 +221,7 @@ async def open_container(
             secret=secret,
             outbox=database.store,
             credentials=database.credentials,
+            feed_keys=database.calendar_feeds,
             channels=lambda service: outbox_channels(settings, service, calcom, webhook_http, clock),
             change_feed=(
                 (lambda cache: _change_feed(settings.database_location, cache, directory))

@@ -1,4 +1,4 @@
-"""The `booking` command: serve, db upgrade, practitioners import/list/remove/token/revoke-tokens,
+"""The `booking` command: serve, db upgrade, practitioners import/list/remove/token/revoke-tokens/feed,
 payments reconcile, holds expire, outbox deliver/list, calcom sync, bookings list/show/cancel
 (bookings_cli.py)."""
 
@@ -30,6 +30,7 @@ from booking_core import (
 )
 from booking_web import bookings_cli
 from booking_web.bootstrap import Container, check_startup, create_embedded_database, started
+from booking_web.calendar_feed import feed_url
 from booking_web.logs import chosen_format, log_config
 from booking_web.metrics import MULTIPROC_ENV
 from booking_web.outbox_worker import OutboxWorker
@@ -92,6 +93,12 @@ def _parser() -> argparse.ArgumentParser:
     revoke = actions.add_parser("revoke-tokens", help="revoke every API token of the practitioner")
     revoke.add_argument("id")
     revoke.set_defaults(run=_revoke_api_tokens)
+    feed = actions.add_parser(
+        "feed", help="print the address of the practitioner's calendar feed (the same on every ask)"
+    )
+    feed.add_argument("id")
+    feed.add_argument("--rotate", action="store_true", help="a new address; the old one stops working")
+    feed.set_defaults(run=_calendar_feed_address)
 
     payments = commands.add_parser("payments", help="payments").add_subparsers(dest="action", required=True)
     payments.add_parser("reconcile", help="settle lapsed holds and owed refunds").set_defaults(run=_reconcile)
@@ -198,6 +205,15 @@ def _remove_practitioner(args: argparse.Namespace) -> None:
     async def run(container: Container) -> None:
         await container.service.directory.remove(args.id, container.service.clock.now())
         print(f"removed {args.id}; their past bookings are kept")
+
+    _with_container(run)
+
+
+def _calendar_feed_address(args: argparse.Namespace) -> None:
+    async def run(container: Container) -> None:
+        feeds = container.calendar_feeds
+        token = await (feeds.rotate(args.id) if args.rotate else feeds.token(args.id))
+        print(feed_url(container.settings, token))
 
     _with_container(run)
 

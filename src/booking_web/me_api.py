@@ -1,8 +1,9 @@
 """The JSON API of the signed-in practitioner (`Authorization: Bearer <token>`, from
-`booking practitioners token ID`): who they are, their bookings. Each endpoint resolves the
-practitioner first, so a request without a valid token is 401 before anything is read; a booking
-of another practitioner is 404, as an unknown id is. Bodies are JSON (`payloads.json_body`), as for every
-body the API reads, though browsers do not send a Bearer token on their own."""
+`booking practitioners token ID`): who they are, their bookings, their calendar feed's address.
+Each endpoint resolves the practitioner first, so a request without a valid token is 401 before
+anything is read; a booking of another practitioner is 404, as an unknown id is. Bodies are JSON
+(`payloads.json_body`), as for every body the API reads, though browsers do not send a Bearer token
+on their own."""
 
 from __future__ import annotations
 
@@ -12,8 +13,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from booking_core import InvalidInput, Practitioner, TimeRange
-from booking_web.answers import MeJson, PractitionerBookingJson, PractitionerBookingListJson
+from booking_web.answers import (
+    CalendarFeedJson,
+    MeJson,
+    PractitionerBookingJson,
+    PractitionerBookingListJson,
+)
 from booking_web.bootstrap import service_of
+from booking_web.calendar_feed import feed_url, feeds_of
 from booking_web.converter import json_response
 from booking_web.current_practitioner import bearer_practitioner, cancel_as_practitioner
 from booking_web.local_days import days_window
@@ -56,6 +63,19 @@ async def cancel_my_booking(request: Request) -> Response:
     return json_response(PractitionerBookingJson.of(cancelled, practitioner))
 
 
+async def get_my_calendar(request: Request) -> Response:
+    """The feed's address, created on the first ask and the same on every later one."""
+    practitioner = await bearer_practitioner(request)
+    token = await feeds_of(request).token(practitioner.id)
+    return json_response(CalendarFeedJson(feed_url(request.app.state.settings, token)))
+
+
+async def rotate_my_calendar(request: Request) -> Response:
+    practitioner = await bearer_practitioner(request)
+    token = await feeds_of(request).rotate(practitioner.id)
+    return json_response(CalendarFeedJson(feed_url(request.app.state.settings, token)))
+
+
 def _days(params: QueryParams, practitioner: Practitioner) -> TimeRange:
     """`start` to `end`, both required: whole days in the practitioner's time zone."""
     missing = {name: "Give a date of the form YYYY-MM-DD." for name in ("start", "end") if name not in params}
@@ -70,4 +90,6 @@ routes = [
     Route("/api/me/bookings", list_my_bookings, methods=["GET"]),
     Route("/api/me/bookings/{booking_id}", get_my_booking, methods=["GET"]),
     Route("/api/me/bookings/{booking_id}/cancel", cancel_my_booking, methods=["POST"]),
+    Route("/api/me/calendar", get_my_calendar, methods=["GET"]),
+    Route("/api/me/calendar/rotate", rotate_my_calendar, methods=["POST"]),
 ]

@@ -14,6 +14,7 @@ from booking_web.answers import (
     AvailabilityJson,
     BookedServiceJson,
     BookingJson,
+    CalendarFeedJson,
     CancellationPolicyJson,
     ClientJson,
     MeJson,
@@ -55,6 +56,7 @@ ANSWERS: dict[str, type] = {
     "PractitionerRef": PractitionerRefJson,
     "BookedService": BookedServiceJson,
     "NewBooking": NewBookingJson,
+    "CalendarFeed": CalendarFeedJson,
     "WebhookAnswer": WebhookAnswerJson,
     "Alive": AliveJson,
     "Readiness": ReadinessJson,
@@ -338,6 +340,23 @@ PATHS: dict[str, Schema] = {
                 "200": _json(_ref("PractitionerBooking"), "The cancelled booking"),
                 **_errors(400, 401, 404, 409, 415, 422),
             },
+        }
+    },
+    "/api/me/calendar": {
+        "get": {
+            "operationId": "getMyCalendarFeed",
+            "summary": "The address of the practitioner's calendar feed (created on the first ask, "
+            "the same on every later one); calendar apps subscribe to it. Keep it secret.",
+            "security": BEARER,
+            "responses": {"200": _json(_ref("CalendarFeed"), "The feed's address"), **_errors(401)},
+        }
+    },
+    "/api/me/calendar/rotate": {
+        "post": {
+            "operationId": "rotateMyCalendarFeed",
+            "summary": "A new address for the calendar feed; the old one answers 404 from now on",
+            "security": BEARER,
+            "responses": {"200": _json(_ref("CalendarFeed"), "The new address"), **_errors(401)},
         }
     },
     "/api/webhooks/stripe": {

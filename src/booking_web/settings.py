@@ -56,6 +56,7 @@ class Settings:
     stripe_timeout_seconds: float = 10.0  # per attempt; the SDK tries up to 3 times
     max_body_bytes: int = 64 * 1024
     booking_rate_limit_per_minute: int = 10
+    calendar_feed_rate_limit_per_minute: int = 60  # calendar apps poll every few minutes at most
     hold_limit_per_client: int = 2  # live unpaid holds per e-mail, phone and client address
     hold_limit_practitioner_share: float = 0.5  # of a practitioner's slots in the week around one
     free_booking_limit_per_client: int = 2  # free bookings still to come per practitioner and client
@@ -198,6 +199,13 @@ class Settings:
             ),
             booking_rate_limit_per_minute=reader.number(
                 "BOOKING_RATE_LIMIT_PER_MINUTE", default.booking_rate_limit_per_minute, int, 1, 10_000
+            ),
+            calendar_feed_rate_limit_per_minute=reader.number(
+                "CALENDAR_FEED_RATE_LIMIT_PER_MINUTE",
+                default.calendar_feed_rate_limit_per_minute,
+                int,
+                1,
+                10_000,
             ),
             hold_limit_per_client=reader.number(
                 "HOLD_LIMIT_PER_CLIENT", default.hold_limit_per_client, int, 1, 10_000

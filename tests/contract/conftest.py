@@ -16,16 +16,21 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-from booking_adapters.memory import MemoryBookingStore, MemoryCredentialStore, MemoryDirectory
+from booking_adapters.memory import (
+    MemoryBookingStore,
+    MemoryCalendarFeedKeys,
+    MemoryCredentialStore,
+    MemoryDirectory,
+)
 from booking_adapters.sql import Database, open_database, upgrade
 from booking_adapters.sql.scratch import check_reachable, scratch_database
-from booking_core import CredentialStore, PractitionerDirectory
+from booking_core import CalendarFeedKeys, CredentialStore, PractitionerDirectory
 from booking_core.testing.contracts import StoreWithOutbox
 
 POSTGRES_ADMIN_URL = os.environ.get("BOOKING_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 _TABLES = (
     "bookings, booking_events, outbox_deliveries, outbox_channels, processed_payment_events, practitioners, "
-    "practitioner_credentials, time_off"
+    "practitioner_credentials, time_off, calendar_feeds"
 )
 ADAPTERS = ["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
@@ -107,5 +112,17 @@ async def credentials(request: pytest.FixtureRequest, anyio_backend: str) -> Asy
     database = await open_empty(request.param, request)
     try:
         yield database.credentials
+    finally:
+        await database.close()
+
+
+@pytest.fixture(params=ADAPTERS)
+async def feed_keys(request: pytest.FixtureRequest, anyio_backend: str) -> AsyncIterator[CalendarFeedKeys]:
+    if request.param == "memory":
+        yield MemoryCalendarFeedKeys()
+        return
+    database = await open_empty(request.param, request)
+    try:
+        yield database.calendar_feeds
     finally:
         await database.close()

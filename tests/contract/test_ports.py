@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from booking_core.testing.bookings_of_contracts import BookingsOfContract
+from booking_core.testing.calendar_feed_contract import CalendarFeedKeysContract
 from booking_core.testing.contracts import (
     BookingStoreContract,
     OutboxContract,
@@ -38,4 +39,8 @@ class TestTimeOff(TimeOffContract):
 
 
 class TestBookingsOf(BookingsOfContract):
+    pass
+
+
+class TestCalendarFeedKeys(CalendarFeedKeysContract):
     pass

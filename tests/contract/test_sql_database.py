@@ -45,8 +45,8 @@ def test_other_databases_are_refused() -> None:
         database_url("mysql://host/db")
 
 
-def test_the_head_revision_is_0009_time_off() -> None:
-    assert head_revisions() == ("0009_time_off",)
+def test_the_head_revision_is_0010_calendar_feeds() -> None:
+    assert head_revisions() == ("0010_calendar_feeds",)
 
 
 @pytest.mark.anyio

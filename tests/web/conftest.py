@@ -99,6 +99,7 @@ def sqlite_builder(clock: ManualClock, gateway: FakePaymentGateway, path: Path) 
                 clock=clock,
                 metrics=metrics,
                 database=database,
+                feed_keys=database.calendar_feeds,
             )
         finally:
             await database.close()

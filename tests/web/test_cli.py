@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import anyio
 import pytest
+from starlette.testclient import TestClient
 
 from booking_adapters.sql import open_database
 from booking_core.testing.contracts import hold
+from booking_web.app import create_app
 from booking_web.cli import main
+from booking_web.settings import Settings
 from tests.web.test_practitioner_import import ISSUE_EXAMPLE, SERVICES
 
 
@@ -166,3 +171,25 @@ def test_the_example_file_imports(
     main(["practitioners", "import", str(example)])
     assert "imported jane-doe: Dr. Jane Doe" in capsys.readouterr().out
     assert {"jane-doe", "sam-lee"} <= set(_listed(capsys))
+
+
+def test_feed_prints_the_calendar_address_again_until_rotated(capsys: pytest.CaptureFixture[str]) -> None:
+    main(["practitioners", "feed", "sam-lee"])  # a demo practitioner of development mode
+    address = capsys.readouterr().out.strip()
+    assert address.startswith("http://127.0.0.1:8000/calendar/") and address.endswith(".ics")
+    main(["practitioners", "feed", "sam-lee"])
+    assert capsys.readouterr().out.strip() == address
+    main(["practitioners", "feed", "sam-lee", "--rotate"])
+    rotated = capsys.readouterr().out.strip()
+    assert rotated != address
+
+    app = create_app(Settings.from_env(os.environ))
+    with TestClient(app, base_url="http://127.0.0.1:8000") as client:
+        feed = client.get(urlsplit(rotated).path)
+        assert feed.status_code == 200 and feed.headers["content-type"].startswith("text/calendar")
+        assert client.get(urlsplit(address).path).status_code == 404
+
+    with pytest.raises(SystemExit) as exited:
+        main(["practitioners", "feed", "nobody"])
+    assert exited.value.code == 1
+    assert "There is no practitioner 'nobody'" in capsys.readouterr().err

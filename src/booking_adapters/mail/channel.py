@@ -8,12 +8,12 @@ from datetime import datetime
 from email.utils import parseaddr
 from enum import StrEnum
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from attrs import define, field
 
 from booking_adapters.mail.compose import Invite, Letter, MailComposer, MessageKind, Recipient
-from booking_adapters.mail.invite import InviteMethod, calendar_invite
+from booking_adapters.mail.invite import InviteMethod, calendar_invite, uid_host
 from booking_adapters.mail.transport import MailTransport
 from booking_core import (
     CANCELLATIONS,
@@ -86,7 +86,7 @@ class EmailChannel:
 
     @property
     def host(self) -> str:
-        return urlsplit(self.public_base_url).hostname or "localhost"
+        return uid_host(self.public_base_url)
 
     def cancel_url(self, booking_id: str) -> str:
         token = self.ids.cancel_token(booking_id)

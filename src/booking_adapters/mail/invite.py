@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from urllib.parse import urlsplit
 
 import icalendar
 
@@ -21,7 +22,14 @@ class InviteMethod(StrEnum):
 _SEQUENCE = {InviteMethod.REQUEST: 0, InviteMethod.CANCEL: 1}
 
 
+def uid_host(public_base_url: str) -> str:
+    """The host part of the UIDs (and e-mail Message-IDs) the service makes."""
+    return urlsplit(public_base_url).hostname or "localhost"
+
+
 def invite_uid(booking_id: str, host: str) -> str:
+    """The one UID of a booking's event: in the client's invite, its update, and the practitioner's
+    calendar feed."""
     return f"{booking_id}@{host}"
 
 
@@ -41,7 +49,10 @@ def calendar_invite(
     cal.add("prodid", "-//booking-engine//notifications//EN")
     cal.add("version", "2.0")
     cal.add("method", method.value)
-    cal.add_component(_timezone(practitioner.timezone, booking.slot.start.date()))
+    around = booking.slot.start.date()
+    # Only the transitions near the session: the full 1970-2038 table would bloat every mail.
+    year = timedelta(days=366)
+    cal.add_component(zone_component(practitioner.timezone, around - year, around + year))
 
     event = icalendar.Event()
     event.add("uid", invite_uid(booking.id, host))
@@ -59,11 +70,9 @@ def calendar_invite(
     return bytes(cal.to_ical())
 
 
-def _timezone(tzid: str, around: date) -> icalendar.Timezone:
-    # Only the transitions near the session: the full 1970-2038 table would bloat every mail.
-    return icalendar.Timezone.from_tzinfo(
-        zone(tzid), tzid, first_date=around - timedelta(days=366), last_date=around + timedelta(days=366)
-    )
+def zone_component(tzid: str, first: date, last: date) -> icalendar.Timezone:
+    """The VTIMEZONE of `tzid` with its transitions between `first` and `last`."""
+    return icalendar.Timezone.from_tzinfo(zone(tzid), tzid, first_date=first, last_date=last)
 
 
 def _address(email: str, name: str, *, rsvp: bool | None = None) -> icalendar.vCalAddress:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry, PoolProxiedConnection
 
 from booking_adapters.directory_cache import CachedDirectory
+from booking_adapters.sql.calendar_feeds import SqlCalendarFeedKeys
 from booking_adapters.sql.credentials import SqlCredentialStore
 from booking_adapters.sql.directory import CACHE_SECONDS, SqlDirectory
 from booking_adapters.sql.migrate import SchemaBehind, current_revisions, head_revisions, run_migrations
@@ -57,6 +58,7 @@ class Database:
     store: SqlBookingStore  # BookingStore and Outbox
     directory: CachedDirectory  # over a SqlDirectory
     credentials: SqlCredentialStore
+    calendar_feeds: SqlCalendarFeedKeys
 
     async def ping(self) -> None:
         """Raise if the database does not answer."""
@@ -114,7 +116,13 @@ async def open_database(
         event.listen(engine.sync_engine.pool, "checkout", _check_on_checkout)
     transactions = Transactions(engine)
     directory = CachedDirectory(SqlDirectory(transactions), practitioner_cache_seconds)
-    database = Database(engine, SqlBookingStore(transactions), directory, SqlCredentialStore(transactions))
+    database = Database(
+        engine,
+        SqlBookingStore(transactions),
+        directory,
+        SqlCredentialStore(transactions),
+        SqlCalendarFeedKeys(transactions),
+    )
     if is_sqlite_memory(url):
         await database.migrate()
     return database

@@ -233,3 +233,13 @@ practitioner_credentials = Table(
     Index("ix_practitioner_credentials_practitioner_id_kind", "practitioner_id", "kind"),
     Index("ix_practitioner_credentials_expires_at", "expires_at"),
 )
+
+# One calendar feed key per practitioner (booking_core.calendar_feed): a rotation replaces the row.
+calendar_feeds = Table(
+    "calendar_feeds",
+    metadata,
+    Column("practitioner_id", String(64), primary_key=True),
+    Column("generation", Integer, nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)

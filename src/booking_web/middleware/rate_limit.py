@@ -1,6 +1,6 @@
-"""A token bucket per client address on the routes that create bookings (per process: with N
-workers the effective limit is up to N times higher; put a proxy limit in front for more). The
-sign-in form takes its buckets too (booking_web/sign_in.py)."""
+"""A token bucket per client address on the routes that create bookings and on the calendar feeds
+(per process: with N workers the effective limit is up to N times higher; put a proxy limit in
+front for more). The sign-in form takes its buckets too (booking_web/sign_in.py)."""
 
 from __future__ import annotations
 
@@ -56,18 +56,30 @@ class TokenBuckets:
 
 
 class RateLimitMiddleware:
-    def __init__(self, app: ASGIApp, *, buckets: TokenBuckets, paths: tuple[str, ...]) -> None:
+    """Limits `method` requests to `paths` per client address; `what` names them in the refusal."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        buckets: TokenBuckets,
+        paths: tuple[str, ...],
+        method: str = "POST",
+        what: str = "booking attempts",
+    ) -> None:
         self.app = app
         self.buckets = buckets
         self.paths = re.compile("|".join(f"(?:{p})" for p in paths))
+        self.method = method
+        self.what = what
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "POST" and self.paths.fullmatch(scope["path"]):
+        if scope["type"] == "http" and scope["method"] == self.method and self.paths.fullmatch(scope["path"]):
             address = scope["client"][0] if scope.get("client") else "unknown"
             wait = self.buckets.seconds_until_allowed(address)
             if wait:
                 retry_after = math.ceil(wait)
-                message = f"Too many booking attempts. Please wait {retry_after} seconds and try again."
+                message = f"Too many {self.what}. Please wait {retry_after} seconds and try again."
                 response = json_response(
                     error_body(RateLimited.code, message), 429, headers={"Retry-After": str(retry_after)}
                 )
