@@ -1,5 +1,6 @@
-"""A practitioner signs in through the link e-mailed to the development mailbox and sees the session
-a visitor just booked and paid for on the local test-payment page."""
+"""A practitioner signs in through the link e-mailed to the development mailbox, sees the session
+a visitor just booked and paid for on the local test-payment page, cancels it, and the visitor's
+slot is offered again."""
 
 from __future__ import annotations
 
@@ -75,7 +76,7 @@ def _open_mail(page: Page, mailbox: str, subject: str) -> None:
     pytest.fail(f"no mail {subject!r} in the mailbox")
 
 
-def test_the_practitioner_signs_in_from_the_mailbox_and_sees_the_paid_session(
+def test_the_practitioner_signs_in_sees_the_paid_session_and_cancels_it(
     browser: Browser, served_with_ada: str
 ) -> None:
     base = served_with_ada
@@ -85,14 +86,18 @@ def test_the_practitioner_signs_in_from_the_mailbox_and_sees_the_paid_session(
         if visitor.locator("input[name=start]").count():
             break
         visitor.get_by_role("link", name="Next week").first.click()
-    visitor.locator("input[name=start]").first.check()
+    week_page, chosen = visitor.url, visitor.locator("input[name=start]").first
+    start = chosen.get_attribute("value")
+    chosen.check()
     visitor.get_by_label("Name").fill("Ann Example")
     visitor.get_by_label("E-mail").fill("ann@example.com")
     visitor.get_by_label("Phone (with country code)").fill("+49 30 1234567")
     visitor.get_by_role("button", name="Continue to payment").click()
     visitor.get_by_role("button", name="Pay").click()
     expect(visitor.get_by_role("heading", name="Your booking is confirmed")).to_be_visible()
-    visitor.context.close()
+    slot = f'input[name=start][value="{start}"]'
+    visitor.goto(week_page)
+    expect(visitor.locator(slot)).to_have_count(0)  # taken
 
     practitioner = browser.new_context(timezone_id="Europe/Berlin").new_page()
     practitioner.goto(f"{base}/practitioner/bookings")  # not signed in: to the sign-in form
@@ -112,6 +117,14 @@ def test_the_practitioner_signs_in_from_the_mailbox_and_sees_the_paid_session(
     expect(session).to_contain_text("+49301234567")
     expect(session).to_contain_text("Confirmed")
     expect(session).to_contain_text("Paid 90.00 EUR")
+
+    session.get_by_role("link", name="Cancel").click()
+    practitioner.get_by_label("Reason (optional, sent to the client)").fill("I am ill")
+    practitioner.get_by_role("button", name="Cancel the session").click()
+    expect(practitioner.locator("li.session", has_text="Ann Example")).to_contain_text("Cancelled")
+    visitor.goto(week_page)
+    expect(visitor.locator(slot)).to_have_count(1)  # free again for the next visitor
+    visitor.context.close()
 
     practitioner.get_by_role("button", name="Sign out").click()
     expect(practitioner.get_by_role("heading", name="Sign in")).to_be_visible()
