@@ -22,6 +22,7 @@ from booking_core import (
     AvailabilitySourceName,
     Booking,
     BookingEvent,
+    BookingLimit,
     BookingStatus,
     CandidateSlots,
     Caps,
@@ -252,7 +253,13 @@ class MemoryBookingStore:
         with self._lock:
             self._closed.discard(practitioner_id)
 
-    async def add_if_free(self, booking: Booking, event: BookingEvent, caps: Caps | None = None) -> None:
+    async def add_if_free(
+        self,
+        booking: Booking,
+        event: BookingEvent,
+        caps: Caps | None = None,
+        limits: Sequence[BookingLimit] = (),
+    ) -> None:
         with self._lock:
             if booking.idempotency_key is not None and any(
                 other.practitioner_id == booking.practitioner_id
@@ -264,16 +271,24 @@ class MemoryBookingStore:
                 raise refusal
             if isinstance(caps, FreeBookingCaps) and (refusal := self._free_refusal(booking, event.at, caps)):
                 raise refusal
+            self._refuse_over(limits, booking.practitioner_id, event.at)
             self._claim(booking, event.at)
             self._bookings[booking.id] = booking
             self._log.append(event)
 
-    async def save(self, before: Booking, after: Booking, event: BookingEvent | None) -> None:
+    async def save(
+        self,
+        before: Booking,
+        after: Booking,
+        event: BookingEvent | None,
+        limits: Sequence[BookingLimit] = (),
+    ) -> None:
         with self._lock:
             current = self._bookings.get(before.id)
             if current is None or current.version != before.version:
                 raise ConcurrentUpdate(f"booking {before.id} changed meanwhile")
             if after.status in LIVE_STATUSES and current.status not in LIVE_STATUSES:
+                self._refuse_over(limits, after.practitioner_id, after.updated_at)
                 self._claim(after, after.updated_at)
             self._bookings[after.id] = after
             if event is not None:
@@ -305,6 +320,20 @@ class MemoryBookingStore:
             and b.slot.end > now
         ]
         return caps.refusal(*_same_client(booking, ahead))
+
+    def _refuse_over(self, limits: Sequence[BookingLimit], practitioner_id: str, now: datetime) -> None:
+        """Raise the refusal of the first limit the practitioner's live bookings at `now` fill."""
+        live = self._live_starts(practitioner_id, now)
+        for limit in limits:
+            if refusal := limit.refusal(sum(limit.counts(start, service) for start, service in live)):
+                raise refusal
+
+    def _live_starts(self, practitioner_id: str, now: datetime) -> list[tuple[datetime, str]]:
+        return sorted(
+            (b.slot.start, b.service_id)
+            for b in self._bookings.values()
+            if b.practitioner_id == practitioner_id and b.is_live(now)
+        )
 
     def _claim(self, booking: Booking, now: datetime) -> None:
         """Raise SlotUnavailable if a live booking or time off is in the way or the practitioner was

@@ -22,6 +22,7 @@ from booking_core.booking import (
     Trigger,
     hash_token,
 )
+from booking_core.booking_limits import BookingLimit, BookingLimits, Period
 from booking_core.calendar_feed import CalendarFeeds, FeedContent
 from booking_core.cancellation import MAX_CANCEL_REASON, PRACTITIONER_CANCELLED
 from booking_core.client import ClientDetails
@@ -34,6 +35,7 @@ from booking_core.credentials import (
 from booking_core.errors import (
     AvailabilityProviderError,
     BookingError,
+    BookingLimitReached,
     ConcurrentUpdate,
     IdempotencyKeyReused,
     IllegalTransition,
@@ -122,6 +124,9 @@ __all__ = [
     "BookingError",
     "BookingEvent",
     "BookingHold",
+    "BookingLimit",
+    "BookingLimitReached",
+    "BookingLimits",
     "BookingRequest",
     "BookingService",
     "BookingStatus",
@@ -168,6 +173,7 @@ __all__ = [
     "PaymentGateway",
     "PaymentOutcome",
     "PaymentProviderError",
+    "Period",
     "Practitioner",
     "PractitionerAccess",
     "PractitionerCancellation",

@@ -9,7 +9,8 @@ from collections.abc import Callable
 
 from attrs import define
 
-from booking_core.booking import Booking, BookingEvent, Transition
+from booking_core.booking import LIVE_STATUSES, Booking, BookingEvent, Transition
+from booking_core.booking_limits import BookingLimit
 from booking_core.errors import ConcurrentUpdate, UnknownBooking, UnknownPractitioner
 from booking_core.offer import Practitioner
 from booking_core.ports import BookingChangeListener, BookingStore, PractitionerDirectory
@@ -49,7 +50,7 @@ class BookingChanges:
             if after is booking:
                 return booking
             try:
-                await self.store.save(booking, after, event)
+                await self.store.save(booking, after, event, await self._limits_if_revived(booking, after))
             except ConcurrentUpdate:
                 booking = await self.booking(booking.id)
                 continue
@@ -57,6 +58,14 @@ class BookingChanges:
                 await self.notify(after, event)
             return after
         raise ConcurrentUpdate("The booking is changing too often; please try again.")
+
+    async def _limits_if_revived(self, before: Booking, after: Booking) -> tuple[BookingLimit, ...]:
+        """The practitioner's limits the booking counts against when the change makes it live
+        again (a late payment): the store checks them as for a new booking; none otherwise."""
+        if after.status not in LIVE_STATUSES or before.status in LIVE_STATUSES:
+            return ()
+        practitioner = await self.practitioner_of(before)
+        return practitioner.limits_for(before.service_id, before.slot.start)
 
     async def notify(
         self, booking: Booking, event: BookingEvent, practitioner: Practitioner | None = None

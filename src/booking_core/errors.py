@@ -62,6 +62,14 @@ class SlotUnavailable(BookingError):
         super().__init__(message)
 
 
+class BookingLimitReached(SlotUnavailable):
+    """The day or week of the slot holds as many live bookings as the practitioner takes (or the
+    service does): booking_core.booking_limits. A slot unavailable for that reason, so that every
+    caller that handles a taken slot (a late payment's refund, a replayed twin) handles it too."""
+
+    code = "booking_limit_reached"
+
+
 class PractitionerRemoved(SlotUnavailable):
     """The store refuses a booking (or a late payment's confirmation) of a removed practitioner."""
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from attrs import evolve, field, frozen
 
+from booking_core.booking_limits import NO_LIMITS, BookingLimit, BookingLimits, limits_at
 from booking_core.money import Money
 from booking_core.schedule import WeeklySchedule
 from booking_core.timerange import TimeRange
@@ -129,6 +130,8 @@ class Service:
     min_notice: timedelta | None = None
     slot_step: timedelta | None = None
     hold_duration: timedelta | None = None
+    # Its own limits, counting its bookings only (the practitioner's count every service's).
+    limits: BookingLimits = NO_LIMITS
 
     def __attrs_post_init__(self) -> None:
         self.applied_to(Offer(self.length, self.price))  # Offer's checks judge the overrides too
@@ -170,6 +173,8 @@ class Practitioner:
     # As listed in the practitioner file; empty: the one service `session` of `offer` (see
     # `offered_services`), so a practitioner without services behaves as before they existed.
     services: tuple[Service, ...] = field(default=(), converter=_as_tuple, validator=_distinct_ids)
+    # How many bookings of any service a day and a week, in the practitioner's calendar.
+    limits: BookingLimits = NO_LIMITS
 
     @property
     def timezone(self) -> str:
@@ -193,6 +198,15 @@ class Practitioner:
         if service_id is None:
             raise ServiceChoiceError(f"Choose a service: one of {choices}.")
         raise ServiceChoiceError(f"There is no service {service_id!r} here; choose one of {choices}.")
+
+    def limits_for(self, service_id: str, start: datetime) -> tuple[BookingLimit, ...]:
+        """The limits a booking of `service_id` starting at `start` counts against: the
+        practitioner's and the service's own (none of a service no longer offered)."""
+        own = [(s.limits, s.id) for s in self.offered_services if s.id == service_id]
+        return limits_at(start, self.timezone, [(self.limits, None), *own])
+
+    def has_limits(self, service_id: str) -> bool:
+        return self.limits.any or any(s.limits.any for s in self.offered_services if s.id == service_id)
 
     def offer_for(self, service: Service | None = None) -> Offer:
         """The offer a booking of `service` follows (None: the first offered service's)."""

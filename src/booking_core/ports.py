@@ -10,6 +10,7 @@ from attrs import frozen
 
 from booking_core.availability import CandidateSlots
 from booking_core.booking import Booking, BookingEvent, BookingStatus
+from booking_core.booking_limits import BookingLimit
 from booking_core.credentials import Credential, CredentialKind
 from booking_core.feed_keys import FeedKey
 from booking_core.hold_limits import Caps
@@ -80,7 +81,13 @@ class BookingStore(Protocol):
     spans, and that no live booking's occupied span overlaps the practitioner's time off: of a
     booking and a time off racing for the same time, one is refused (hence one port for both)."""
 
-    async def add_if_free(self, booking: Booking, event: BookingEvent, caps: Caps | None = None) -> None:
+    async def add_if_free(
+        self,
+        booking: Booking,
+        event: BookingEvent,
+        caps: Caps | None = None,
+        limits: Sequence[BookingLimit] = (),
+    ) -> None:
         """Insert a new live booking unless a live booking's occupied span or the practitioner's
         time off overlaps its own: then raise SlotUnavailable. Pending bookings whose hold lapsed by
         `event.at` do not count; the store releases those it finds in the way (status expired,
@@ -92,14 +99,25 @@ class BookingStore(Protocol):
         raise `caps.refusal(...)` of those counts if it is an error (HoldCaps). With FreeBookingCaps,
         count instead the free bookings of its practitioner still to come at `event.at` (confirmed,
         price 0, slot not over) that share its e-mail, phone or client_address. Count and insert
-        are one atomic step where the database allows it (see docs/security.md for the guarantee)."""
+        are one atomic step where the database allows it (see docs/security.md for the guarantee).
+
+        With `limits` (its practitioner's, `Practitioner.limits_for`), count for each the
+        practitioner's bookings live at `event.at` that it counts (`BookingLimit.counts`) and raise
+        `limit.refusal(count)` if that is an error. Exact across processes: no two racing writes
+        may both see room for the last booking (the guarantee the conflict rule has)."""
         ...
 
-    async def save(self, before: Booking, after: Booking, event: BookingEvent | None) -> None:
+    async def save(
+        self,
+        before: Booking,
+        after: Booking,
+        event: BookingEvent | None,
+        limits: Sequence[BookingLimit] = (),
+    ) -> None:
         """Replace `before` with `after` if the stored version still equals `before.version`, else
         raise ConcurrentUpdate. A change that makes a booking live again (a late payment) is
-        checked like add_if_free (other bookings and time off) and raises SlotUnavailable. `event`
-        goes to the history."""
+        checked like add_if_free (other bookings, time off and `limits`) and raises SlotUnavailable
+        (BookingLimitReached for a limit). `event` goes to the history."""
         ...
 
     async def get(self, booking_id: str) -> Booking | None: ...

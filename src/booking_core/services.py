@@ -18,8 +18,9 @@ from booking_core.availability import (
     bookable_window,
     free_slots,
 )
-from booking_core.booking import Booking, BookingStatus
+from booking_core.booking import LIVE_STATUSES, Booking, BookingStatus
 from booking_core.booking_changes import BookingChanges
+from booking_core.booking_limits import Period, local_period
 from booking_core.cancellation import Cancellation
 from booking_core.client import ClientDetails
 from booking_core.errors import (
@@ -199,8 +200,31 @@ class BookingService:
             min(candidates.starts) - offer.buffer_before,
             max(candidates.starts) + candidates.length + offer.buffer_after,
         )
-        busy = await self.store.busy(practitioner.id, reach, now) if with_bookings else ()
-        return free_slots(candidates, busy, offer, allowed, now), candidates.source
+        if not with_bookings:
+            return free_slots(candidates, (), offer, allowed, now), candidates.source
+        busy = await self.store.busy(practitioner.id, reach, now)
+        slots = free_slots(candidates, busy, offer, allowed, now)
+        if slots and practitioner.has_limits(service.id):
+            slots = await self._under_limits(practitioner, service, slots, now)
+        return slots, candidates.source
+
+    async def _under_limits(
+        self, practitioner: Practitioner, service: Service, slots: list[TimeRange], now: datetime
+    ) -> list[TimeRange]:
+        """`slots` without those on a day or week already at a limit of the practitioner's or the
+        service's (what the store would refuse; it decides, this only spares offering them)."""
+        first, last = min(slot.start for slot in slots), max(slot.start for slot in slots)
+        span = TimeRange(
+            local_period(first, practitioner.timezone, Period.WEEK).start,
+            local_period(last, practitioner.timezone, Period.WEEK).end,
+        )
+        booked = await self.store.bookings_of(practitioner.id, span, LIVE_STATUSES)
+        live = [(booking.slot.start, booking.service_id) for booking in booked if booking.is_live(now)]
+        return [
+            slot
+            for slot in slots
+            if not any(limit.is_reached(live) for limit in practitioner.limits_for(service.id, slot.start))
+        ]
 
     # -- booking ---------------------------------------------------------------------------------
 
@@ -251,7 +275,9 @@ class BookingService:
             else self.hold_limits.caps(len(offered), around, offer.hold_duration)
         )
         try:
-            await self.store.add_if_free(booking, event, caps)
+            await self.store.add_if_free(
+                booking, event, caps, practitioner.limits_for(service.id, slot.start)
+            )
         except (SlotUnavailable, TooManyHolds):
             if request.idempotency_key:  # a concurrent twin of this very request won the slot
                 twin = await self.store.find_by_idempotency_key(practitioner.id, request.idempotency_key)

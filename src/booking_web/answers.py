@@ -75,6 +75,13 @@ def _hours(duration: timedelta) -> float:
     return duration.total_seconds() / 3600
 
 
+# Live bookings (confirmed, or held for payment) a local day / week (from Monday) takes; sent only when set.
+_LIMIT_OF_PRACTITIONER = keywords(
+    minimum=1, description="at most this many bookings of any service a day / week (local, weeks from Monday)"
+)
+_LIMIT_OF_SERVICE = keywords(minimum=1, description="at most this many bookings of this service a day / week")
+
+
 @frozen
 class ServiceJson:
     """One thing the practitioner offers; availability and bookings name it by `id`."""
@@ -86,12 +93,23 @@ class ServiceJson:
     min_notice_hours: float = field(
         metadata=keywords(minimum=0, description="it cannot be booked sooner than this ahead")
     )
+    max_bookings_per_day: int | None = field(default=None, metadata=_LIMIT_OF_SERVICE)
+    max_bookings_per_week: int | None = field(default=None, metadata=_LIMIT_OF_SERVICE)
 
     @classmethod
     def of(cls, practitioner: Practitioner, service: Service) -> ServiceJson:
         offer = practitioner.offer_for(service)
         minutes, notice = _minutes(offer.session_length), _hours(offer.min_notice)
-        return cls(service.id, service.name, minutes, MoneyJson.of(offer.price), notice)
+        limits = service.limits
+        return cls(
+            service.id,
+            service.name,
+            minutes,
+            MoneyJson.of(offer.price),
+            notice,
+            max_bookings_per_day=limits.per_day,
+            max_bookings_per_week=limits.per_week,
+        )
 
 
 @frozen
@@ -114,6 +132,8 @@ class PractitionerJson:
             ),
         )
     )
+    max_bookings_per_day: int | None = field(default=None, metadata=_LIMIT_OF_PRACTITIONER)
+    max_bookings_per_week: int | None = field(default=None, metadata=_LIMIT_OF_PRACTITIONER)
 
     @classmethod
     def of(cls, practitioner: Practitioner) -> PractitionerJson:
@@ -134,6 +154,8 @@ class PractitionerJson:
             ),
             cancellation_policy=CancellationPolicyJson.of(offer.cancellation),
             services=services,
+            max_bookings_per_day=practitioner.limits.per_day,
+            max_bookings_per_week=practitioner.limits.per_week,
         )
 
 

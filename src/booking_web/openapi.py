@@ -132,7 +132,8 @@ _ERROR_RESPONSES = {
     401: "No valid API token: send `Authorization: Bearer <token>` (`booking practitioners token ID`).",
     403: "The cancel token does not belong to this booking.",
     404: "No such practitioner, booking or time off (another practitioner's is not yours).",
-    409: "The slot is taken, or the booking can no longer change this way, or time off would cover "
+    409: "The slot is taken (`slot_unavailable`), its day or week is at the practitioner's limit "
+    "(`booking_limit_reached`), or the booking can no longer change this way, or time off would cover "
     "live bookings (`time_off_conflicts`; `booking_ids` names them: cancel them first).",
     413: "The body is larger than the limit.",
     415: "The body was not sent as `Content-Type: application/json`.",

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from booking_core import (
+    BookingLimits,
     CancellationPolicy,
     DateOverride,
     LocalHours,
@@ -56,6 +57,8 @@ OPTIONAL_KEYS = (
     "hold_minutes",
     "full_refund_notice_hours",
     "late_refund_percent",
+    "max_bookings_per_day",
+    "max_bookings_per_week",
     "services",
     "weekly",
     "overrides",
@@ -72,6 +75,8 @@ SERVICE_OPTIONAL_KEYS = (
     "slot_step_minutes",
     "min_notice_hours",
     "hold_minutes",
+    "max_bookings_per_day",
+    "max_bookings_per_week",
 )
 SERVICE_KEYS = (*SERVICE_REQUIRED_KEYS, *SERVICE_OPTIONAL_KEYS)
 
@@ -241,6 +246,7 @@ def practitioner_from(entry: Mapping[str, Any]) -> Practitioner:
         calcom_event_type_id=entry.get("calcom_event_type_id"),
         email=entry.get("email"),
         services=services,
+        limits=_limits(entry),
     )
 
 
@@ -257,6 +263,7 @@ def _services(entry: Mapping[str, Any]) -> tuple[Service, ...]:
                     name=table["name"],
                     length=_minutes(table["minutes"]),
                     price=Money.parse(str(table["price"]), table.get("currency", entry["currency"])),
+                    limits=_limits(table),
                     **_durations(table),
                 )
             )
@@ -299,6 +306,19 @@ _DURATION_KEYS: dict[str, tuple[str, Callable[[Any], timedelta]]] = {
     "min_notice_hours": ("min_notice", lambda value: timedelta(hours=value)),
     "hold_minutes": ("hold_duration", _minutes),
 }
+
+
+def _limits(entry: Mapping[str, Any]) -> BookingLimits:
+    """A practitioner's (or a service's) max_bookings_per_day and max_bookings_per_week."""
+    day, week = (_count(entry, key) for key in ("max_bookings_per_day", "max_bookings_per_week"))
+    return BookingLimits(per_day=day, per_week=week)
+
+
+def _count(entry: Mapping[str, Any], key: str) -> int | None:
+    value = entry.get(key)
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+        raise ValueError(f"{key} must be a whole number of at least 1, not {value!r}")
+    return value
 
 
 def _durations(entry: Mapping[str, Any]) -> dict[str, timedelta]:

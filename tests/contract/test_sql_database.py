@@ -20,7 +20,8 @@ from booking_adapters.sql.rows import booking_row, practitioner_row
 from booking_adapters.sql.scratch import scratch_database
 from booking_adapters.sql.tables import bookings, metadata, practitioners
 from booking_adapters.sql.url import migration_url
-from booking_core import Money, Service
+from booking_core import BookingLimits, Money, Service
+from booking_core.booking_limits import NO_LIMITS
 from booking_core.testing.contracts import hold, sample_practitioner
 from tests.contract.conftest import POSTGRES_ADMIN_URL, open_empty
 
@@ -45,8 +46,8 @@ def test_other_databases_are_refused() -> None:
         database_url("mysql://host/db")
 
 
-def test_the_head_revision_is_0010_calendar_feeds() -> None:
-    assert head_revisions() == ("0010_calendar_feeds",)
+def test_the_head_revision_is_0011_booking_limits() -> None:
+    assert head_revisions() == ("0011_booking_limits",)
 
 
 @pytest.mark.anyio
@@ -106,6 +107,7 @@ async def test_migrations_build_the_schema_tables_py_describes(
 
 _BEFORE_EMAIL = "0002_change_notifications"
 _BEFORE_SERVICES = "0006_practitioner_removal"
+_BEFORE_LIMITS = "0010_calendar_feeds"
 
 
 @contextmanager
@@ -138,13 +140,14 @@ async def test_practitioners_stored_before_0003_gain_an_empty_email(
 ) -> None:
     practitioner = sample_practitioner()
     row = practitioner_row(practitioner)
-    del row["email"], row["services"]  # the columns of revision 0002
+    del row["email"], row["services"], row["limits"]  # the columns of revision 0002
     with _database_at(_BEFORE_EMAIL, kind, request, tmp_path) as url:
         _insert_rows(url, (practitioners, row))
         upgrade(url)
         database = await open_database(url)
         try:
-            expected = evolve(practitioner, email=None, services=())  # the offer's one service
+            # the offer's one service, and no limits
+            expected = evolve(practitioner, email=None, services=(), limits=NO_LIMITS)
             assert await database.directory.get(practitioner.id) == expected
         finally:
             await database.close()
@@ -157,9 +160,9 @@ async def test_rows_stored_before_0007_are_of_the_one_service_session(
 ) -> None:
     """A practitioner stored before services offers the one service `session` of their offer's
     length and price; a booking stored then is a booking of it."""
-    practitioner = sample_practitioner(services=())
+    practitioner = sample_practitioner(services=(), limits=NO_LIMITS)
     practitioner_columns = practitioner_row(practitioner)
-    del practitioner_columns["services"]
+    del practitioner_columns["services"], practitioner_columns["limits"]
     booking, _event = hold("b1", 9 * 60)
     booking_columns = booking_row(booking)
     del booking_columns["service_id"], booking_columns["service_name"]
@@ -175,5 +178,29 @@ async def test_rows_stored_before_0007_are_of_the_one_service_session(
             )
             assert await database.store.get("b1") == booking
             assert (booking.service_id, booking.service_name) == ("session", "Session")
+        finally:
+            await database.close()
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def test_practitioners_stored_before_0011_have_no_limits(
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """Neither the practitioner nor a service stored before limits (its JSON has no `limits`) has any."""
+    practitioner = sample_practitioner()
+    columns = practitioner_row(practitioner)
+    del columns["limits"]
+    for service in columns["services"]:
+        del service["limits"]
+    with _database_at(_BEFORE_LIMITS, kind, request, tmp_path) as url:
+        _insert_rows(url, (practitioners, columns))
+        upgrade(url)
+        database = await open_database(url)
+        try:
+            migrated = await database.directory.get(practitioner.id)
+            unlimited = tuple(evolve(s, limits=NO_LIMITS) for s in practitioner.services)
+            assert migrated == evolve(practitioner, limits=NO_LIMITS, services=unlimited)
+            assert migrated is not None and migrated.limits == BookingLimits()
         finally:
             await database.close()

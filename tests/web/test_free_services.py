@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from booking_adapters.memory import FakePaymentGateway, MemoryBookingStore
-from booking_core import BookingService, BookingStatus, Money, Service, Trigger
+from booking_core import BookingService, BookingStatus, Money, Practitioner, Service, Trigger
 from booking_web.demo import DEMO_PRACTITIONERS
 from tests.web.test_api import MONDAY, book
 from tests.web.test_pages import HTML, WEEK, form_fields
@@ -39,14 +39,14 @@ def _call(client: TestClient, function: Callable[..., Awaitable[T]], *args: obje
     return client.portal.call(function, *args)
 
 
-def _with_mia(client: TestClient) -> TestClient:
-    _call(client, _service(client).directory.upsert, MIA)
+def _with(client: TestClient, practitioner: Practitioner = MIA) -> TestClient:
+    _call(client, _service(client).directory.upsert, practitioner)
     return client
 
 
 @pytest.fixture
 def mia(client: TestClient) -> TestClient:
-    return _with_mia(client)
+    return _with(client)
 
 
 def _slots(client: TestClient, service_id: str) -> list[str]:
@@ -120,7 +120,7 @@ def test_one_client_cannot_fill_a_calendar_with_free_bookings(mia: TestClient) -
 def test_the_booking_form_goes_straight_to_the_confirmation(
     memory_client: TestClient, gateway: FakePaymentGateway
 ) -> None:
-    _with_mia(memory_client)
+    _with(memory_client)
     page = memory_client.get("/book/mia-free", params={"week": WEEK, "service": "intro"}, headers=HTML)
     assert "Book for free" in page.text and "Continue to payment" not in page.text
     assert "Nothing to pay: cancel at any time before the session starts." in page.text
@@ -149,6 +149,6 @@ def test_the_booking_form_goes_straight_to_the_confirmation(
 
 
 def test_a_paid_session_on_the_page_still_asks_for_payment(memory_client: TestClient) -> None:
-    _with_mia(memory_client)
+    _with(memory_client)
     page = memory_client.get("/book/mia-free", params={"week": WEEK, "service": "session"}, headers=HTML)
     assert "Continue to payment" in page.text and "Book for free" not in page.text

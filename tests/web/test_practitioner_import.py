@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 import tomllib
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from booking_core import LocalHours, Money, Service
+from booking_core import BookingLimits, LocalHours, Money, Service
 from booking_core.schedule import WEEKDAYS
 from booking_web.practitioner_import import (
     OPTIONAL_KEYS,
@@ -105,6 +105,12 @@ def test_the_example_file_imports_and_uses_every_key() -> None:
     assert [s.id for s in sam.offered_services] == ["session"]
     assert set(entries[0]["weekly"]) == set(WEEKDAYS)
     assert jane.email == "jane@example.org" and sam.calcom_event_type_id == 4071936
+    assert jane.limits == BookingLimits(per_day=4, per_week=15)
+    assert (
+        jane.service("intro").limits == BookingLimits(per_day=1, per_week=3)
+        and jane.service("intro").price.amount == 0
+    )
+    assert sam.limits == BookingLimits() and jane.service("session").limits == BookingLimits()
     assert jane.offer.cancellation.in_words() == (
         "Full refund if you cancel at least 48 hours before the session; after that, 50 % refund."
     )
@@ -276,4 +282,29 @@ def test_services_must_be_tables(tmp_path: Path) -> None:
         read_practitioners(write(tmp_path, text))
     assert caught.value.problems == [
         "practitioner 1 (jane-doe): services must be [[practitioners.services]] tables"
+    ]
+
+
+def test_limits_are_read_for_the_practitioner_and_each_service(tmp_path: Path) -> None:
+    text = SERVICES.replace(
+        "buffer_after_minutes = 10\n", "buffer_after_minutes = 10\nmax_bookings_per_day = 3\n", 1
+    )
+    text = text.replace('price = "0.00"\n', 'price = "0.00"\nmax_bookings_per_week = 2\n', 1)
+    [ada] = read_practitioners(write(tmp_path, text))
+    assert ada.limits == BookingLimits(per_day=3)
+    assert [s.limits for s in ada.services] == [BookingLimits(per_week=2), BookingLimits()]
+    assert [limit.most for limit in ada.limits_for("intro", _MONDAY_NOON)] == [3, 2]
+
+
+_MONDAY_NOON = datetime(2030, 1, 14, 11, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("value", "shown"), [("0", "0"), ('"3"', "'3'"), ("true", "True"), ("2.5", "2.5")])
+def test_a_limit_must_be_a_whole_number_of_at_least_one(tmp_path: Path, value: str, shown: str) -> None:
+    limit = f"buffer_after_minutes = 10\nmax_bookings_per_week = {value}\n"
+    text = SERVICES.replace("buffer_after_minutes = 10\n", limit, 1)
+    with pytest.raises(PractitionerFileError) as caught:
+        read_practitioners(write(tmp_path, text))
+    assert caught.value.problems == [
+        f"practitioner 1 (ada-ng): max_bookings_per_week must be a whole number of at least 1, not {shown}"
     ]

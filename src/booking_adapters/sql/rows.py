@@ -11,6 +11,7 @@ from cattrs import Converter
 from booking_core import (
     Booking,
     BookingEvent,
+    BookingLimits,
     BookingStatus,
     ClientDetails,
     Money,
@@ -42,6 +43,7 @@ def practitioner_row(practitioner: Practitioner) -> dict[str, Any]:
         "calcom_event_type_id": practitioner.calcom_event_type_id,
         "email": practitioner.email,
         "services": _json.unstructure(practitioner.services, tuple[Service, ...]),
+        "limits": _json.unstructure(practitioner.limits),
     }
 
 
@@ -54,6 +56,7 @@ def practitioner_from_row(row: Mapping[Any, Any]) -> Practitioner:
         calcom_event_type_id=row["calcom_event_type_id"],
         email=row["email"],
         services=_json.structure(row["services"], tuple[Service, ...]),
+        limits=_json.structure(row["limits"], BookingLimits),
     )
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, and_, bindparam, insert, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import BindParameter
 
+from booking_adapters.sql.booking_limits import refuse_over_limits
 from booking_adapters.sql.booking_writes import (
     ADD_FREE_BOOKING_IF_FREE,
     ADD_IF_FREE,
@@ -40,6 +41,7 @@ from booking_core import (
     LIVE_STATUSES,
     Booking,
     BookingEvent,
+    BookingLimit,
     BookingStatus,
     Caps,
     ConcurrentUpdate,
@@ -85,15 +87,23 @@ async def _release_lapsed_in_the_way(
 class SqlBookingStore(SqlOutbox):
     """Bookings in the `bookings` table, their history in `booking_events` (also the outbox)."""
 
-    async def add_if_free(self, booking: Booking, event: BookingEvent, caps: Caps | None = None) -> None:
-        if self._transactions.single_statement_writes:
+    async def add_if_free(
+        self,
+        booking: Booking,
+        event: BookingEvent,
+        caps: Caps | None = None,
+        limits: Sequence[BookingLimit] = (),
+    ) -> None:
+        # PostgreSQL: one statement, unless limits need their lock taken before their count.
+        if self._transactions.single_statement_writes and not limits:
             await self._add_if_free_in_one_statement(booking, event, caps)
             return
 
         async def insert_booking(connection: AsyncConnection) -> None:
+            await self._refuse_over(connection, booking.practitioner_id, limits, event.at)
             await _refuse_if_removed(connection, booking.practitioner_id)
             released = await _release_lapsed_in_the_way(connection, booking, event.at)
-            if caps is not None:  # SQLite writes one at a time: the count is exact
+            if caps is not None:  # one writer at a time (SQLite), or after the limits' lock: exact
                 parameters = booking_row(booking) | caps_parameters(caps, event.at)
                 counts = (await connection.execute(counts_for(caps), parameters)).one()
                 if refusal := caps.refusal(*counts):
@@ -117,7 +127,20 @@ class SqlBookingStore(SqlOutbox):
             raise refusal
         raise SlotUnavailable()
 
-    async def save(self, before: Booking, after: Booking, event: BookingEvent | None) -> None:
+    async def _refuse_over(
+        self, connection: AsyncConnection, practitioner_id: str, limits: Sequence[BookingLimit], at: datetime
+    ) -> None:
+        if limits:
+            lock = not self._transactions.is_sqlite  # SQLite: one write transaction at a time
+            await refuse_over_limits(connection, practitioner_id, limits, at, lock=lock)
+
+    async def save(
+        self,
+        before: Booking,
+        after: Booking,
+        event: BookingEvent | None,
+        limits: Sequence[BookingLimit] = (),
+    ) -> None:
         becomes_live = after.status in LIVE_STATUSES and before.status not in LIVE_STATUSES
         parameters = booking_row(after) | {"before_version": before.version}
         if self._transactions.single_statement_writes and not becomes_live:
@@ -134,6 +157,7 @@ class SqlBookingStore(SqlOutbox):
         async def update_booking(connection: AsyncConnection) -> None:
             released: list[BookingEvent] = []
             if becomes_live:  # the constraint checks the update; lapsed holds must not block it
+                await self._refuse_over(connection, after.practitioner_id, limits, after.updated_at)
                 await _refuse_if_removed(connection, after.practitioner_id)
                 released = await _release_lapsed_in_the_way(connection, after, after.updated_at)
             changed = await connection.execute(COMPARE_AND_SET, parameters)

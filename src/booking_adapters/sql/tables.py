@@ -96,6 +96,8 @@ practitioners = Table(
     Column("removed_at", UtcDateTime),
     # Empty: the one service of the offer (booking_core.Practitioner.offered_services).
     Column("services", Json, nullable=False, server_default="[]"),
+    # Empty: no limits (booking_core.BookingLimits); a service's own are in `services`.
+    Column("limits", Json, nullable=False, server_default="{}"),
 )
 
 # No foreign key to practitioners: the store accepts bookings of any practitioner id, like its port

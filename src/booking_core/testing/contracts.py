@@ -24,8 +24,10 @@ import pytest
 from attrs import evolve
 
 from booking_core.booking import Booking, BookingEvent, BookingStatus, Transition, Trigger
+from booking_core.booking_limits import BookingLimit, BookingLimits, Period
 from booking_core.client import ClientDetails
 from booking_core.errors import (
+    BookingLimitReached,
     ConcurrentUpdate,
     NotFound,
     PractitionerHasLiveBookings,
@@ -129,6 +131,12 @@ def caps(per_client: int = 2, practitioner: int = 100, centre_minute: int = 12 *
     counted in the week centred there."""
     centre, half = DAY + timedelta(minutes=centre_minute), timedelta(days=3.5)
     return HoldCaps(per_client, practitioner, TimeRange(centre - half, centre + half), HOLD)
+
+
+def day_limit(most: int, *, day: int = 0, service_id: str | None = None) -> BookingLimit:
+    """A limit of `most` bookings over the UTC day `day` days after DAY (of `service_id` only)."""
+    start = DAY + timedelta(days=day)
+    return BookingLimit(TimeRange(start, start + timedelta(days=1)), most, Period.DAY, service_id)
 
 
 def client(number: int) -> ClientDetails:
@@ -521,6 +529,65 @@ class BookingStoreContract:
             booking = await store.get(erased)
             assert booking is not None and booking.client_address is None
 
+    # -- booking limits per day and week (booking_core.booking_limits) ------------------------------
+
+    async def test_a_limit_refuses_a_booking_beyond_it_within_its_span(self, store: BookingStore) -> None:
+        for index, minute in enumerate(slots_of(9 * 60, 2)):
+            await store.add_if_free(*hold(f"b{index}", minute, client=client(index)), limits=[day_limit(2)])
+        with pytest.raises(BookingLimitReached) as refused:
+            await store.add_if_free(*hold("b8", 12 * 60, client=client(8)), limits=[day_limit(2)])
+        assert "at most 2 bookings a day" in refused.value.message
+        assert isinstance(refused.value, SlotUnavailable)  # a slot not to be had, as a taken one
+        assert await store.get("b8") is None and await store.history("b8") == []
+        next_day = 12 * 60 + 24 * 60  # another day's span has room
+        await store.add_if_free(*hold("b9", next_day, client=client(9)), limits=[day_limit(2, day=1)])
+        await store.add_if_free(*hold("b10", 12 * 60, client=client(10)), limits=[day_limit(3)])
+
+    async def test_a_limit_counts_live_bookings_only(self, store: BookingStore) -> None:
+        await store.add_if_free(*hold("lapsed", 9 * 60, at=NOW - HOLD))  # lapsed by NOW: counts no more
+        cancelled, event = hold("cancelled", 10 * 60)
+        await store.add_if_free(cancelled, event)
+        await store.save(cancelled, *transition(cancelled, Trigger.CANCELLED, NOW))
+        await store.add_if_free(*hold("pending", 11 * 60))  # a hold counts while it stands
+        paid, event = hold("paid", 12 * 60, client=client(2))
+        await store.add_if_free(paid, event)
+        await store.save(paid, *transition(paid, Trigger.PAYMENT_CONFIRMED, NOW))
+        await store.add_if_free(*hold("free", 13 * 60, client=client(3), price=FREE))
+        await store.add_if_free(*hold("b1", 14 * 60, client=client(4)), limits=[day_limit(4)])
+        with pytest.raises(BookingLimitReached):
+            await store.add_if_free(*hold("b2", 15 * 60, client=client(5)), limits=[day_limit(4)])
+        later = NOW + HOLD  # the pending hold and b1 have lapsed by then: room again
+        await store.add_if_free(*hold("b3", 15 * 60, client=client(6), at=later), limits=[day_limit(4)])
+
+    async def test_a_services_limit_counts_that_services_bookings_only(self, store: BookingStore) -> None:
+        intro_limit = day_limit(1, service_id="intro")
+        for index, minute in enumerate(slots_of(9 * 60, 2)):  # sessions: not the intro's to count
+            await store.add_if_free(*hold(f"s{index}", minute, client=client(index), service_id="session"))
+        await store.add_if_free(
+            *hold("i1", 12 * 60, client=client(5), service_id="intro", length=20), limits=[intro_limit]
+        )
+        with pytest.raises(BookingLimitReached) as refused:
+            await store.add_if_free(
+                *hold("i2", 13 * 60, client=client(6), service_id="intro", length=20), limits=[intro_limit]
+            )
+        assert "at most 1 booking of this service a day" in refused.value.message
+        with pytest.raises(BookingLimitReached):  # all three of the day count for the practitioner's
+            await store.add_if_free(*hold("s3", 14 * 60, client=client(7)), limits=[day_limit(3)])
+
+    async def test_a_late_payment_is_held_to_the_limits(self, store: BookingStore) -> None:
+        booking, event = hold("late", 9 * 60)
+        await store.add_if_free(booking, event)
+        expired, release = transition(booking, Trigger.HOLD_RELEASED, NOW + HOLD)
+        await store.save(booking, expired, release)
+        for index, minute in enumerate(slots_of(11 * 60, 2), start=1):
+            await store.add_if_free(*hold(f"b{index}", minute, client=client(index), at=NOW + HOLD))
+        confirmed, paid = transition(expired, Trigger.PAYMENT_CONFIRMED, NOW + HOLD)
+        with pytest.raises(BookingLimitReached):
+            await store.save(expired, confirmed, paid, limits=[day_limit(2)])
+        assert (await stored(store, "late")).status is BookingStatus.EXPIRED
+        await store.save(expired, confirmed, paid, limits=[day_limit(3)])
+        assert (await stored(store, "late")).status is BookingStatus.CONFIRMED
+
     # -- free bookings (confirmed as they are made) and their cap per client -------------------------
 
     async def test_a_free_booking_is_stored_confirmed_and_keeps_its_slot(self, store: BookingStore) -> None:
@@ -719,7 +786,13 @@ def sample_practitioner(practitioner_id: str = "jane-doe", **changes: Any) -> Pr
         calcom_event_type_id=4242,
         email="jane.doe@example.com",
         services=(
-            Service("intro", "Free intro call", timedelta(minutes=15), Money(0, "EUR")),
+            Service(
+                "intro",
+                "Free intro call",
+                timedelta(minutes=15),
+                Money(0, "EUR"),
+                limits=BookingLimits(per_day=2, per_week=5),
+            ),
             Service(
                 "double-session",
                 "Double session",
@@ -732,6 +805,7 @@ def sample_practitioner(practitioner_id: str = "jane-doe", **changes: Any) -> Pr
                 hold_duration=timedelta(hours=2),
             ),
         ),
+        limits=BookingLimits(per_day=4, per_week=15),
     )
     return evolve(practitioner, **changes)
 

@@ -20,6 +20,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from booking_adapters.memory import FakePaymentGateway
 from booking_core import (
     BookingError,
+    BookingLimits,
     BookingStatus,
     Money,
     PaymentEvent,
@@ -59,11 +60,19 @@ PRACTITIONERS = [
     practitioner(
         "sam", "America/New_York", buffer_before=timedelta(minutes=15), slot_step=timedelta(minutes=30)
     ),
-    # services of different lengths, buffers, steps and notice: one conflict rule covers them all
+    # services of different lengths, buffers, steps and notice: one conflict rule covers them all;
+    # limits a day and a week, hers and the intro call's own
     evolve(
         practitioner("mia", "Europe/Berlin", slot_step=timedelta(minutes=15)),
+        limits=BookingLimits(per_day=3, per_week=6),
         services=(
-            Service("intro", "Intro call", timedelta(minutes=15), Money(1000, "EUR")),
+            Service(
+                "intro",
+                "Intro call",
+                timedelta(minutes=15),
+                Money(1000, "EUR"),
+                limits=BookingLimits(per_day=1),
+            ),
             Service("session", "Session", timedelta(minutes=50), Money(9000, "EUR")),
             Service(
                 "double",
@@ -334,6 +343,34 @@ class BookingMachine(RuleBasedStateMachine):
                     assert slot.duration == service.length
                     assert slot.start >= now + offer.min_notice
                     assert not any(offer.occupied(slot).overlaps(o) for o in live)
+
+    def _live_starts(self, practitioner_id: str) -> list[tuple[datetime, str]]:
+        now = self.world.clock.now()
+        return [
+            (b.slot.start, b.service_id)
+            for b in self.world.store.all_bookings()
+            if b.practitioner_id == practitioner_id and b.is_live(now)
+        ]
+
+    @invariant()
+    def no_day_or_week_holds_more_live_bookings_than_its_limit(self) -> None:
+        for p in PRACTITIONERS:
+            live = self._live_starts(p.id)
+            for start, service_id in live:
+                for limit in p.limits_for(service_id, start):
+                    counted = sum(limit.counts(other, of) for other, of in live)
+                    assert counted <= limit.most, (p.id, limit, counted)
+
+    @invariant()
+    def availability_offers_no_slot_on_a_day_or_week_at_its_limit(self) -> None:
+        for p in PRACTITIONERS:
+            if not any(p.has_limits(s.id) for s in p.offered_services):
+                continue
+            live = self._live_starts(p.id)
+            for service in p.offered_services:
+                answer = self.run(self.world.service.list_availability(p.id, self._window(), service.id))
+                for slot in answer.slots:
+                    assert not any(limit.is_reached(live) for limit in p.limits_for(service.id, slot.start))
 
     @invariant()
     def every_payment_ends_as_a_confirmed_booking_or_a_refund(self) -> None:
