@@ -21,20 +21,24 @@ SLOT_MINUTE = 9 * 60
 RACE_AT = NOW + HOLD  # when the race starts, a hold placed at NOW has just lapsed
 
 
-async def race(
-    store: BookingStore,
-    booking_ids: Sequence[str],
-    *,
-    start: Callable[[], Awaitable[None]] | None = None,
+Attempt = Callable[[], Awaitable[object]]
+Race = Callable[..., Awaitable[Counter[str]]]  # (store, what each racer takes, *, start) -> outcomes
+
+
+async def _counted(
+    attempts: Sequence[Attempt],
+    refused: type[Exception],
+    refusal: str,
+    start: Callable[[], Awaitable[None]] | None,
 ) -> Counter[str]:
-    """Every id tries to book the same slot at once; the outcome of each, counted."""
+    """Run every attempt at once (after `start`); count each as booked, `refusal` or an error."""
     outcomes: Counter[str] = Counter()
 
-    async def attempt(booking_id: str) -> None:
+    async def run(attempt: Attempt) -> None:
         try:
-            await store.add_if_free(*hold(booking_id, SLOT_MINUTE, after=10, at=RACE_AT))
-        except SlotUnavailable:
-            outcomes["unavailable"] += 1
+            await attempt()
+        except refused:
+            outcomes[refusal] += 1
         except Exception as error:  # reported to the test, which fails on anything unexpected
             outcomes[f"error: {type(error).__name__}: {error}"] += 1
         else:
@@ -43,41 +47,24 @@ async def race(
     async with anyio.create_task_group() as tasks:
         if start is not None:
             await start()
-        for booking_id in booking_ids:
-            tasks.start_soon(attempt, booking_id)
+        for attempt in attempts:
+            tasks.start_soon(run, attempt)
     return outcomes
 
 
-async def _race_in_process(
-    url: str, booking_ids: list[str], barrier: multiprocessing.synchronize.Barrier
+async def race(
+    store: BookingStore,
+    booking_ids: Sequence[str],
+    *,
+    start: Callable[[], Awaitable[None]] | None = None,
 ) -> Counter[str]:
-    database = await open_database(url, pool_size=len(booking_ids))
-    try:
-        # Open every connection before the start line, so the race is about the slot only.
-        connections = [await database.engine.connect() for _ in booking_ids]
-        for connection in connections:
-            await connection.close()
+    """Every id tries to book the same slot at once; the outcome of each, counted."""
 
-        async def start() -> None:
-            await anyio.to_thread.run_sync(lambda: barrier.wait(timeout=120))
+    def attempt(booking_id: str) -> Attempt:
+        return lambda: store.add_if_free(*hold(booking_id, SLOT_MINUTE, after=10, at=RACE_AT))
 
-        return await race(database.store, booking_ids, start=start)
-    finally:
-        await database.close()
-
-
-def race_in_process(
-    url: str,
-    booking_ids: list[str],
-    barrier: multiprocessing.synchronize.Barrier,
-    results: multiprocessing.queues.Queue[dict[str, int]],
-) -> None:
-    """Entry point of one spawned process: race, then report the outcomes on `results`."""
-    try:
-        results.put(dict(anyio.run(_race_in_process, url, booking_ids, barrier)))
-    except BaseException as error:
-        results.put({f"process failed: {type(error).__name__}: {error}": len(booking_ids)})
-        raise
+    attempts = [attempt(booking_id) for booking_id in booking_ids]
+    return await _counted(attempts, SlotUnavailable, "unavailable", start)
 
 
 # -- a day's limit: clients booking different slots of one day at once ------------------------------
@@ -98,43 +85,60 @@ async def race_for_the_day(
 ) -> Counter[str]:
     """Every client books a free slot of its own on DAY at once, under the day's limit; the outcome
     of each, counted."""
-    outcomes: Counter[str] = Counter()
 
-    async def attempt(number: int) -> None:
+    def attempt(number: int) -> Attempt:
         minute = SLOT_MINUTE + SLOT_EVERY * number
         booking = hold(f"c{number}", minute, length=15, price=FREE, client=client(number), at=RACE_AT)
-        try:
-            await store.add_if_free(*booking, limits=[limited_day()])
-        except BookingLimitReached:
-            outcomes["limit reached"] += 1
-        except Exception as error:  # reported to the test, which fails on anything unexpected
-            outcomes[f"error: {type(error).__name__}: {error}"] += 1
-        else:
-            outcomes["booked"] += 1
+        return lambda: store.add_if_free(*booking, limits=[limited_day()])
 
-    async with anyio.create_task_group() as tasks:
-        if start is not None:
-            await start()
-        for number in client_numbers:
-            tasks.start_soon(attempt, number)
-    return outcomes
+    attempts = [attempt(number) for number in client_numbers]
+    return await _counted(attempts, BookingLimitReached, "limit reached", start)
 
 
-async def _race_for_the_day_in_process(
-    url: str, client_numbers: list[int], barrier: multiprocessing.synchronize.Barrier
+# -- the same races from several processes -----------------------------------------------------------
+
+
+async def _race_in_this_process(
+    race_of: Race, url: str, racers: Sequence[object], barrier: multiprocessing.synchronize.Barrier
 ) -> Counter[str]:
-    database = await open_database(url, pool_size=len(client_numbers))
+    database = await open_database(url, pool_size=len(racers))
     try:
-        connections = [await database.engine.connect() for _ in client_numbers]
+        # Open every connection before the start line, so the race is about the slot only.
+        connections = [await database.engine.connect() for _ in racers]
         for connection in connections:
             await connection.close()
 
         async def start() -> None:
             await anyio.to_thread.run_sync(lambda: barrier.wait(timeout=120))
 
-        return await race_for_the_day(database.store, client_numbers, start=start)
+        return await race_of(database.store, racers, start=start)
     finally:
         await database.close()
+
+
+def _report(
+    race_of: Race,
+    url: str,
+    racers: Sequence[object],
+    barrier: multiprocessing.synchronize.Barrier,
+    results: multiprocessing.queues.Queue[dict[str, int]],
+) -> None:
+    """One spawned process: race, then report the outcomes on `results`."""
+    try:
+        results.put(dict(anyio.run(_race_in_this_process, race_of, url, racers, barrier)))
+    except BaseException as error:
+        results.put({f"process failed: {type(error).__name__}: {error}": len(racers)})
+        raise
+
+
+def race_in_process(
+    url: str,
+    booking_ids: list[str],
+    barrier: multiprocessing.synchronize.Barrier,
+    results: multiprocessing.queues.Queue[dict[str, int]],
+) -> None:
+    """Entry point of a spawned process racing for one slot."""
+    _report(race, url, booking_ids, barrier, results)
 
 
 def race_for_the_day_in_process(
@@ -143,9 +147,5 @@ def race_for_the_day_in_process(
     barrier: multiprocessing.synchronize.Barrier,
     results: multiprocessing.queues.Queue[dict[str, int]],
 ) -> None:
-    """Entry point of one spawned process: race for the day, then report the outcomes on `results`."""
-    try:
-        results.put(dict(anyio.run(_race_for_the_day_in_process, url, client_numbers, barrier)))
-    except BaseException as error:
-        results.put({f"process failed: {type(error).__name__}: {error}": len(client_numbers)})
-        raise
+    """Entry point of a spawned process racing for the day's places."""
+    _report(race_for_the_day, url, client_numbers, barrier, results)
