@@ -15,6 +15,7 @@ DEMO_PRACTITIONERS = (
     Practitioner(
         id="jane-doe",
         name="Dr. Jane Doe",
+        email="jane.doe@example.com",  # so that signing in at /practitioner/login works in the demo
         offer=Offer(
             session_length=timedelta(minutes=50),
             price=Money.parse("90.00", "EUR"),
@@ -36,6 +37,7 @@ DEMO_PRACTITIONERS = (
     Practitioner(
         id="sam-lee",
         name="Sam Lee, Career Coach",
+        email="sam.lee@example.com",
         offer=Offer(
             session_length=timedelta(minutes=30),
             price=Money.parse("45.00", "USD"),

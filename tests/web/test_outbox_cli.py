@@ -60,7 +60,8 @@ def test_deliver_sends_the_mail_and_lists_a_dead_subscriber(
 
     main(["outbox", "deliver"])
     assert "failed (retried later): 1," in capsys.readouterr().out  # the confirmation to the subscriber
-    assert len(list((data_dir / "mailbox").glob("*.eml"))) == 1  # the client's confirmation
+    # the client's confirmation and the demo practitioner's notice
+    assert len(list((data_dir / "mailbox").glob("*.eml"))) == 2
 
     main(["outbox", "list", "--failed", "--channel", channel_name(dead)])
     header, row = capsys.readouterr().out.strip().splitlines()

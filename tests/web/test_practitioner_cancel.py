@@ -235,4 +235,9 @@ def test_the_client_is_mailed_the_reason_and_subscribers_hear_of_it(tmp_path: Pa
 
 
 def _cancellation_mails(folder: Path) -> list[EmailMessage]:
-    return [mail for mail in mails(folder) if str(mail["Subject"]).startswith("Cancelled")]
+    """The client's (the practitioner is told too)."""
+    return [
+        mail
+        for mail in mails(folder)
+        if str(mail["Subject"]).startswith("Cancelled") and CLIENT_EMAIL in str(mail["To"])
+    ]
