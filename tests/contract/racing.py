@@ -6,10 +6,12 @@ Lives in its own module so that spawned processes can import the worker by name.
 
 from __future__ import annotations
 
+import multiprocessing
 import multiprocessing.queues
 import multiprocessing.synchronize
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 import anyio
 
@@ -149,3 +151,29 @@ def race_for_the_day_in_process(
 ) -> None:
     """Entry point of a spawned process racing for the day's places."""
     _report(race_for_the_day, url, client_numbers, barrier, results)
+
+
+def race_in_processes(
+    entry: Callable[..., None], url: str, racers: Sequence[Any], processes: int
+) -> Counter[str]:
+    """Split `racers` over `processes` spawned interpreters (nothing shared but the database), each
+    running `entry` (race_in_process or race_for_the_day_in_process); their outcomes, summed.
+    Raises queue.Empty if a process does not report within 180 s."""
+    spawn = multiprocessing.get_context("spawn")
+    barrier, results = spawn.Barrier(processes), spawn.Queue()
+    workers = [
+        spawn.Process(target=entry, args=(url, list(racers[p::processes]), barrier, results))
+        for p in range(processes)
+    ]
+    try:
+        for worker in workers:
+            worker.start()
+        outcomes: Counter[str] = Counter()
+        for _ in workers:
+            outcomes.update(results.get(timeout=180))
+        return outcomes
+    finally:
+        for worker in workers:
+            worker.join(timeout=30)
+            if worker.is_alive():
+                worker.kill()

@@ -3,7 +3,6 @@ from separate connections of one process and from separate OS processes."""
 
 from __future__ import annotations
 
-import multiprocessing
 import queue
 from collections import Counter
 from datetime import timedelta
@@ -13,7 +12,7 @@ import pytest
 from booking_core import BookingStatus, BookingStore, TimeRange, Trigger
 from booking_core.testing.contracts import DAY, NOW, hold
 from tests.contract.conftest import open_empty
-from tests.contract.racing import RACE_AT, SLOT_MINUTE, race, race_in_process
+from tests.contract.racing import RACE_AT, SLOT_MINUTE, race, race_in_process, race_in_processes
 
 CLIENTS = 50
 PROCESSES = 4
@@ -55,25 +54,11 @@ async def test_connections_racing_for_one_slot(
 async def test_processes_racing_for_one_slot(kind: str, request: pytest.FixtureRequest) -> None:
     database = await open_empty(kind, request)
     url = request.getfixturevalue("sqlite_url" if kind == "sqlite" else "postgres_url")
-    spawn = multiprocessing.get_context("spawn")  # fresh interpreters: nothing shared but the database
-    barrier, results = spawn.Barrier(PROCESSES), spawn.Queue()
     clients = [f"c{i}" for i in range(CLIENTS)]
-    workers = [
-        spawn.Process(target=race_in_process, args=(url, clients[p::PROCESSES], barrier, results))
-        for p in range(PROCESSES)
-    ]
     try:
-        for worker in workers:
-            worker.start()
-        outcomes: Counter[str] = Counter()
-        for _ in workers:
-            outcomes.update(results.get(timeout=180))
+        outcomes = race_in_processes(race_in_process, url, clients, PROCESSES)
         await _assert_one_live_booking(database.store, outcomes)
     except queue.Empty:
         pytest.fail("a racing process did not report within 180 s")
     finally:
-        for worker in workers:
-            worker.join(timeout=30)
-            if worker.is_alive():
-                worker.kill()
         await database.close()

@@ -4,7 +4,6 @@ process and from separate OS processes (the database decides: no read before the
 
 from __future__ import annotations
 
-import multiprocessing
 import queue
 from collections import Counter
 from datetime import timedelta
@@ -14,7 +13,13 @@ import pytest
 from booking_core import BookingStore, TimeRange
 from booking_core.testing.contracts import DAY
 from tests.contract.conftest import open_empty
-from tests.contract.racing import DAY_LIMIT, RACE_AT, race_for_the_day, race_for_the_day_in_process
+from tests.contract.racing import (
+    DAY_LIMIT,
+    RACE_AT,
+    race_for_the_day,
+    race_for_the_day_in_process,
+    race_in_processes,
+)
 
 CLIENTS = 20
 PROCESSES = 4
@@ -43,25 +48,11 @@ async def test_connections_racing_for_a_limited_day(kind: str, request: pytest.F
 async def test_processes_racing_for_a_limited_day(kind: str, request: pytest.FixtureRequest) -> None:
     database = await open_empty(kind, request)
     url = request.getfixturevalue("sqlite_url" if kind == "sqlite" else "postgres_url")
-    spawn = multiprocessing.get_context("spawn")  # fresh interpreters: nothing shared but the database
-    barrier, results = spawn.Barrier(PROCESSES), spawn.Queue()
     numbers = list(range(CLIENTS))
-    workers = [
-        spawn.Process(target=race_for_the_day_in_process, args=(url, numbers[p::PROCESSES], barrier, results))
-        for p in range(PROCESSES)
-    ]
     try:
-        for worker in workers:
-            worker.start()
-        outcomes: Counter[str] = Counter()
-        for _ in workers:
-            outcomes.update(results.get(timeout=180))
+        outcomes = race_in_processes(race_for_the_day_in_process, url, numbers, PROCESSES)
         await _assert_the_limit_held(database.store, outcomes)
     except queue.Empty:
         pytest.fail("a racing process did not report within 180 s")
     finally:
-        for worker in workers:
-            worker.join(timeout=30)
-            if worker.is_alive():
-                worker.kill()
         await database.close()
