@@ -38,10 +38,11 @@ from booking_web.errors import handle_booking_error, handle_http_exception
 from booking_web.housekeeping import keep_house
 from booking_web.metrics import Metrics
 from booking_web.middleware.body_limit import BodyLimitMiddleware
-from booking_web.middleware.rate_limit import RateLimitMiddleware, TokenBuckets
+from booking_web.middleware.rate_limit import RateLimitMiddleware
 from booking_web.middleware.request_context import RequestContextMiddleware
 from booking_web.middleware.security_headers import SecurityHeadersMiddleware
 from booking_web.middleware.trusted_host import TrustedHostMiddleware
+from booking_web.rate_limits import Limit, RateLimits
 from booking_web.session_cookie import SessionCookie
 from booking_web.settings import ConfigurationError, Settings
 from booking_web.sign_in import SignInRequests
@@ -63,6 +64,9 @@ def create_app(source: Settings | Container, *, build: Builder = open_container)
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with AsyncExitStack() as opened:
+            # Its Redis connections belong to this event loop: one per lifespan.
+            app.state.rate_limits = _rate_limits(settings)
+            opened.push_async_callback(app.state.rate_limits.close)
             if isinstance(source, Container):
                 container = source
             else:
@@ -103,13 +107,13 @@ def create_app(source: Settings | Container, *, build: Builder = open_container)
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
             Middleware(
                 RateLimitMiddleware,
-                buckets=TokenBuckets(settings.booking_rate_limit_per_minute),
+                limit=Limit("booking", settings.booking_rate_limit_per_minute, 60),
                 paths=BOOKING_CREATION_PATHS,
             ),
             # The feed's address is its only credential: strangers may not try many.
             Middleware(
                 RateLimitMiddleware,
-                buckets=TokenBuckets(settings.calendar_feed_rate_limit_per_minute),
+                limit=Limit("calendar", settings.calendar_feed_rate_limit_per_minute, 60),
                 paths=(calendar_feed.PATH_PATTERN,),
                 method="GET",
                 what="calendar requests",
@@ -122,6 +126,7 @@ def create_app(source: Settings | Container, *, build: Builder = open_container)
     app.state.metrics = metrics
     app.state.templates = Jinja2Templates(directory=HERE / "templates")
     app.state.mailbox_dir = settings.mailbox_dir
+    app.state.rate_limits = _rate_limits(settings)  # replaced by the lifespan's when it runs
     if isinstance(source, Container):
         _expose(app, source)  # usable without running the lifespan (e.g. a TestClient outside `with`)
     return app
@@ -140,7 +145,12 @@ def _expose(app: Starlette, container: Container) -> None:
         mail_transport(settings.smtp_url, settings.mailbox_dir),
         MailComposer(settings.sender),
         settings.public_base_url,
+        app.state.rate_limits,
     )
+
+
+def _rate_limits(settings: Settings) -> RateLimits:
+    return RateLimits(settings.redis_url, settings.redis_key_prefix)
 
 
 def app_from_environment() -> Starlette:

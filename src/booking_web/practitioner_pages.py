@@ -66,7 +66,7 @@ async def request_link(request: Request) -> Response:
         context = {"email": "", "sent": False, "message": "Please enter your e-mail address."}
         return _form_page(request, "practitioner_login.html", context, 422)
     requests = _sign_in_requests(request)
-    wait = requests.seconds_until_allowed(email, request.client.host if request.client else "unknown")
+    wait = await requests.seconds_until_allowed(email, request.client.host if request.client else "unknown")
     if wait:
         minutes = math.ceil(wait / 60)
         message = f"Too many sign-in requests. Please wait {minutes} minute{'s' if minutes > 1 else ''}."

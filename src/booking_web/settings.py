@@ -21,6 +21,7 @@ from booking_web.logs import LOG_FORMATS
 T = TypeVar("T")
 
 _DATABASE_SCHEMES = ("sqlite", "sqlite+aiosqlite", "postgres", "postgresql", "postgresql+psycopg")
+_REDIS_SCHEMES = ("redis", "rediss", "unix")
 _LIVE_KEY_PREFIXES = ("sk_live_", "rk_live_")
 _KEY_PREFIXES = ("sk_test_", "rk_test_", *_LIVE_KEY_PREFIXES)
 MIN_SECRET_LENGTH = 32
@@ -56,6 +57,9 @@ class Settings:
     stripe_timeout_seconds: float = 10.0  # per attempt; the SDK tries up to 3 times
     max_body_bytes: int = 64 * 1024
     booking_rate_limit_per_minute: int = 10
+    # None: rate limits counted per worker, in memory; else in Redis, shared by every worker and host
+    redis_url: str | None = field(default=None, repr=False)  # may carry a password
+    redis_key_prefix: str = "booking"  # several services (or test runs) on one Redis keep apart
     calendar_feed_rate_limit_per_minute: int = 60  # calendar apps poll every few minutes at most
     hold_limit_per_client: int = 2  # live unpaid holds per e-mail, phone and client address
     hold_limit_practitioner_share: float = 0.5  # of a practitioner's slots in the week around one
@@ -200,6 +204,8 @@ class Settings:
             booking_rate_limit_per_minute=reader.number(
                 "BOOKING_RATE_LIMIT_PER_MINUTE", default.booking_rate_limit_per_minute, int, 1, 10_000
             ),
+            redis_url=reader.optional("REDIS_URL"),
+            redis_key_prefix=reader.text("REDIS_KEY_PREFIX", default.redis_key_prefix),
             calendar_feed_rate_limit_per_minute=reader.number(
                 "CALENDAR_FEED_RATE_LIMIT_PER_MINUTE",
                 default.calendar_feed_rate_limit_per_minute,
@@ -278,6 +284,9 @@ class Settings:
         database_problem = self.database_url_problem()
         if database_problem:
             problems.append(database_problem)
+        if self.redis_url is not None and urlsplit(self.redis_url).scheme not in _REDIS_SCHEMES:
+            scheme = urlsplit(self.redis_url).scheme or "(nothing)"
+            problems.append(f"REDIS_URL must start with redis://, rediss:// or unix://, not {scheme}://.")
         if self.database_is_shared and self.booking_secret_key is None:
             problems.append(
                 "BOOKING_SECRET_KEY is required with a PostgreSQL DATABASE_URL, so that every worker "

@@ -1,7 +1,8 @@
 """Asking for a sign-in link: how often (per e-mail address and per client address), and the e-mail
 that carries the link. Neither the answer nor its timing may tell whether an address belongs to a
 practitioner: the page answers alike, and the link is looked up and sent after the answer (a
-background task). Addresses are never logged; the per-address buckets are keyed by a hash."""
+background task). Addresses are never logged; the per-address limit is keyed by a hash (in Redis too,
+when the limits are shared: booking_web/rate_limits.py)."""
 
 from __future__ import annotations
 
@@ -10,17 +11,18 @@ import logging
 from datetime import datetime, timedelta
 from urllib.parse import urlencode, urlsplit
 
-from attrs import define, field
+from attrs import define
 
 from booking_adapters.mail import Letter, MailComposer, MailTransport, MessageKind, Recipient
 from booking_core import SIGN_IN_LINK_LIFETIME, IssuedToken, Practitioner, PractitionerAccess, ProviderError
-from booking_web.middleware.rate_limit import TokenBuckets
+from booking_web.rate_limits import Limit, RateLimits
 
 log = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 15 * 60
-LINKS_PER_ADDRESS = 5  # per WINDOW_SECONDS: enough for a typo and a lost e-mail, not for a flood
-REQUESTS_PER_CLIENT = 20  # per WINDOW_SECONDS, whatever the addresses
+# enough for a typo and a lost e-mail, not for a flood
+LINKS_PER_ADDRESS = Limit("sign-in-address", 5, WINDOW_SECONDS)
+REQUESTS_PER_CLIENT = Limit("sign-in-client", 20, WINDOW_SECONDS)  # whatever the addresses
 SIGN_IN_PATH = "/practitioner/sign-in"
 _MINUTE = timedelta(minutes=1)
 
@@ -35,17 +37,12 @@ class SignInRequests:
     transport: MailTransport
     composer: MailComposer
     public_base_url: str
-    per_address: TokenBuckets = field(
-        factory=lambda: TokenBuckets(LINKS_PER_ADDRESS, window_seconds=WINDOW_SECONDS)
-    )
-    per_client: TokenBuckets = field(
-        factory=lambda: TokenBuckets(REQUESTS_PER_CLIENT, window_seconds=WINDOW_SECONDS)
-    )
+    limits: RateLimits
 
-    def seconds_until_allowed(self, email: str, client_address: str) -> float:
+    async def seconds_until_allowed(self, email: str, client_address: str) -> float:
         """0 if this request may go ahead (and count), else how long to wait."""
-        wait = self.per_client.seconds_until_allowed(client_address)
-        return wait or self.per_address.seconds_until_allowed(_address_key(email))
+        wait = await self.limits.seconds_until_allowed(REQUESTS_PER_CLIENT, client_address)
+        return wait or await self.limits.seconds_until_allowed(LINKS_PER_ADDRESS, _address_key(email))
 
     async def send_link(self, email: str) -> None:
         """E-mail a sign-in link to the practitioner with this address, if there is one."""

@@ -13,7 +13,6 @@ from starlette.testclient import TestClient
 
 from booking_adapters.memory import FakePaymentGateway, ManualClock
 from booking_web.app import create_app
-from booking_web.middleware.rate_limit import TokenBuckets
 from booking_web.settings import Settings
 from tests.web.conftest import TEST_CLIENT_URL, memory_builder
 
@@ -116,38 +115,6 @@ def test_booking_creation_is_rate_limited_per_address(
         assert_error_shape(limited.json(), "rate_limited")
         assert int(limited.headers["Retry-After"]) >= 1
         assert client.get("/api/practitioners").status_code == 200  # reading is not limited
-
-
-def test_token_buckets_refill_with_time() -> None:
-    now = [0.0]
-    buckets = TokenBuckets(limit=1, clock=lambda: now[0])
-    assert buckets.seconds_until_allowed("a") == 0
-    assert buckets.seconds_until_allowed("a") == pytest.approx(60)
-    assert buckets.seconds_until_allowed("b") == 0  # per address
-    now[0] = 60.0
-    assert buckets.seconds_until_allowed("a") == 0
-
-
-def test_token_buckets_remember_a_bounded_number_of_addresses() -> None:
-    now = [0.0]
-    buckets = TokenBuckets(limit=1, clock=lambda: now[0], max_addresses=2)
-    for address in ("a", "b", "c"):  # "a", least recently seen, is forgotten for "c"
-        assert buckets.seconds_until_allowed(address) == 0
-    assert len(buckets._buckets) == 2
-    assert buckets.seconds_until_allowed("c") == pytest.approx(60)  # remembered: still empty
-    assert buckets.seconds_until_allowed("a") == 0  # forgotten: a full bucket again
-
-
-def test_token_buckets_forget_an_address_once_its_bucket_has_refilled() -> None:
-    now = [0.0]
-    buckets = TokenBuckets(limit=2, clock=lambda: now[0])
-    assert [buckets.seconds_until_allowed("a") for _ in range(3)] == [0, 0, pytest.approx(30)]
-    now[0] = 59.0
-    assert buckets.seconds_until_allowed("a") == 0  # one token back after 30 s, the second after 60
-    assert len(buckets._buckets) == 1
-    now[0] = 59.0 + 60
-    assert len(buckets._buckets) == 0  # refilled by now, so not worth remembering
-    assert [buckets.seconds_until_allowed("a") for _ in range(2)] == [0, 0]
 
 
 def test_an_unexpected_error_is_500_with_an_id_logged_once(

@@ -163,7 +163,7 @@ def test_a_page_asks_a_browser_to_sign_in_and_a_script_gets_401(practitioners: T
 
 
 def test_one_address_is_limited(practitioners: TestClient, settings: Settings) -> None:
-    for _ in range(LINKS_PER_ADDRESS):
+    for _ in range(LINKS_PER_ADDRESS.amount):
         ask_for_link(practitioners, JANE_EMAIL)
     form = hidden_fields(practitioners.get("/practitioner/login", headers=HTML).text)
     refused = practitioners.post(
@@ -172,12 +172,12 @@ def test_one_address_is_limited(practitioners: TestClient, settings: Settings) -
     assert refused.status_code == 429
     assert "Too many sign-in requests" in refused.text
     assert int(refused.headers["Retry-After"]) > 0
-    assert len(mails(settings.mailbox_dir)) == LINKS_PER_ADDRESS
+    assert len(mails(settings.mailbox_dir)) == LINKS_PER_ADDRESS.amount
     ask_for_link(practitioners, "sam.lee@example.org")  # another address still may
 
 
 def test_one_client_is_limited_whatever_the_addresses(practitioners: TestClient) -> None:
-    for number in range(REQUESTS_PER_CLIENT):
+    for number in range(REQUESTS_PER_CLIENT.amount):
         ask_for_link(practitioners, f"guess{number}@example.org")
     form = hidden_fields(practitioners.get("/practitioner/login", headers=HTML).text)
     refused = practitioners.post("/practitioner/login", data=form | {"email": JANE_EMAIL}, headers=HTML)

@@ -106,3 +106,12 @@ def test_a_persistent_secret_is_created_once(tmp_path: Path) -> None:
     assert first.startswith("whsec_local_") and len(first) > 40
     assert persistent_secret(tmp_path / "s") == first
     assert (tmp_path / "s").stat().st_mode & 0o777 == 0o600
+
+
+def test_redis_shares_the_rate_limits_when_its_url_is_set() -> None:
+    assert Settings.from_env({}).redis_url is None  # per worker, in memory
+    settings = Settings.from_env({"REDIS_URL": "redis://:pw@cache:6379/2", "REDIS_KEY_PREFIX": "shop"})
+    assert (settings.redis_url, settings.redis_key_prefix) == ("redis://:pw@cache:6379/2", "shop")
+    assert "pw" not in repr(settings)
+    with pytest.raises(ConfigurationError, match="REDIS_URL must start with redis://"):
+        Settings.from_env({"REDIS_URL": "memcached://cache:11211"})
