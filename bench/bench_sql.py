@@ -137,7 +137,7 @@ async def _run(
 async def _reset(database: Database) -> None:
     async with database.engine.begin() as connection:
         await connection.exec_driver_sql(
-            "TRUNCATE bookings, booking_events, outbox_deliveries, baseline_bookings"
+            "TRUNCATE bookings, booking_events, outbox_deliveries, reminder_deliveries, baseline_bookings"
         )
 
 

@@ -46,6 +46,7 @@ from booking_core import (
     PractitionerHasLiveBookings,
     PractitionerRemoved,
     Refund,
+    Reminder,
     Service,
     SlotUnavailable,
     TimeOff,
@@ -53,6 +54,8 @@ from booking_core import (
     TimeRange,
     TooManyHolds,
     UnknownPractitioner,
+    UpcomingBooking,
+    placed_at,
 )
 from booking_core.timerange import bounds
 
@@ -502,6 +505,76 @@ class MemoryBookingStore:
     def all_bookings(self) -> list[Booking]:
         """Test inspection: every booking ever stored."""
         return list(self._bookings.values())
+
+
+@define
+class _ReminderDelivery:
+    leased_until: datetime | None = None  # also: not before (a retry's time)
+    sent_at: datetime | None = None
+    attempts: int = 0
+    last_error: str = ""
+
+
+@define
+class MemoryReminderLedger:
+    """The reminders sent, beside a MemoryBookingStore's bookings, under its lock."""
+
+    store: MemoryBookingStore
+    _deliveries: dict[Reminder, _ReminderDelivery] = field(factory=dict)
+
+    async def upcoming(self, now: datetime, within: timedelta) -> Sequence[UpcomingBooking]:
+        with self.store._lock:
+            ahead = [
+                booking
+                for booking in self.store._bookings.values()
+                if booking.status is BookingStatus.CONFIRMED and now < booking.slot.start <= now + within
+            ]
+            return [
+                UpcomingBooking(booking, placed_at(self._history(booking.id)), self._sent(booking))
+                for booking in sorted(ahead, key=lambda b: (b.slot.start, b.id))
+            ]
+
+    def _history(self, booking_id: str) -> list[BookingEvent]:
+        return [event for event in self.store._log if event.booking_id == booking_id]
+
+    def _sent(self, booking: Booking) -> frozenset[timedelta]:
+        return frozenset(
+            reminder.offset
+            for reminder, delivery in self._deliveries.items()
+            if reminder.booking_id == booking.id
+            and reminder.slot_start == booking.slot.start
+            and delivery.sent_at is not None
+        )
+
+    async def claim(
+        self, reminders: Sequence[Reminder], now: datetime, *, lease_seconds: int = 60
+    ) -> Sequence[Reminder]:
+        claimed = []
+        with self.store._lock:
+            for reminder in reminders:
+                booking = self.store._bookings.get(reminder.booking_id)
+                if booking is None or booking.status is not BookingStatus.CONFIRMED:
+                    continue
+                if booking.slot.start != reminder.slot_start:
+                    continue
+                delivery = self._deliveries.setdefault(reminder, _ReminderDelivery())
+                if delivery.sent_at is not None or (delivery.leased_until and delivery.leased_until > now):
+                    continue
+                delivery.leased_until = now + timedelta(seconds=lease_seconds)
+                claimed.append(reminder)
+        return claimed
+
+    async def mark_sent(self, reminders: Sequence[Reminder], at: datetime) -> None:
+        with self.store._lock:
+            for reminder in reminders:
+                delivery = self._deliveries.setdefault(reminder, _ReminderDelivery())
+                delivery.sent_at, delivery.leased_until, delivery.last_error = at, None, ""
+
+    async def mark_failed(self, reminder: Reminder, at: datetime, error: str, retry_at: datetime) -> None:
+        with self.store._lock:
+            delivery = self._deliveries.setdefault(reminder, _ReminderDelivery())
+            delivery.attempts += 1
+            delivery.leased_until, delivery.last_error = retry_at, error
 
 
 @define

@@ -62,7 +62,9 @@ from booking_core.feed_keys import FeedKey
 from booking_core.hold_limits import Caps, FreeBookingCaps, HoldCaps, HoldLimits, client_network
 from booking_core.money import Money
 from booking_core.offer import (
+    DEFAULT_REMINDER_OFFSETS,
     DEFAULT_SERVICE_ID,
+    MAX_LOCATION_LENGTH,
     CancellationPolicy,
     Offer,
     Practitioner,
@@ -92,10 +94,20 @@ from booking_core.ports import (
     PaymentGateway,
     PractitionerCancellation,
     PractitionerDirectory,
+    ReminderLedger,
 )
 from booking_core.practitioner_access import IssuedToken, PractitionerAccess
 from booking_core.reconciliation import ReconcileReport
 from booking_core.relay import Channel, OutboxRelay, RelayReport, RetryPolicy
+from booking_core.reminder_relay import ReminderRelay, ReminderSender
+from booking_core.reminders import (
+    EMAIL_REMINDERS,
+    PLACEMENTS,
+    Reminder,
+    UpcomingBooking,
+    placed_at,
+    planned_reminders,
+)
 from booking_core.schedule import DateOverride, LocalHours, WeeklySchedule, slot_grid, slot_starts, zone
 from booking_core.services import BookingHold, BookingRequest, BookingService
 from booking_core.start_time import start_time_problem
@@ -106,11 +118,15 @@ __all__ = [
     "CANCELLATIONS",
     "CLIENT_CANCELLED",
     "CONFIRMATIONS",
+    "DEFAULT_REMINDER_OFFSETS",
     "DEFAULT_SERVICE_ID",
+    "EMAIL_REMINDERS",
     "LAPSED_HOLD",
     "LIVE_STATUSES",
     "MAX_CANCEL_REASON",
+    "MAX_LOCATION_LENGTH",
     "MAX_TIME_OFF_NOTE",
+    "PLACEMENTS",
     "PRACTITIONER_CANCELLED",
     "SESSION_LIFETIME",
     "SIGN_IN_LINK_LIFETIME",
@@ -184,6 +200,10 @@ __all__ = [
     "ReconcileReport",
     "Refund",
     "RelayReport",
+    "Reminder",
+    "ReminderLedger",
+    "ReminderRelay",
+    "ReminderSender",
     "RetryPolicy",
     "ScheduleSource",
     "Service",
@@ -200,12 +220,15 @@ __all__ = [
     "Unauthenticated",
     "UnknownBooking",
     "UnknownPractitioner",
+    "UpcomingBooking",
     "WeeklySchedule",
     "bookable_window",
     "client_network",
     "free_slots",
     "hash_token",
     "merge",
+    "placed_at",
+    "planned_reminders",
     "slot_grid",
     "slot_starts",
     "start_time_problem",

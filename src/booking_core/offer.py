@@ -18,6 +18,12 @@ _URL_SAFE_ID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 # The one service of a practitioner who lists none: their offer's session length and price.
 DEFAULT_SERVICE_ID = "session"
 DEFAULT_SERVICE_NAME = "Session"
+# How long before a confirmed session its client is reminded, once per offset (the practitioner's
+# `reminder_hours`); at most MAX_REMINDERS of them, none longer than MAX_REMINDER_OFFSET ahead.
+DEFAULT_REMINDER_OFFSETS = (timedelta(hours=24),)
+MAX_REMINDERS = 5
+MAX_REMINDER_OFFSET = timedelta(days=30)
+MAX_LOCATION_LENGTH = 500
 
 
 def _non_negative(_instance: object, attribute: object, value: timedelta) -> None:
@@ -68,6 +74,20 @@ class CancellationPolicy:
         return Money(paid.amount * self.late_refund_percent // 100, paid.currency)
 
 
+def _latest_first(offsets: Iterable[timedelta]) -> tuple[timedelta, ...]:
+    """Reminder offsets without repeats, the earliest reminder (the longest offset) first."""
+    return tuple(sorted(set(offsets), reverse=True))
+
+
+def _reminder_offsets(_instance: object, _attribute: object, value: tuple[timedelta, ...]) -> None:
+    if len(value) > MAX_REMINDERS:
+        raise ValueError(f"reminder_hours: at most {MAX_REMINDERS} reminders")
+    if any(not _ZERO < offset <= MAX_REMINDER_OFFSET for offset in value):
+        raise ValueError(
+            f"reminder_hours must each be more than 0 and at most {MAX_REMINDER_OFFSET.days * 24}"
+        )
+
+
 @frozen
 class Offer:
     """A bookable session. `slot_step` defaults to the session plus its buffers (a 50-minute session
@@ -83,6 +103,10 @@ class Offer:
     slot_step: timedelta | None = None
     hold_duration: timedelta = timedelta(minutes=30)
     cancellation: CancellationPolicy = CancellationPolicy()
+    # The practitioner's reminders (booking_core.reminders); empty: none. Services do not override them.
+    reminder_offsets: tuple[timedelta, ...] = field(
+        default=DEFAULT_REMINDER_OFFSETS, converter=_latest_first, validator=_reminder_offsets
+    )
 
     def __attrs_post_init__(self) -> None:
         if self.slot_step is not None and self.slot_step < timedelta(minutes=1):
@@ -110,6 +134,11 @@ def _name(_instance: object, _attribute: object, value: str) -> None:
         raise ValueError("name must be 1 to 200 characters")
 
 
+def _location(_instance: object, _attribute: object, value: str | None) -> None:
+    if value is not None and (not value.strip() or len(value) > MAX_LOCATION_LENGTH):
+        raise ValueError(f"location must be 1 to {MAX_LOCATION_LENGTH} characters")
+
+
 # What a service may set for itself; left None, the practitioner's offer decides.
 _OVERRIDES = ("buffer_before", "buffer_after", "min_notice", "slot_step", "hold_duration")
 
@@ -132,6 +161,8 @@ class Service:
     hold_duration: timedelta | None = None
     # Its own limits, counting its bookings only (the practitioner's count every service's).
     limits: BookingLimits = NO_LIMITS
+    # Where the session takes place (an address, a video link): told in the client's e-mails.
+    location: str | None = field(default=None, validator=_location)
 
     def __attrs_post_init__(self) -> None:
         self.applied_to(Offer(self.length, self.price))  # Offer's checks judge the overrides too

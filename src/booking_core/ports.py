@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from attrs import frozen
@@ -17,6 +17,7 @@ from booking_core.hold_limits import Caps
 from booking_core.money import Money
 from booking_core.offer import Practitioner, Service
 from booking_core.payment import CheckoutRequest, CheckoutSession, PaymentEvent, Refund
+from booking_core.reminders import Reminder, UpcomingBooking
 from booking_core.time_off import TimeOff
 from booking_core.timerange import TimeRange
 
@@ -265,6 +266,32 @@ class Outbox(Protocol):
 
     async def failures(self, channel: str | None = None) -> Sequence[DeliveryFailure]:
         """Items whose last attempt failed (retrying or given up)."""
+        ...
+
+
+class ReminderLedger(Protocol):
+    """The reminders sent, beside the bookings they are of (booking_core.reminders: none is stored
+    before it is sent). Several workers (processes, hosts) may claim at once; a claim leases what it
+    hands out, so each reminder is sent by one of them, once."""
+
+    async def upcoming(self, now: datetime, within: timedelta) -> Sequence[UpcomingBooking]:
+        """Confirmed bookings starting after `now` and at most `within` later, each with the time it
+        last took its slot confirmed and the offsets already sent for its current start."""
+        ...
+
+    async def claim(
+        self, reminders: Sequence[Reminder], now: datetime, *, lease_seconds: int = 60
+    ) -> Sequence[Reminder]:
+        """Those of `reminders` this caller may send now, leased until now + lease: not sent, not
+        leased by another (nor waiting for a retry), their booking still confirmed at that start."""
+        ...
+
+    async def mark_sent(self, reminders: Sequence[Reminder], at: datetime) -> None:
+        """Record each as sent: never claimed again."""
+        ...
+
+    async def mark_failed(self, reminder: Reminder, at: datetime, error: str, retry_at: datetime) -> None:
+        """Record a failed attempt; it may be claimed again from `retry_at`."""
         ...
 
 

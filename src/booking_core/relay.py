@@ -1,4 +1,5 @@
-"""Delivers the outbox: every history event, per channel, at least once, with retries and backoff.
+"""Delivers the outbox: every history event, per channel, at least once, with retries and backoff;
+and the reminders that are due (booking_core.reminder_relay).
 
 Channels (e-mail, outgoing webhooks, the Cal.com write-back) decide what an event means to them;
 the relay only moves items and remembers failures. Receivers deduplicate by event identity.
@@ -15,6 +16,7 @@ from attrs import define, frozen
 
 from booking_core.errors import ProviderError
 from booking_core.ports import Clock, Outbox, OutboxItem
+from booking_core.reminder_relay import ReminderRelay
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +60,12 @@ class OutboxRelay:
     channels: Sequence[Channel]
     clock: Clock
     retry: RetryPolicy = RetryPolicy()
+    reminders: ReminderRelay | None = None  # the reminders due, sent in the same passes
 
     async def run_once(self, limit: int = 50) -> RelayReport:
         delivered = failed = gave_up = 0
+        if self.reminders is not None:
+            delivered, failed = await self.reminders.run_once(limit)
         for channel in self.channels:
             done: list[int] = []  # delivered, recorded together (on SQL: one statement)
             try:

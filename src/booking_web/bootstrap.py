@@ -8,6 +8,7 @@ import os
 import secrets
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import timedelta
 from typing import Protocol
 
 from attrs import field, frozen
@@ -37,11 +38,13 @@ from booking_core import (
     PaymentGateway,
     PractitionerAccess,
     PractitionerDirectory,
+    ReminderLedger,
+    ReminderRelay,
     ScheduleSource,
 )
 from booking_web.availability_answers import AvailabilityAnswers, ComputedAvailabilityAnswers
 from booking_web.availability_cache import UNHEARD_SECONDS, AvailabilityCache
-from booking_web.channels import outbox_channels
+from booking_web.channels import outbox_channels, reminder_sender
 from booking_web.demo import DEMO_PRACTITIONERS
 from booking_web.local_secrets import persistent_secret, private_directory
 from booking_web.metrics import CountingChangeListener, Metrics
@@ -64,6 +67,9 @@ log = logging.getLogger(__name__)
 # With PostgreSQL, every process hears of practitioner changes (sql.ChangeFeed) and
 # forgets them at once; the time only bounds staleness while that feed is down.
 SHARED_PRACTITIONER_CACHE_SECONDS = 60.0
+
+# How often a worker looks for reminders due (a reminder goes at most this late).
+REMINDER_LOOK_INTERVAL = timedelta(seconds=10)
 
 ChannelFactory = Callable[[BookingService], Sequence[Channel]]  # channels may need the service
 # Builds the change feed over the availability cache it is to void (the cache trusts the feed).
@@ -132,12 +138,14 @@ def assemble(
     change_feed: ChangeFeedFactory | None = None,
     credentials: CredentialStore | None = None,
     feed_keys: CalendarFeedKeys | None = None,
+    reminders: ReminderLedger | None = None,
 ) -> Container:
     """The wiring every container shares, whatever the adapters are. Without `credentials` and
     `feed_keys`, practitioners' sign-ins and calendar feed keys live in this process's memory (tests
     of the web over fakes). With an `outbox`, one relay over every channel, woken after each booking
-    change. With a `change_feed`, availability answers live up to AVAILABILITY_CACHE_SECONDS and are
-    not cached while the feed is down; without one, no longer than UNHEARD_SECONDS."""
+    change; with `reminders` too, it sends the reminders due by the client's e-mail channel. With a
+    `change_feed`, availability answers live up to AVAILABILITY_CACHE_SECONDS and are not cached
+    while the feed is down; without one, no longer than UNHEARD_SECONDS."""
     metrics = metrics or Metrics()
     clock = clock or SystemClock()
     changed = asyncio.Event()
@@ -173,7 +181,12 @@ def assemble(
     feed = change_feed(cache) if change_feed is not None else None
     worker = None
     if outbox is not None:
-        worker = OutboxWorker(OutboxRelay(outbox, list(channels(service)), clock), outbox, metrics, changed)
+        listed = list(channels(service))
+        sender = reminder_sender(listed)
+        due = None
+        if reminders is not None and sender is not None:
+            due = ReminderRelay(reminders, directory, sender, clock, every=REMINDER_LOOK_INTERVAL)
+        worker = OutboxWorker(OutboxRelay(outbox, listed, clock, reminders=due), outbox, metrics, changed)
     access = PractitionerAccess(directory, credentials or MemoryCredentialStore(), clock, ids)
     return Container(
         settings,
@@ -222,6 +235,7 @@ async def open_container(
             outbox=database.store,
             credentials=database.credentials,
             feed_keys=database.calendar_feeds,
+            reminders=database.reminders,
             channels=lambda service: outbox_channels(settings, service, calcom, webhook_http, clock),
             change_feed=(
                 (lambda cache: _change_feed(settings.database_location, cache, directory))

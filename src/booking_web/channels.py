@@ -1,14 +1,23 @@
 """The outbox channels a deployment delivers on: the Cal.com write-back, e-mail to the client and to
-the practitioner, and one signed webhook per subscriber."""
+the practitioner, and one signed webhook per subscriber; and where reminders go (the client's e-mail)."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import httpx
 
 from booking_adapters.calcom import Calcom
-from booking_adapters.mail import MailComposer, email_channels, mail_transport
+from booking_adapters.mail import (
+    Audience,
+    EmailChannel,
+    MailComposer,
+    ReminderMail,
+    email_channels,
+    mail_transport,
+)
 from booking_adapters.outgoing_webhooks import webhook_channels
-from booking_core import BookingService, Channel, Clock
+from booking_core import BookingService, Channel, Clock, ReminderSender
 from booking_web.local_secrets import persistent_secret
 from booking_web.settings import Settings
 
@@ -41,3 +50,11 @@ def outbox_channels(
         secret = webhook_secret(settings).encode()
         channels += webhook_channels(settings.webhook_urls, secret, service.store, clock, webhook_http)
     return channels
+
+
+def reminder_sender(channels: Sequence[Channel]) -> ReminderSender | None:
+    """Reminders go by the client's e-mail channel among `channels` (None: there is none)."""
+    for channel in channels:
+        if isinstance(channel, EmailChannel) and channel.audience is Audience.CLIENT:
+            return ReminderMail(channel)
+    return None

@@ -1,5 +1,5 @@
 """The `booking` command: serve, db upgrade, practitioners import/list/remove/token/revoke-tokens/feed,
-payments reconcile, holds expire, outbox deliver/list, calcom sync, bookings list/show/cancel
+payments reconcile, holds expire, outbox deliver/list, reminders list, calcom sync, bookings list/show/cancel
 (bookings_cli.py)."""
 
 from __future__ import annotations
@@ -116,6 +116,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     listing.add_argument("--channel", help="only this channel (calcom, email:client, webhook:...)")
     listing.set_defaults(run=_list_failed_deliveries)
+    reminders = commands.add_parser("reminders", help="reminders before sessions")
+    reminders_actions = reminders.add_subparsers(dest="action", required=True)
+    reminders_actions.add_parser(
+        "list", help="one line per reminder not sent yet: booking id, due time (ISO 8601), channel"
+    ).set_defaults(run=_list_reminders)
     calcom = commands.add_parser("calcom", help="Cal.com").add_subparsers(dest="action", required=True)
     calcom.add_parser("sync", help="write due bookings back to Cal.com now").set_defaults(run=_calcom_sync)
     bookings_cli.add_commands(commands, _run_work)
@@ -299,6 +304,18 @@ def _calcom_sync(args: argparse.Namespace) -> None:
 def _list_failed_deliveries(args: argparse.Namespace) -> None:
     async def run(container: Container) -> None:
         _print_failures(await _outbox_worker(container).outbox.failures(args.channel))
+
+    _with_container(run)
+
+
+def _list_reminders(args: argparse.Namespace) -> None:
+    async def run(container: Container) -> None:
+        relay = _outbox_worker(container).relay.reminders
+        planned = await relay.planned() if relay is not None else []
+        for reminder in planned:
+            print(f"{reminder.booking_id}\t{reminder.due_at.isoformat()}\t{reminder.channel}")
+        if not planned:
+            print("no reminders planned", file=sys.stderr)
 
     _with_container(run)
 

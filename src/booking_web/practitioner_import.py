@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from booking_core import (
+    DEFAULT_REMINDER_OFFSETS,
     BookingLimits,
     CancellationPolicy,
     DateOverride,
@@ -57,6 +58,7 @@ OPTIONAL_KEYS = (
     "hold_minutes",
     "full_refund_notice_hours",
     "late_refund_percent",
+    "reminder_hours",
     "max_bookings_per_day",
     "max_bookings_per_week",
     "services",
@@ -77,6 +79,7 @@ SERVICE_OPTIONAL_KEYS = (
     "hold_minutes",
     "max_bookings_per_day",
     "max_bookings_per_week",
+    "location",
 )
 SERVICE_KEYS = (*SERVICE_REQUIRED_KEYS, *SERVICE_OPTIONAL_KEYS)
 
@@ -231,6 +234,7 @@ def practitioner_from(entry: Mapping[str, Any]) -> Practitioner:
             full_refund_notice=timedelta(hours=entry.get("full_refund_notice_hours", 24)),
             late_refund_percent=entry.get("late_refund_percent", 0),
         ),
+        reminder_offsets=_reminder_offsets(entry),
         **_durations(entry),
     )
     schedule = WeeklySchedule(
@@ -264,6 +268,7 @@ def _services(entry: Mapping[str, Any]) -> tuple[Service, ...]:
                     length=_minutes(table["minutes"]),
                     price=Money.parse(str(table["price"]), table.get("currency", entry["currency"])),
                     limits=_limits(table),
+                    location=_location(table),
                     **_durations(table),
                 )
             )
@@ -272,6 +277,25 @@ def _services(entry: Mapping[str, Any]) -> tuple[Service, ...]:
         except (TypeError, ValueError) as error:
             raise ValueError(f"service {number} ({table.get('id', 'no id')}): {error}") from None
     return tuple(services)
+
+
+def _reminder_offsets(entry: Mapping[str, Any]) -> tuple[timedelta, ...]:
+    """`reminder_hours`: a list of hours before the start (fractions allowed); [] for none."""
+    hours = entry.get("reminder_hours", [offset / timedelta(hours=1) for offset in DEFAULT_REMINDER_OFFSETS])
+    if not isinstance(hours, list) or not all(_is_number(value) for value in hours):
+        raise ValueError(f"reminder_hours must be a list of numbers of hours, like [24, 2], not {hours!r}")
+    return tuple(timedelta(hours=value) for value in hours)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _location(table: Mapping[str, Any]) -> str | None:
+    location = table.get("location")
+    if location is not None and not isinstance(location, str):
+        raise ValueError(f"location must be a text (an address or a video link), not {location!r}")
+    return location
 
 
 def _table(entry: Mapping[str, Any], key: str) -> Mapping[str, Any]:

@@ -30,7 +30,7 @@ from booking_core.testing.contracts import StoreWithOutbox
 POSTGRES_ADMIN_URL = os.environ.get("BOOKING_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 _TABLES = (
     "bookings, booking_events, outbox_deliveries, outbox_channels, processed_payment_events, practitioners, "
-    "practitioner_credentials, time_off, calendar_feeds"
+    "practitioner_credentials, time_off, calendar_feeds, reminder_deliveries"
 )
 ADAPTERS = ["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 

@@ -46,8 +46,8 @@ def test_other_databases_are_refused() -> None:
         database_url("mysql://host/db")
 
 
-def test_the_head_revision_is_0011_booking_limits() -> None:
-    assert head_revisions() == ("0011_booking_limits",)
+def test_the_head_revision_is_0012_reminder_deliveries() -> None:
+    assert head_revisions() == ("0012_reminder_deliveries",)
 
 
 @pytest.mark.anyio

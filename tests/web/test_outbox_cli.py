@@ -4,11 +4,13 @@ default, over bookings confirmed while no outbox worker ran (as after a crash ri
 from __future__ import annotations
 
 import os
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import anyio
 import pytest
 
+from booking_adapters import sql
 from booking_adapters.outgoing_webhooks import channel_name
 from booking_adapters.testing.fake_calcom import FAKE_API_KEY, FakeCalcomServer
 from booking_web.cli import main
@@ -96,3 +98,26 @@ def test_calcom_sync_writes_confirmed_bookings_back(
     assert failures == "no failed deliveries"
     [written] = fake.live_bookings()
     assert written["metadata"]["bookingId"] == booking_id
+
+
+async def _slot_start(booking_id: str) -> datetime:
+    database = await sql.open_database(Settings.from_env(os.environ).database_location)
+    try:
+        booking = await database.store.get(booking_id)
+    finally:
+        await database.close()
+    assert booking is not None
+    return booking.slot.start
+
+
+def test_reminders_list_prints_one_line_per_planned_reminder(capsys: pytest.CaptureFixture[str]) -> None:
+    main(["reminders", "list"])
+    assert capsys.readouterr() == ("", "no reminders planned\n")
+    booking_id = _confirmed("jane-doe")  # the demo practitioner: reminded 24 hours before
+    capsys.readouterr()
+
+    main(["reminders", "list"])
+    (line,) = capsys.readouterr().out.splitlines()
+    booking, due, channel = line.split("\t")
+    assert (booking, channel) == (booking_id, "email")
+    assert datetime.fromisoformat(due) == anyio.run(_slot_start, booking_id) - timedelta(hours=24)

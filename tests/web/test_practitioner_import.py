@@ -308,3 +308,59 @@ def test_a_limit_must_be_a_whole_number_of_at_least_one(tmp_path: Path, value: s
     assert caught.value.problems == [
         f"practitioner 1 (ada-ng): max_bookings_per_week must be a whole number of at least 1, not {shown}"
     ]
+
+
+def test_reminder_hours_and_a_services_location_are_read(tmp_path: Path) -> None:
+    [jane] = read_practitioners(write(tmp_path, ISSUE_EXAMPLE))
+    assert jane.offer.reminder_offsets == (timedelta(hours=24),)  # the default
+    text = SERVICES.replace(
+        "buffer_after_minutes = 10\n", "buffer_after_minutes = 10\nreminder_hours = [2, 24.5]\n", 1
+    )
+    text = text.replace('price = "0.00"\n', 'price = "0.00"\nlocation = "https://meet.example.org/ada"\n', 1)
+    [ada] = read_practitioners(write(tmp_path, text))
+    assert ada.offer.reminder_offsets == (
+        timedelta(hours=24, minutes=30),
+        timedelta(hours=2),
+    )  # earliest first
+    assert [s.location for s in ada.services] == ["https://meet.example.org/ada", None]
+    [none] = read_practitioners(
+        write(tmp_path, SERVICES.replace('currency = "EUR"\n', 'currency = "EUR"\nreminder_hours = []\n', 1))
+    )
+    assert none.offer.reminder_offsets == ()
+
+
+@pytest.mark.parametrize(
+    ("setting", "problem"),
+    [
+        ("reminder_hours = 24", "reminder_hours must be a list of numbers of hours, like [24, 2], not 24"),
+        (
+            'reminder_hours = ["24"]',
+            "reminder_hours must be a list of numbers of hours, like [24, 2], not ['24']",
+        ),
+        ("reminder_hours = [0]", "reminder_hours must each be more than 0 and at most 720"),
+        ("reminder_hours = [721]", "reminder_hours must each be more than 0 and at most 720"),
+        ("reminder_hours = [1, 2, 3, 4, 5, 6]", "reminder_hours: at most 5 reminders"),
+    ],
+)
+def test_invalid_reminder_hours_are_refused(tmp_path: Path, setting: str, problem: str) -> None:
+    text = SERVICES.replace("buffer_after_minutes = 10\n", f"buffer_after_minutes = 10\n{setting}\n", 1)
+    with pytest.raises(PractitionerFileError) as caught:
+        read_practitioners(write(tmp_path, text))
+    assert caught.value.problems == [f"practitioner 1 (ada-ng): {problem}"]
+
+
+@pytest.mark.parametrize(
+    ("location", "problem"),
+    [
+        ("42", "location must be a text (an address or a video link), not 42"),
+        ('"  "', "location must be 1 to 500 characters"),
+        (f'"{"x" * 501}"', "location must be 1 to 500 characters"),
+    ],
+)
+def test_an_invalid_location_is_refused_naming_the_service(
+    tmp_path: Path, location: str, problem: str
+) -> None:
+    text = SERVICES.replace('price = "0.00"\n', f'price = "0.00"\nlocation = {location}\n', 1)
+    with pytest.raises(PractitionerFileError) as caught:
+        read_practitioners(write(tmp_path, text))
+    assert caught.value.problems == [f"practitioner 1 (ada-ng): service 1 (intro): {problem}"]

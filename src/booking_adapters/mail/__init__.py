@@ -4,6 +4,7 @@ folder (transport), and the outbox channels that tie them to booking events (cha
 from booking_adapters.mail.channel import Audience, EmailChannel, email_channels, message_id, message_kind
 from booking_adapters.mail.compose import Invite, Letter, MailComposer, MessageKind, Recipient
 from booking_adapters.mail.invite import InviteMethod, calendar_invite, invite_uid
+from booking_adapters.mail.reminder import ReminderMail
 from booking_adapters.mail.transport import (
     MailboxFolder,
     MailTransport,
@@ -24,6 +25,7 @@ __all__ = [
     "MailboxFolder",
     "MessageKind",
     "Recipient",
+    "ReminderMail",
     "SmtpSettings",
     "SmtpTransport",
     "calendar_invite",

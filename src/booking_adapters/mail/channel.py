@@ -89,8 +89,15 @@ class EmailChannel:
         return uid_host(self.public_base_url)
 
     def cancel_url(self, booking_id: str) -> str:
+        return self._client_link(booking_id, "cancel")
+
+    def manage_url(self, booking_id: str) -> str:
+        """The client's page of their booking, where they cancel or move it."""
+        return self._client_link(booking_id, "manage")
+
+    def _client_link(self, booking_id: str, page: str) -> str:
         token = self.ids.cancel_token(booking_id)
-        return f"{self.public_base_url.rstrip('/')}/booking/{quote(booking_id)}/cancel?token={quote(token)}"
+        return f"{self.public_base_url.rstrip('/')}/booking/{quote(booking_id)}/{page}?token={quote(token)}"
 
     async def deliver(self, item: OutboxItem) -> None:
         event = item.event
@@ -145,6 +152,13 @@ class EmailChannel:
         )
 
     def _context(self, event: BookingEvent, booking: Booking, practitioner: Practitioner) -> dict[str, Any]:
+        return self.booking_context(booking, practitioner) | {
+            "reason": event.reason,
+            "practitioners_reason": _practitioners_reason(event),
+        }
+
+    def booking_context(self, booking: Booking, practitioner: Practitioner) -> dict[str, Any]:
+        """What every e-mail of `booking` may say of it, in the audience's time zone."""
         timezone = booking.client_timezone if self.audience is Audience.CLIENT else practitioner.timezone
         refund = booking.amount_refunded or booking.refund_owed
         return {
@@ -158,11 +172,18 @@ class EmailChannel:
             "service_name": booking.service_name,
             "price": "nothing (free)" if booking.is_free else str(booking.amount_paid or booking.price),
             "refund": str(refund) if refund and refund.amount else None,
-            "reason": event.reason,
-            "practitioners_reason": _practitioners_reason(event),
+            "location": _location(booking, practitioner),
             "cancel_url": self.cancel_url(booking.id),
+            "manage_url": self.manage_url(booking.id),
             "cancellation_terms": practitioner.offer.cancellation.terms_for(booking.price),
         }
+
+
+def _location(booking: Booking, practitioner: Practitioner) -> str | None:
+    """Where the session takes place: its service's location as it is now (None: not set, or the
+    service is no longer offered)."""
+    offered = [service for service in practitioner.offered_services if service.id == booking.service_id]
+    return offered[0].location if offered else None
 
 
 def _practitioners_reason(event: BookingEvent) -> str | None:

@@ -25,6 +25,7 @@ class MessageKind(StrEnum):
     CLIENT_CANCELLED = "client_cancelled"
     PRACTITIONER_CANCELLED = "practitioner_cancelled"
     CLIENT_REFUNDED = "client_refunded"
+    CLIENT_REMINDER = "client_reminder"  # before the session (booking_core.reminders), not an event
     SIGN_IN_LINK = "sign_in_link"  # to a practitioner who asked to sign in; no booking involved
 
 
@@ -34,6 +35,7 @@ _SUBJECTS = {
     MessageKind.CLIENT_CANCELLED: "Cancelled: your session with {{ practitioner_name }} on {{ when }}",
     MessageKind.PRACTITIONER_CANCELLED: "Cancelled: {{ client_name }} on {{ when }}",
     MessageKind.CLIENT_REFUNDED: "Refund: your payment to {{ practitioner_name }}",
+    MessageKind.CLIENT_REMINDER: "Reminder: your session with {{ practitioner_name }} on {{ when }}",
     MessageKind.SIGN_IN_LINK: "Your sign-in link",
 }
 

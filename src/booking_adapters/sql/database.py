@@ -16,6 +16,7 @@ from booking_adapters.sql.calendar_feeds import SqlCalendarFeedKeys
 from booking_adapters.sql.credentials import SqlCredentialStore
 from booking_adapters.sql.directory import CACHE_SECONDS, SqlDirectory
 from booking_adapters.sql.migrate import SchemaBehind, current_revisions, head_revisions, run_migrations
+from booking_adapters.sql.reminders import SqlReminderLedger
 from booking_adapters.sql.sqlite import configure_sqlite
 from booking_adapters.sql.store import SqlBookingStore
 from booking_adapters.sql.transactions import Transactions
@@ -59,6 +60,7 @@ class Database:
     directory: CachedDirectory  # over a SqlDirectory
     credentials: SqlCredentialStore
     calendar_feeds: SqlCalendarFeedKeys
+    reminders: SqlReminderLedger
 
     async def ping(self) -> None:
         """Raise if the database does not answer."""
@@ -122,6 +124,7 @@ async def open_database(
         directory,
         SqlCredentialStore(transactions),
         SqlCalendarFeedKeys(transactions),
+        SqlReminderLedger(transactions),
     )
     if is_sqlite_memory(url):
         await database.migrate()

@@ -155,6 +155,13 @@ bookings = Table(
         postgresql_where=text("refund_owed_amount IS NOT NULL AND refund_id IS NULL"),
         sqlite_where=text("refund_owed_amount IS NOT NULL AND refund_id IS NULL"),
     ),
+    # the confirmed sessions ahead, for their reminders (booking_adapters.sql.reminders)
+    Index(
+        "ix_bookings_confirmed_start",
+        "slot_start",
+        postgresql_where=text("status = 'confirmed'"),
+        sqlite_where=text("status = 'confirmed'"),
+    ),
     Index(
         "ix_bookings_payment_checks_due",
         "updated_at",
@@ -244,4 +251,21 @@ calendar_feeds = Table(
     Column("generation", Integer, nullable=False),
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_at", UtcDateTime, nullable=False),
+)
+
+# The reminders sent (booking_core.reminders), one row per (booking, start, offset, channel) once
+# claimed: a reminder is derived from its booking, so a moved booking's new start is another key
+# and a cancelled booking's are never claimed. `leased_until` is also a failed one's retry time.
+reminder_deliveries = Table(
+    "reminder_deliveries",
+    metadata,
+    Column("booking_id", String(64), ForeignKey("bookings.id"), nullable=False),
+    Column("slot_start", UtcDateTime, nullable=False),
+    Column("offset_seconds", Integer, nullable=False),
+    Column("channel", String(64), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text, nullable=False),
+    Column("leased_until", UtcDateTime),
+    Column("sent_at", UtcDateTime),
+    PrimaryKeyConstraint("booking_id", "slot_start", "offset_seconds", "channel"),
 )

@@ -774,6 +774,7 @@ def sample_practitioner(practitioner_id: str = "jane-doe", **changes: Any) -> Pr
             slot_step=timedelta(minutes=15),
             hold_duration=timedelta(minutes=45),
             cancellation=CancellationPolicy(timedelta(hours=48), 50),
+            reminder_offsets=(timedelta(hours=24), timedelta(minutes=90)),
         ),
         schedule=WeeklySchedule(
             "Europe/Berlin",
@@ -803,6 +804,7 @@ def sample_practitioner(practitioner_id: str = "jane-doe", **changes: Any) -> Pr
                 min_notice=timedelta(hours=48),
                 slot_step=timedelta(minutes=30),
                 hold_duration=timedelta(hours=2),
+                location="https://meet.example.com/jane-doe",
             ),
         ),
         limits=BookingLimits(per_day=4, per_week=15),

@@ -89,6 +89,7 @@ def offers() -> st.SearchStrategy[Offer]:
         min_notice=_minutes(0, 48 * 60, step=60),
         horizon=st.integers(1, 120).map(lambda d: timedelta(days=d)),
         slot_step=st.none() | _minutes(5, 120),
+        reminder_offsets=st.lists(_minutes(5, 72 * 60), max_size=3).map(tuple),
     )
 
 
@@ -109,6 +110,7 @@ def services() -> st.SearchStrategy[Service]:
         min_notice=st.none() | _minutes(0, 48 * 60, step=60),
         slot_step=st.none() | _minutes(5, 120),
         hold_duration=st.none() | _minutes(30, 24 * 60, step=30),
+        location=st.none() | st.sampled_from(["Praxis, Hauptstr. 1, Berlin", "https://meet.example.com/j"]),
     )
 
 
