@@ -34,22 +34,28 @@ async def bare(request: Request) -> Response:
 app = Starlette(routes=[Route("/bare", bare, methods=["GET", "POST"])])
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.load.bare")
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--workers", type=int, default=1)
-    args = parser.parse_args()
+def serve_like_the_service(app_path: str, port: int, workers: int, *, factory: bool = False) -> None:
+    """Run `app_path` (module:attribute) on the service's server stack: uvicorn, uvloop, httptools."""
     uvicorn.run(
-        "bench.load.bare:app",
+        app_path,
+        factory=factory,
         host="127.0.0.1",
-        port=args.port,
-        workers=args.workers,
+        port=port,
+        workers=workers,
         loop="uvloop",
         http="httptools",
         access_log=False,
         log_level="warning",
         server_header=False,
     )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.load.bare")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args()
+    serve_like_the_service("bench.load.bare:app", args.port, args.workers)
 
 
 if __name__ == "__main__":

@@ -22,9 +22,12 @@ class Request:
     method: str
     path: str
     body: bytes = b""
+    client_address: str | None = None  # sent as X-Forwarded-For (the service believes the bench)
 
     def encode(self, host: str) -> bytes:
         head = f"{self.method} {self.path} HTTP/1.1\r\nHost: {host}\r\n"
+        if self.client_address:
+            head += f"X-Forwarded-For: {self.client_address}\r\n"
         if self.body or self.method == "POST":
             head += f"Content-Type: application/json\r\nContent-Length: {len(self.body)}\r\n"
         return head.encode("ascii") + b"\r\n" + self.body
