@@ -70,9 +70,13 @@ def paid_sessions_unaccounted(
     return problems
 
 
+_BEGINNINGS = {("hold_placed", None, "pending_payment"), ("booked_free", None, "confirmed")}
+
+
 def history_gaps(database_url: str) -> list[str]:
-    """Each booking's history starts with hold_placed from nothing, chains from_status to the previous
-    to_status, and ends in the booking's status; no event names a booking that does not exist."""
+    """Each booking's history starts from nothing with hold_placed (or, for a free service's booking,
+    booked_free), chains from_status to the previous to_status, and ends in the booking's status; no
+    event names a booking that does not exist."""
     statuses = {row["id"]: row["status"] for row in _rows(database_url, "SELECT id, status FROM bookings")}
     histories: dict[str, list[Row]] = defaultdict(list)
     for event in _rows(database_url, "SELECT * FROM booking_events ORDER BY seq"):
@@ -84,11 +88,7 @@ def history_gaps(database_url: str) -> list[str]:
             problems.append(f"booking {booking_id} has no history")
             continue
         first = events[0]
-        if (first["trigger"], first["from_status"], first["to_status"]) != (
-            "hold_placed",
-            None,
-            "pending_payment",
-        ):
+        if (first["trigger"], first["from_status"], first["to_status"]) not in _BEGINNINGS:
             problems.append(
                 f"booking {booking_id} starts with {first['trigger']} from {first['from_status']}"
             )

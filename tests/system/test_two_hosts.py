@@ -2,31 +2,35 @@
 shared but PostgreSQL, Redis and the secrets) behave as one service. Exactly one booking per slot
 across both under concurrent requests; a booking on one disappears from the other's cached
 availability through the change feed; the rate limit is one limit across both (Redis); each
-e-mail and webhook of the outbox goes out once, however the two relays run."""
+e-mail and webhook of the outbox, and each reminder, goes out once, however the two relays run."""
 
 from __future__ import annotations
 
+import math
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import psycopg
 import pytest
-from attrs import frozen
+from attrs import evolve, frozen
 
 from booking_adapters.testing.fake_stripe import running
+from booking_web.demo import DEMO_PRACTITIONERS
 from tests.redis_server import REDIS_URL, scratch_prefix
 from tests.system import invariants
 from tests.system.postgres import require_shared_server, seeded_database
 from tests.system.service import RunningService, StripeConfig, run_cli, service_env, serving
 from tests.system.stripe_control import ControlledFakeStripe, control
+from tests.system.test_reminders import OFFSET, RITA
 from tests.system.torture_driver import WEBHOOK_PATH
 from tests.unit.notifications.servers import SmtpSink, WebhookReceiver
 
-pytestmark = [pytest.mark.system, pytest.mark.postgres, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.system, pytest.mark.postgres, pytest.mark.timeout(300)]
 
 RATE_LIMIT = 6  # booking attempts per client address and minute, across both instances
 RACERS = 16
@@ -36,6 +40,9 @@ METRICS_TOKEN = "two-hosts-metrics-" + "m" * 32
 METRICS = {"Authorization": f"Bearer {METRICS_TOKEN}"}
 POLL_SECONDS = 0.05
 POLL_ATTEMPTS = 400  # x POLL_SECONDS: 20 s at most for anything another process does
+# Free one-minute sessions with a reminder OFFSET (3 minutes) before: one each, all due at once
+REMINDED = tuple(evolve(RITA, id=f"rita-{n}", email=f"rita{n}@example.org") for n in range(4))
+REMINDER_LEAD = timedelta(seconds=20)  # the bookings are made before their reminders' window opens
 
 
 @frozen
@@ -63,7 +70,8 @@ def hosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TwoHosts]:
     smtp = SmtpSink()
     receiver = WebhookReceiver(WEBHOOK_SECRET.encode(), time.time)
     with ExitStack() as stack:
-        database_url = stack.enter_context(seeded_database(require_shared_server()))
+        practitioners = (*DEMO_PRACTITIONERS, *REMINDED)
+        database_url = stack.enter_context(seeded_database(require_shared_server(), practitioners))
         prefix = stack.enter_context(scratch_prefix())
         stripe = StripeConfig(stack.enter_context(running(fake_stripe)), fake_stripe.webhook_secret)
         smtp.start()
@@ -212,15 +220,15 @@ def test_each_outbox_delivery_goes_out_once_from_two_relays(hosts: TwoHosts) -> 
                 assert answer.status_code == 200, answer.text
             booked.append(held.json()["id"])
 
-    _eventually(lambda: len(hosts.receiver.events) >= PAID_BOOKINGS)
+    _eventually(lambda: set(booked) <= {event["data"]["booking_id"] for event in hosts.receiver.events})
     clients = [f"paid{number}@example.com" for number in range(PAID_BOOKINGS)]
     _eventually(lambda: all(hosts.smtp.to(client) for client in clients))
     _eventually(lambda: _undelivered(hosts.database_url) == 0)
     run_cli(["outbox", "deliver"], hosts.env)  # a third relay: anything left would go out now
 
-    confirmed = [event["data"]["booking_id"] for event in hosts.receiver.events]
-    assert sorted(confirmed) == sorted(booked), hosts.receiver.events
-    assert {event["type"] for event in hosts.receiver.events} == {"booking.confirmed"}
+    sent = Counter((event["type"], event["data"]["booking_id"]) for event in hosts.receiver.events)
+    assert max(sent.values()) == 1, sent  # no event of any test's bookings twice
+    assert {booking for kind, booking in sent if kind == "booking.confirmed"} >= set(booked), sent
     for client in clients:
         [mail] = hosts.smtp.to(client)
         assert str(mail["Subject"]).startswith("Confirmed:")
@@ -235,3 +243,34 @@ def _undelivered(database_url: str) -> int:
         ).fetchone()
     assert row is not None
     return int(row[0])
+
+
+def test_each_reminder_goes_out_once_from_two_relays(hosts: TwoHosts) -> None:
+    """Four sessions whose reminders fall due at the same instant, booked on alternating instances:
+    each client gets one reminder, though both relays look for due reminders."""
+    lead = datetime.now(UTC) + REMINDER_LEAD
+    due = datetime.fromtimestamp(math.ceil(lead.timestamp() / 60) * 60, UTC)  # a whole minute
+    start = due + OFFSET
+    clients = []
+    for number, practitioner in enumerate(REMINDED):
+        service = hosts.both[number % 2]
+        client = f"reminded{number}"
+        body = _body(start.isoformat(), client, practitioner.id) | {"phone": f"+49 30 555000{number}"}
+        held = httpx.post(
+            f"{service.base_url}/api/bookings", json=body, headers=_from(f"192.0.2.{100 + number}")
+        )
+        assert held.status_code == 201, held.text
+        assert held.json()["status"] == "confirmed"  # free: no payment
+        clients.append(f"{client}@example.com")
+
+    def reminded(client: str) -> int:
+        return sum(str(mail["Subject"]).startswith("Reminder:") for mail in hosts.smtp.to(client))
+
+    for _ in range(POLL_ATTEMPTS * 5):  # bounded: by the sessions' start no reminder can come any more
+        if all(reminded(client) for client in clients) or datetime.now(UTC) >= start:
+            break
+        time.sleep(POLL_SECONDS * 4)
+    assert [reminded(client) for client in clients] == [1] * len(REMINDED)
+    with psycopg.connect(hosts.database_url) as connection:
+        rows = connection.execute("SELECT count(*), count(sent_at) FROM reminder_deliveries").fetchone()
+    assert rows == (len(REMINDED), len(REMINDED))  # one claim each, sent
