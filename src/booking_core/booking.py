@@ -11,9 +11,15 @@ from enum import StrEnum
 from attrs import evolve, frozen
 
 from booking_core.client import ClientDetails
-from booking_core.errors import IllegalTransition, InvalidCancelToken, SessionStarted
+from booking_core.errors import IllegalTransition, InvalidCancelToken, RescheduleNotAllowed, SessionStarted
 from booking_core.money import Money
-from booking_core.offer import DEFAULT_SERVICE_ID, DEFAULT_SERVICE_NAME, CancellationPolicy
+from booking_core.offer import (
+    DEFAULT_SERVICE_ID,
+    DEFAULT_SERVICE_NAME,
+    CancellationPolicy,
+    Offer,
+    duration_in_words,
+)
 from booking_core.payment import CheckoutSession, ReceivedPayment
 from booking_core.timerange import TimeRange
 
@@ -41,6 +47,8 @@ class Trigger(StrEnum):
     # refunds nobody here asked for (made in the Stripe Dashboard): in full, or in part
     REFUNDED_OUTSIDE = "refunded_outside"
     PARTIAL_REFUND_RECORDED = "partial_refund_recorded"
+    # the booking moved to another time of the same service (same id, same payment)
+    RESCHEDULED = "rescheduled"
 
 
 S, T = BookingStatus, Trigger
@@ -67,6 +75,9 @@ TRANSITIONS: dict[tuple[BookingStatus | None, Trigger], BookingStatus] = {
     # a part of it refunded leaves the booking standing, recorded
     (S.CONFIRMED, T.REFUNDED_OUTSIDE): S.CANCELLED,
     (S.CONFIRMED, T.PARTIAL_REFUND_RECORDED): S.CONFIRMED,
+    # a move keeps the status: a held booking stays held (until its hold lapses), a confirmed one confirmed
+    (S.PENDING_PAYMENT, T.RESCHEDULED): S.PENDING_PAYMENT,
+    (S.CONFIRMED, T.RESCHEDULED): S.CONFIRMED,
 }
 
 IDEMPOTENT: dict[Trigger, frozenset[BookingStatus]] = {
@@ -101,6 +112,9 @@ class BookingEvent:
     to_status: BookingStatus
     at: datetime
     reason: str
+    # a move (RESCHEDULED): the slot before and after it; None for every other trigger
+    moved_from: TimeRange | None = None
+    moved_to: TimeRange | None = None
 
 
 CLIENT_CANCELLED = "cancelled by the client"
@@ -150,6 +164,9 @@ class Booking:
     # renamed or removed later leaves the booking as it was made.
     service_id: str = DEFAULT_SERVICE_ID
     service_name: str = DEFAULT_SERVICE_NAME
+    # How many times the booking moved (RESCHEDULED), by anyone: the client's moves are capped by
+    # the practitioner's ReschedulePolicy; calendar invites use it to order their versions.
+    reschedule_count: int = 0
 
     @classmethod
     def hold(
@@ -268,6 +285,54 @@ class Booking:
     def _refuse_if_started(self, at: datetime) -> None:
         if self.status is S.CONFIRMED and at >= self.slot.start:
             raise SessionStarted()
+
+    def reschedule(
+        self,
+        slot: TimeRange,
+        *,
+        offer: Offer,
+        at: datetime,
+        reason: str,
+        by_practitioner: bool,
+    ) -> Transition:
+        """Move the booking to `slot` of the same service (its `offer`, whose buffers give the new
+        occupied span): same id, same payment, no new checkout. A live booking only, and not once
+        its session started. The client must give the practitioner's reschedule notice before the
+        current start and may move at most `max_moves` times; the practitioner is bound by neither.
+        Raises RescheduleNotAllowed (nothing changes); whether `slot` is free is the store's to say."""
+        if not self.is_live(at):
+            raise RescheduleNotAllowed(f"A {self.status.replace('_', ' ')} booking cannot be moved.")
+        if at >= self.slot.start:
+            raise RescheduleNotAllowed("A session that has started can no longer be moved.")
+        if slot.end - slot.start != self.slot.end - self.slot.start:
+            raise RescheduleNotAllowed("A booking moves to a time of the same length.")
+        if not by_practitioner:
+            policy = offer.rescheduling
+            notice = policy.notice_under(offer.cancellation)
+            if self.slot.start - at < notice:
+                raise RescheduleNotAllowed(
+                    f"Sessions can be moved up to {duration_in_words(notice)} before they start; "
+                    "please contact the practitioner."
+                )
+            if self.reschedule_count >= policy.max_moves:
+                raise RescheduleNotAllowed(
+                    f"This session was moved {self.reschedule_count} times already, the most allowed; "
+                    "please contact the practitioner."
+                )
+        if slot == self.slot:
+            return self, None
+        moved, event = self._transition(
+            T.RESCHEDULED,
+            at,
+            reason,
+            lambda booking: evolve(
+                booking,
+                slot=slot,
+                occupied=offer.occupied(slot),
+                reschedule_count=booking.reschedule_count + 1,
+            ),
+        )
+        return moved, event and evolve(event, moved_from=self.slot, moved_to=slot)
 
     def record_refund(self, *, refund_id: str, amount: Money | None, at: datetime, reason: str) -> Transition:
         """The refund this booking owed went out (`amount`: everything refunded of its payment)."""

@@ -140,6 +140,13 @@ class SessionStarted(IllegalTransition):
         super().__init__("A session that has started can no longer be cancelled.")
 
 
+class RescheduleNotAllowed(IllegalTransition):
+    """The client may not move this booking (too late, moved too often, or not a live booking);
+    the message says which. Nothing changed."""
+
+    code = "reschedule_not_allowed"
+
+
 class InvalidCancelToken(BookingError):
     code = "invalid_cancel_token"
 

@@ -36,7 +36,8 @@ def _positive(_instance: object, attribute: object, value: timedelta) -> None:
         raise ValueError(f"{getattr(attribute, 'name', 'duration')} must be positive")
 
 
-def _duration_in_words(duration: timedelta) -> str:
+def duration_in_words(duration: timedelta) -> str:
+    """ "2 hours", "90 minutes": a notice as clients read it."""
     minutes = int(duration.total_seconds() // 60)
     count, unit = (minutes // 60, "hour") if minutes % 60 == 0 else (minutes, "minute")
     return f"{count} {unit}{'' if count == 1 else 's'}"
@@ -59,7 +60,7 @@ class CancellationPolicy:
         if self.late_refund_percent == 100 or self.full_refund_notice == _ZERO:
             return "Full refund if you cancel before the session starts."
         later = "no refund" if self.late_refund_percent == 0 else f"{self.late_refund_percent} % refund"
-        notice = _duration_in_words(self.full_refund_notice)
+        notice = duration_in_words(self.full_refund_notice)
         return f"Full refund if you cancel at least {notice} before the session; after that, {later}."
 
     def terms_for(self, price: Money) -> str:
@@ -89,6 +90,25 @@ def _reminder_offsets(_instance: object, _attribute: object, value: tuple[timede
 
 
 @frozen
+class ReschedulePolicy:
+    """When a client may move their session themselves: at least `notice` before its start (None:
+    the cancellation policy's full-refund notice, so that moving is allowed exactly when cancelling
+    costs nothing) and at most `max_moves` times. The practitioner is bound by neither."""
+
+    notice: timedelta | None = field(default=None)
+    max_moves: int = 2
+
+    def __attrs_post_init__(self) -> None:
+        if self.notice is not None and self.notice < _ZERO:
+            raise ValueError("reschedule notice must not be negative")
+        if self.max_moves < 0:
+            raise ValueError("max_reschedules must not be negative")
+
+    def notice_under(self, cancellation: CancellationPolicy) -> timedelta:
+        return cancellation.full_refund_notice if self.notice is None else self.notice
+
+
+@frozen
 class Offer:
     """A bookable session. `slot_step` defaults to the session plus its buffers (a 50-minute session
     with 10 minutes after starts on the hour); holds last `hold_duration` (Stripe Checkout allows
@@ -107,6 +127,7 @@ class Offer:
     reminder_offsets: tuple[timedelta, ...] = field(
         default=DEFAULT_REMINDER_OFFSETS, converter=_latest_first, validator=_reminder_offsets
     )
+    rescheduling: ReschedulePolicy = ReschedulePolicy()
 
     def __attrs_post_init__(self) -> None:
         if self.slot_step is not None and self.slot_step < timedelta(minutes=1):
@@ -148,7 +169,8 @@ class Service:
     """One thing a practitioner offers (an intro call, a session, a double session): its own id
     (URL-safe, stable: bookings and links name it), name, length and price (0: free), and optionally
     its own buffers, minimum notice, slot step and hold; what it leaves None the practitioner's offer
-    decides (`Practitioner.offer_for`). Horizon and cancellation policy are the practitioner's."""
+    decides (`Practitioner.offer_for`). Horizon, cancellation and reschedule policies are the
+    practitioner's."""
 
     id: str = field(validator=_url_safe_id)
     name: str = field(validator=_name)

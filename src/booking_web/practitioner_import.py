@@ -39,6 +39,7 @@ from booking_core import (
     Money,
     Offer,
     Practitioner,
+    ReschedulePolicy,
     Service,
     WeeklySchedule,
 )
@@ -59,6 +60,8 @@ OPTIONAL_KEYS = (
     "full_refund_notice_hours",
     "late_refund_percent",
     "reminder_hours",
+    "reschedule_notice_hours",
+    "max_reschedules",
     "max_bookings_per_day",
     "max_bookings_per_week",
     "services",
@@ -226,6 +229,7 @@ def practitioner_from(entry: Mapping[str, Any]) -> Practitioner:
     else:
         length = _minutes(entry["session_minutes"])
         price = Money.parse(str(entry["price"]), entry["currency"])
+    notice = entry.get("reschedule_notice_hours")
     offer = Offer(
         session_length=length,
         price=price,
@@ -235,6 +239,10 @@ def practitioner_from(entry: Mapping[str, Any]) -> Practitioner:
             late_refund_percent=entry.get("late_refund_percent", 0),
         ),
         reminder_offsets=_reminder_offsets(entry),
+        rescheduling=ReschedulePolicy(
+            notice=None if notice is None else timedelta(hours=notice),
+            max_moves=entry.get("max_reschedules", ReschedulePolicy().max_moves),
+        ),
         **_durations(entry),
     )
     schedule = WeeklySchedule(

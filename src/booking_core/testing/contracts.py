@@ -44,6 +44,7 @@ from booking_core.offer import (
     CancellationPolicy,
     Offer,
     Practitioner,
+    ReschedulePolicy,
     Service,
 )
 from booking_core.payment import CheckoutSession, ReceivedPayment
@@ -775,6 +776,7 @@ def sample_practitioner(practitioner_id: str = "jane-doe", **changes: Any) -> Pr
             hold_duration=timedelta(minutes=45),
             cancellation=CancellationPolicy(timedelta(hours=48), 50),
             reminder_offsets=(timedelta(hours=24), timedelta(minutes=90)),
+            rescheduling=ReschedulePolicy(timedelta(hours=12), 3),
         ),
         schedule=WeeklySchedule(
             "Europe/Berlin",

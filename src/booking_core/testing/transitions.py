@@ -4,11 +4,13 @@ walk the transition table (booking_core.booking.TRANSITIONS) rather than tell a 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from booking_core.booking import Booking, Transition, Trigger
 from booking_core.money import Money
+from booking_core.offer import Offer
 from booking_core.payment import ReceivedPayment
+from booking_core.timerange import TimeRange
 
 
 def take(booking: Booking, trigger: Trigger, at: datetime, reason: str = "sample") -> Transition:
@@ -18,6 +20,13 @@ def take(booking: Booking, trigger: Trigger, at: datetime, reason: str = "sample
 
 def _payment(booking: Booking) -> ReceivedPayment:
     return ReceivedPayment(booking.price, f"pi_{booking.id}", None)
+
+
+def _an_hour_later(booking: Booking, at: datetime, reason: str) -> Transition:
+    slot = booking.slot
+    offer = Offer(slot.duration, booking.price)
+    later = TimeRange.of(slot.start + timedelta(hours=1), slot.duration)
+    return booking.reschedule(later, offer=offer, at=at, reason=reason, by_practitioner=True)
 
 
 def _part_of_price(booking: Booking) -> Money:
@@ -34,4 +43,5 @@ _BY_TRIGGER: dict[Trigger, Callable[[Booking, datetime, str], Transition]] = {
     ),
     Trigger.REFUNDED_OUTSIDE: lambda b, at, _why: b.refunded_outside(b.price, refund_id=f"re_{b.id}", at=at),
     Trigger.PARTIAL_REFUND_RECORDED: lambda b, at, _why: b.record_partial_refund(_part_of_price(b), at=at),
+    Trigger.RESCHEDULED: _an_hour_later,
 }
