@@ -56,6 +56,7 @@ from booking_core import (
     UnknownPractitioner,
     UpcomingBooking,
     placed_at,
+    claims_a_span,
 )
 from booking_core.timerange import bounds
 
@@ -290,7 +291,7 @@ class MemoryBookingStore:
             current = self._bookings.get(before.id)
             if current is None or current.version != before.version:
                 raise ConcurrentUpdate(f"booking {before.id} changed meanwhile")
-            if after.status in LIVE_STATUSES and current.status not in LIVE_STATUSES:
+            if claims_a_span(current, after):
                 self._refuse_over(limits, after.practitioner_id, after.updated_at)
                 self._claim(after, after.updated_at)
             self._bookings[after.id] = after

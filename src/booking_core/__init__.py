@@ -20,6 +20,7 @@ from booking_core.booking import (
     BookingEvent,
     BookingStatus,
     Trigger,
+    claims_a_span,
     hash_token,
 )
 from booking_core.booking_limits import BookingLimit, BookingLimits, Period
@@ -110,6 +111,7 @@ from booking_core.reminders import (
     placed_at,
     planned_reminders,
 )
+from booking_core.rescheduling import CLIENT_MOVED, PRACTITIONER_MOVED
 from booking_core.schedule import DateOverride, LocalHours, WeeklySchedule, slot_grid, slot_starts, zone
 from booking_core.services import BookingHold, BookingRequest, BookingService
 from booking_core.start_time import start_time_problem
@@ -119,6 +121,7 @@ from booking_core.timerange import TimeRange, merge
 __all__ = [
     "CANCELLATIONS",
     "CLIENT_CANCELLED",
+    "CLIENT_MOVED",
     "CONFIRMATIONS",
     "DEFAULT_REMINDER_OFFSETS",
     "DEFAULT_SERVICE_ID",
@@ -130,6 +133,7 @@ __all__ = [
     "MAX_TIME_OFF_NOTE",
     "PLACEMENTS",
     "PRACTITIONER_CANCELLED",
+    "PRACTITIONER_MOVED",
     "SESSION_LIFETIME",
     "SIGN_IN_LINK_LIFETIME",
     "TRANSITIONS",
@@ -227,6 +231,7 @@ __all__ = [
     "UpcomingBooking",
     "WeeklySchedule",
     "bookable_window",
+    "claims_a_span",
     "client_network",
     "free_slots",
     "hash_token",

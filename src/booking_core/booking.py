@@ -98,6 +98,16 @@ CONFIRMATIONS = frozenset({T.PAYMENT_CONFIRMED, T.BOOKED_FREE})
 
 LIVE_STATUSES = frozenset({S.PENDING_PAYMENT, S.CONFIRMED})
 
+
+def claims_a_span(before: Booking, after: Booking) -> bool:
+    """Whether saving `after` over `before` claims time the booking did not hold: it becomes live
+    again (a late payment), or it is live and its occupied span moved (a reschedule). A store
+    checks such a save as it checks a new booking (BookingStore.save)."""
+    if after.status not in LIVE_STATUSES:
+        return False
+    return before.status not in LIVE_STATUSES or after.occupied != before.occupied
+
+
 # The reason recorded when a hold runs out unpaid, whoever releases it (the service, or a store on a write).
 LAPSED_HOLD = "hold lapsed"
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from attrs import define
 
-from booking_core.booking import LIVE_STATUSES, Booking, BookingEvent, Transition
+from booking_core.booking import LIVE_STATUSES, Booking, BookingEvent, Transition, claims_a_span
 from booking_core.booking_limits import BookingLimit
 from booking_core.errors import ConcurrentUpdate, UnknownBooking, UnknownPractitioner
 from booking_core.offer import Practitioner
@@ -50,7 +50,7 @@ class BookingChanges:
             if after is booking:
                 return booking
             try:
-                await self.store.save(booking, after, event, await self._limits_if_revived(booking, after))
+                await self.store.save(booking, after, event, await self._limits_claimed(booking, after))
             except ConcurrentUpdate:
                 booking = await self.booking(booking.id)
                 continue
@@ -59,13 +59,18 @@ class BookingChanges:
             return after
         raise ConcurrentUpdate("The booking is changing too often; please try again.")
 
-    async def _limits_if_revived(self, before: Booking, after: Booking) -> tuple[BookingLimit, ...]:
-        """The practitioner's limits the booking counts against when the change makes it live
-        again (a late payment): the store checks them as for a new booking; none otherwise."""
-        if after.status not in LIVE_STATUSES or before.status in LIVE_STATUSES:
+    async def _limits_claimed(self, before: Booking, after: Booking) -> tuple[BookingLimit, ...]:
+        """The practitioner's limits the store checks the change against (BookingStore.save): none
+        unless it claims time (`claims_a_span`). A late payment counts against every limit of its
+        start, as a new booking; a move only against those of its new start that its old start
+        did not count against already (moving within a day adds nothing to that day's count)."""
+        if not claims_a_span(before, after):
             return ()
         practitioner = await self.practitioner_of(before)
-        return practitioner.limits_for(before.service_id, before.slot.start)
+        limits = practitioner.limits_for(after.service_id, after.slot.start)
+        if before.status not in LIVE_STATUSES:
+            return limits
+        return tuple(limit for limit in limits if not limit.counts(before.slot.start, before.service_id))
 
     async def notify(
         self, booking: Booking, event: BookingEvent, practitioner: Practitioner | None = None

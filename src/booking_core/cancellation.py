@@ -12,7 +12,8 @@ from booking_core.payment_handling import PaymentHandling
 from booking_core.ports import Clock
 
 MAX_CANCEL_REASON = 500
-"""The most characters of a practitioner's reason for cancelling (it goes to the client by e-mail)."""
+"""The most characters of a practitioner's reason for cancelling or moving a booking (it goes to the
+client by e-mail)."""
 PRACTITIONER_CANCELLED = "cancelled by the practitioner"
 """The reason recorded when the practitioner gives none."""
 
@@ -43,7 +44,7 @@ class Cancellation:
         every cent back, whatever the cancellation policy says. `after_start=False`: asked by the
         practitioner or an operator, so a session that has started is refused
         (`Booking.cancel_by_practitioner`). `reason` (blank: none given) goes to the client."""
-        reason = _practitioners_reason(reason)
+        reason = practitioners_reason(reason, PRACTITIONER_CANCELLED)
         booking = await self.changes.booking(booking_id)
         if booking.status is BookingStatus.CANCELLED:
             return booking
@@ -62,8 +63,10 @@ class Cancellation:
         return await self.payment_handling.issue_refund(cancelled)
 
 
-def _practitioners_reason(reason: str) -> str:
+def practitioners_reason(reason: str, given_none: str) -> str:
+    """The practitioner's reason for a change they make to a client's booking (cancelling, moving),
+    stripped; `given_none` when blank. At most MAX_CANCEL_REASON characters (it goes to the client)."""
     reason = reason.strip()
     if len(reason) > MAX_CANCEL_REASON:
         raise InvalidInput({"reason": f"Give at most {MAX_CANCEL_REASON} characters."})
-    return reason or PRACTITIONER_CANCELLED
+    return reason or given_none

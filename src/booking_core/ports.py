@@ -116,9 +116,17 @@ class BookingStore(Protocol):
         limits: Sequence[BookingLimit] = (),
     ) -> None:
         """Replace `before` with `after` if the stored version still equals `before.version`, else
-        raise ConcurrentUpdate. A change that makes a booking live again (a late payment) is
-        checked like add_if_free (other bookings, time off and `limits`) and raises SlotUnavailable
-        (BookingLimitReached for a limit). `event` goes to the history."""
+        raise ConcurrentUpdate. `event` goes to the history.
+
+        A change that claims time the booking did not hold (`claims_a_span`: it becomes live again
+        after a late payment, or a live booking moves to another slot, Booking.reschedule) is
+        checked like add_if_free: other live bookings' occupied spans (never its own: a move by
+        less than its length overlaps where it was), time off and `limits` (for a move: those of
+        the new start that the old one did not count against already; the booking itself is
+        counted where it stood). Lapsed holds in the way are released. The loser raises
+        SlotUnavailable (BookingLimitReached for a limit) and nothing changes. A move claims its
+        new span and releases its old one in one transaction the database decides, so of a move
+        and another booking, move or time off racing for the same time exactly one wins."""
         ...
 
     async def get(self, booking_id: str) -> Booking | None: ...

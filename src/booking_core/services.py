@@ -1,6 +1,6 @@
 """The booking service: reading practitioners and availability, requesting a booking, and the
-front of the other use cases (payment_handling.py, cancellation.py, reconciliation.py), which it
-builds over the same ports."""
+front of the other use cases (payment_handling.py, cancellation.py, rescheduling.py,
+reconciliation.py), which it builds over the same ports."""
 
 from __future__ import annotations
 
@@ -46,6 +46,7 @@ from booking_core.ports import (
     PractitionerDirectory,
 )
 from booking_core.reconciliation import ReconcileReport, Reconciliation
+from booking_core.rescheduling import Rescheduling
 from booking_core.schedule import zone
 from booking_core.start_time import start_time_problem
 from booking_core.time_off import TimeOff
@@ -115,6 +116,7 @@ class BookingService:
     _payment_handling: PaymentHandling = field(init=False)
     _cancellation: Cancellation = field(init=False)
     _reconciliation: Reconciliation = field(init=False)
+    _rescheduling: Rescheduling = field(init=False)
     _time_off: TimeOffPlanning = field(init=False)
 
     def __attrs_post_init__(self) -> None:
@@ -122,6 +124,7 @@ class BookingService:
         self._payment_handling = PaymentHandling(self._changes, self.payments, self.clock)
         self._cancellation = Cancellation(self._changes, self._payment_handling, self.clock)
         self._reconciliation = Reconciliation(self._changes, self._payment_handling, self.clock)
+        self._rescheduling = Rescheduling(self._changes, self.clock, self._offered)
         self._time_off = TimeOffPlanning(self.store, self.notifier, self.clock, self.ids)
 
     # -- reading -------------------------------------------------------------------------------
@@ -207,6 +210,16 @@ class BookingService:
         if slots and practitioner.has_limits(service.id):
             slots = await self._under_limits(practitioner, service, slots, now)
         return slots, candidates.source
+
+    async def _offered(
+        self, practitioner: Practitioner, service: Service, window: TimeRange
+    ) -> list[TimeRange]:
+        """The slots of `service` offered in `window` as a booking request checks its slot: asked
+        afresh, within notice and horizon, bookings not taken out (the store decides those)."""
+        slots, _source = await self._free_slots(
+            practitioner, service, window, fresh=True, with_bookings=False
+        )
+        return slots
 
     async def _under_limits(
         self, practitioner: Practitioner, service: Service, slots: list[TimeRange], now: datetime
@@ -327,7 +340,7 @@ class BookingService:
             raise IdempotencyKeyReused(_KEY_REUSED)
         return BookingHold(existing, self.ids.cancel_token(existing.id), practitioner)
 
-    # -- payments, cancelling, housekeeping (each a use case of its own) ---------------------------
+    # -- payments, cancelling, moving, housekeeping (each a use case of its own) -------------------
 
     async def apply_payment_event(self, event: PaymentEvent) -> PaymentOutcome:
         return await self._payment_handling.apply_payment_event(event)
@@ -342,6 +355,14 @@ class BookingService:
         self, booking_id: str, reason: str, *, after_start: bool = True
     ) -> Booking:
         return await self._cancellation.cancel_for_practitioner(booking_id, reason, after_start=after_start)
+
+    async def reschedule_booking(self, booking_id: str, cancel_token: str, start: datetime) -> Booking:
+        return await self._rescheduling.reschedule_booking(booking_id, cancel_token, start)
+
+    async def reschedule_for_practitioner(
+        self, booking_id: str, start: datetime, reason: str = ""
+    ) -> Booking:
+        return await self._rescheduling.reschedule_for_practitioner(booking_id, start, reason)
 
     async def release_lapsed_holds(self) -> ReconcileReport:
         return await self._reconciliation.release_lapsed_holds()

@@ -11,6 +11,7 @@ from booking_core.testing.contracts import (
     PractitionerRemovalContract,
 )
 from booking_core.testing.credential_contracts import CredentialStoreContract
+from booking_core.testing.move_contracts import MoveContract
 from booking_core.testing.time_off_contracts import TimeOffContract
 
 
@@ -35,6 +36,10 @@ class TestCredentialStore(CredentialStoreContract):
 
 
 class TestTimeOff(TimeOffContract):
+    pass
+
+
+class TestMove(MoveContract):
     pass
 
 

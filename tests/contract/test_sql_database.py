@@ -16,11 +16,11 @@ from sqlalchemy import Table, create_engine
 from sqlalchemy.pool import NullPool
 
 from booking_adapters.sql import SchemaBehind, database_url, head_revisions, open_database, upgrade
-from booking_adapters.sql.rows import booking_row, practitioner_row
+from booking_adapters.sql.rows import booking_row, event_row, practitioner_row
 from booking_adapters.sql.scratch import scratch_database
-from booking_adapters.sql.tables import bookings, metadata, practitioners
+from booking_adapters.sql.tables import booking_events, bookings, metadata, practitioners
 from booking_adapters.sql.url import migration_url
-from booking_core import BookingLimits, Money, Service
+from booking_core import BookingLimits, Money, Service, SlotUnavailable
 from booking_core.booking_limits import NO_LIMITS
 from booking_core.testing.contracts import hold, sample_practitioner
 from tests.contract.conftest import POSTGRES_ADMIN_URL, open_empty
@@ -46,8 +46,8 @@ def test_other_databases_are_refused() -> None:
         database_url("mysql://host/db")
 
 
-def test_the_head_revision_is_0012_reminder_deliveries() -> None:
-    assert head_revisions() == ("0012_reminder_deliveries",)
+def test_the_head_revision_is_0013_rescheduling() -> None:
+    assert head_revisions() == ("0013_rescheduling",)
 
 
 @pytest.mark.anyio
@@ -108,6 +108,7 @@ async def test_migrations_build_the_schema_tables_py_describes(
 _BEFORE_EMAIL = "0002_change_notifications"
 _BEFORE_SERVICES = "0006_practitioner_removal"
 _BEFORE_LIMITS = "0010_calendar_feeds"
+_BEFORE_RESCHEDULING = "0012_reminder_deliveries"
 
 
 @contextmanager
@@ -165,7 +166,7 @@ async def test_rows_stored_before_0007_are_of_the_one_service_session(
     del practitioner_columns["services"], practitioner_columns["limits"]
     booking, _event = hold("b1", 9 * 60)
     booking_columns = booking_row(booking)
-    del booking_columns["service_id"], booking_columns["service_name"]
+    del booking_columns["service_id"], booking_columns["service_name"], booking_columns["reschedule_count"]
     with _database_at(_BEFORE_SERVICES, kind, request, tmp_path) as url:
         _insert_rows(url, (practitioners, practitioner_columns), (bookings, booking_columns))
         upgrade(url)
@@ -202,5 +203,29 @@ async def test_practitioners_stored_before_0011_have_no_limits(
             unlimited = tuple(evolve(s, limits=NO_LIMITS) for s in practitioner.services)
             assert migrated == evolve(practitioner, limits=NO_LIMITS, services=unlimited)
             assert migrated is not None and migrated.limits == BookingLimits()
+        finally:
+            await database.close()
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def test_bookings_stored_before_0013_never_moved(
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """A booking stored before rescheduling moved 0 times; its history has no moves; and after the
+    upgrade the database still refuses an overlapping booking (the triggers survived on SQLite)."""
+    booking, event = hold("b1", 9 * 60)
+    booking_columns = booking_row(booking)
+    del booking_columns["reschedule_count"]
+    event_columns = {name: value for name, value in event_row(event).items() if not name.startswith("moved_")}
+    with _database_at(_BEFORE_RESCHEDULING, kind, request, tmp_path) as url:
+        _insert_rows(url, (bookings, booking_columns), (booking_events, event_columns))
+        upgrade(url)
+        database = await open_database(url)
+        try:
+            assert await database.store.get("b1") == booking and booking.reschedule_count == 0
+            assert await database.store.history("b1") == [event]
+            with pytest.raises(SlotUnavailable):
+                await database.store.add_if_free(*hold("b2", 9 * 60 + 30))
         finally:
             await database.close()

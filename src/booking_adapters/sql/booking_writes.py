@@ -21,6 +21,7 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
+    cast,
     exists,
     func,
     insert,
@@ -56,7 +57,18 @@ from booking_core import (
     Trigger,
 )
 
-EVENT_COLUMNS = ("booking_id", "trigger", "from_status", "to_status", "at", "reason")
+EVENT_COLUMNS = (
+    "booking_id",
+    "trigger",
+    "from_status",
+    "to_status",
+    "at",
+    "reason",
+    "moved_from_start",
+    "moved_from_end",
+    "moved_to_start",
+    "moved_to_end",
+)
 
 
 # The history event of a lapsed hold the store released, but for its booking and time.
@@ -231,9 +243,11 @@ def _new_event(source: CTE) -> Select[Any]:
 def _released_events(released: CTE, at: ColumnElement[datetime]) -> Select[Any]:
     """The history rows of the holds `released` returned: `lapsed_hold_released`'s, in SQL."""
     constants = event_row(_RELEASED)
-    row = {"booking_id": released.c.id, "at": at} | {
-        name: constant(constants[name]) for name in ("trigger", "from_status", "to_status", "reason")
-    }
+    row: dict[str, ColumnElement[Any]] = {"booking_id": released.c.id, "at": at}
+    for name in EVENT_COLUMNS[1:]:
+        if name not in row:  # a release moves nothing: no span before or after
+            value = constants[name]
+            row[name] = cast(null(), UtcDateTime) if value is None else constant(value)
     columns = [row[name].label(name) for name in EVENT_COLUMNS]
     lapsed = select(*columns).order_by(released.c.id).subquery("lapsed")
     return select(lapsed)

@@ -103,6 +103,7 @@ def booking_row(booking: Booking) -> dict[str, Any]:
         "request_hash": booking.request_hash,
         "service_id": booking.service_id,
         "service_name": booking.service_name,
+        "reschedule_count": booking.reschedule_count,
         "created_at": booking.created_at,
         "updated_at": booking.updated_at,
     }
@@ -139,7 +140,18 @@ def booking_from_row(row: Mapping[Any, Any]) -> Booking:
         request_hash=row["request_hash"],
         service_id=row["service_id"],
         service_name=row["service_name"],
+        reschedule_count=row["reschedule_count"],
     )
+
+
+def _span_columns(name: str, span: TimeRange | None) -> dict[str, Any]:
+    """A TimeRange value as two columns (both NULL for None)."""
+    return {f"{name}_start": span.start if span else None, f"{name}_end": span.end if span else None}
+
+
+def _span(row: Mapping[Any, Any], name: str) -> TimeRange | None:
+    start = row[f"{name}_start"]
+    return None if start is None else TimeRange(start, row[f"{name}_end"])
 
 
 def event_row(event: BookingEvent) -> dict[str, Any]:
@@ -150,6 +162,8 @@ def event_row(event: BookingEvent) -> dict[str, Any]:
         "to_status": event.to_status.value,
         "at": event.at,
         "reason": event.reason,
+        **_span_columns("moved_from", event.moved_from),
+        **_span_columns("moved_to", event.moved_to),
     }
 
 
@@ -161,6 +175,8 @@ def event_from_row(row: Mapping[Any, Any]) -> BookingEvent:
         to_status=BookingStatus(row["to_status"]),
         at=row["at"],
         reason=row["reason"],
+        moved_from=_span(row, "moved_from"),
+        moved_to=_span(row, "moved_to"),
     )
 
 

@@ -38,7 +38,6 @@ from booking_adapters.sql.tables import (
 from booking_adapters.sql.time_off import add_time_off, remove_time_off, time_off_within
 from booking_adapters.sql.upsert import insert_ignoring_duplicates
 from booking_core import (
-    LIVE_STATUSES,
     Booking,
     BookingEvent,
     BookingLimit,
@@ -50,6 +49,7 @@ from booking_core import (
     SlotUnavailable,
     TimeOff,
     TimeRange,
+    claims_a_span,
 )
 
 # Occupied spans of bookings live at `now`, and time off, that overlap [start, end), built once: on
@@ -141,9 +141,9 @@ class SqlBookingStore(SqlOutbox):
         event: BookingEvent | None,
         limits: Sequence[BookingLimit] = (),
     ) -> None:
-        becomes_live = after.status in LIVE_STATUSES and before.status not in LIVE_STATUSES
+        claims = claims_a_span(before, after)
         parameters = booking_row(after) | {"before_version": before.version}
-        if self._transactions.single_statement_writes and not becomes_live:
+        if self._transactions.single_statement_writes and not claims:
             if event is None:
                 row = await self._transactions.driver_statement(SAVE, parameters)
             else:
@@ -156,7 +156,7 @@ class SqlBookingStore(SqlOutbox):
 
         async def update_booking(connection: AsyncConnection) -> None:
             released: list[BookingEvent] = []
-            if becomes_live:  # the constraint checks the update; lapsed holds must not block it
+            if claims:  # the constraint checks the update; lapsed holds must not block it
                 await self._refuse_over(connection, after.practitioner_id, limits, after.updated_at)
                 await _refuse_if_removed(connection, after.practitioner_id)
                 released = await _release_lapsed_in_the_way(connection, after, after.updated_at)

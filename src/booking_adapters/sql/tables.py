@@ -138,6 +138,7 @@ bookings = Table(
     # The service booked, as it was then (bookings made before services: the offer's `session`).
     Column("service_id", String(64), nullable=False, server_default="session"),
     Column("service_name", String(200), nullable=False, server_default="Session"),
+    Column("reschedule_count", Integer, nullable=False, server_default="0"),  # moves, by anyone
     UniqueConstraint("practitioner_id", "idempotency_key"),
     CheckConstraint(f"status IN ({ALL_STATUS_SQL})", name="status"),
     CheckConstraint("occupied_start < occupied_end", name="occupied_not_empty"),
@@ -204,6 +205,11 @@ booking_events = Table(
     Column("to_status", String(20), nullable=False),
     Column("at", UtcDateTime, nullable=False),
     Column("reason", Text, nullable=False),
+    # a move (trigger `rescheduled`): the slot before and after it; NULL for every other trigger
+    Column("moved_from_start", UtcDateTime),
+    Column("moved_from_end", UtcDateTime),
+    Column("moved_to_start", UtcDateTime),
+    Column("moved_to_end", UtcDateTime),
 )
 
 # A channel delivers the events after `start_seq`: those recorded after it was first claimed.

@@ -190,8 +190,13 @@ class BookingStoreContract:
                 lambda b, at: b.confirm_payment(paid, at=at, reason="contract: late payment"),
             ),
             (
-                "a save of a calendar uid",
+                "a save of rescheduled",
                 6,
+                lambda b, at: take(b, Trigger.RESCHEDULED, at, "contract: moved"),
+            ),
+            (
+                "a save of a calendar uid",
+                7,
                 lambda b, at: (b.record_calendar_uid("uid-all", at=at), None),
             ),
             (
@@ -218,18 +223,22 @@ class BookingStoreContract:
             service_id="double-session",
             service_name="Double session",
         )
-        states, saves = [held], []
+        states, saves, events = [held], [], [placed]
         for what, minutes, step in steps:
             before = states[-1]
             after, event = step(before, NOW + timedelta(minutes=minutes))
             states.append(after)
             saves.append((what, before, after, event))
+            events += [event] if event else []
         assert_sets_every_field(states, "the booking's life in test_every_field_round_trips")
+        assert_sets_every_field(events, "the events of test_every_field_round_trips")
         await store.add_if_free(held, placed)
         assert_reads_back(held, await store.get("b1"), "add_if_free of a hold")
         for what, before, after, event in saves:
             await store.save(before, after, event)
             assert_reads_back(after, await store.get("b1"), what)
+            if event is not None:
+                assert_reads_back(event, (await store.history("b1"))[-1], f"the history of {what}")
 
     async def test_an_overlapping_live_booking_is_refused(self, store: BookingStore) -> None:
         await store.add_if_free(*hold("b1", 9 * 60))

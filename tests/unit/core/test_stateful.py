@@ -1,6 +1,6 @@
 """The stateful property: random requests, payments (duplicated, reordered, late), expiries,
-cancellations, time off taken and withdrawn, and clock advances never break the invariants of money
-and slots: no live booking overlaps another or a practitioner's time off."""
+cancellations, moves, time off taken and withdrawn, and clock advances never break the invariants of
+money and slots: no live booking overlaps another or a practitioner's time off."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import pytest
 from attrs import define, evolve, field
-from hypothesis import settings
+from hypothesis import event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
@@ -224,6 +224,44 @@ class BookingMachine(RuleBasedStateMachine):
         booking_id, token = self.holds[pick % len(self.holds)]
         with contextlib.suppress(BookingError):
             self.run(self.world.service.cancel_booking(booking_id, token if right_token else "forged"))
+
+    @precondition(lambda self: self.holds)
+    @rule(
+        pick=st.integers(0, 1000),
+        slot=st.integers(0, 40),
+        offered=st.booleans(),
+        by_practitioner=st.booleans(),
+        right_token=st.booleans(),
+    )
+    def move(self, pick: int, slot: int, offered: bool, by_practitioner: bool, right_token: bool) -> None:
+        """A client (with their link, or a forged one) or the practitioner moves a booking to a
+        start its service offers or to any quarter hour: the store takes the new time only if it
+        is free, and a refused move leaves the booking where it was."""
+        booking_id, token = self.holds[pick % len(self.holds)]
+        before = self.run(self.world.service.booking(booking_id))
+        if offered:
+            window = self._window()
+            slots = self.run(
+                self.world.service.list_availability(before.practitioner_id, window, before.service_id)
+            ).slots
+            if not slots:
+                return
+            start = slots[slot % len(slots)].start
+        else:
+            start = self.world.clock.now() + timedelta(minutes=15 * slot)
+        try:
+            if by_practitioner:
+                after = self.run(self.world.service.reschedule_for_practitioner(booking_id, start))
+            else:
+                forged = token if right_token else "forged"
+                after = self.run(self.world.service.reschedule_booking(booking_id, forged, start))
+        except BookingError as refused:
+            event(f"move refused: {refused.code}")
+            assert self.run(self.world.service.booking(booking_id)) == before
+            return
+        event("moved" if after != before else "move to where it was")
+        assert after.slot.start == start and after.id == before.id
+        assert (after.status, after.amount_paid) == (before.status, before.amount_paid)
 
     @rule(
         pid=st.sampled_from(sorted(SERVICES)),
