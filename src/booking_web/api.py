@@ -12,7 +12,7 @@ from booking_web.availability_answers import AvailabilityAnswers
 from booking_web.bootstrap import service_of
 from booking_web.checkout_checks import CheckoutChecks
 from booking_web.converter import json_response
-from booking_web.payloads import BookingBody, CancelBody, json_body
+from booking_web.payloads import BookingBody, CancelBody, RescheduleBody, json_body
 
 MAX_IDEMPOTENCY_KEY = 255
 
@@ -71,6 +71,16 @@ async def cancel_booking(request: Request) -> Response:
     return json_response(BookingJson.of(booking, await service.practitioner_of(booking)))
 
 
+async def reschedule_booking(request: Request) -> Response:
+    """The client moves their booking (with its cancel token) to another offered start of its service."""
+    body = await json_body(request, RescheduleBody)
+    service = service_of(request)
+    booking = await service.reschedule_booking(
+        request.path_params["booking_id"], body.cancel_token, body.start
+    )
+    return json_response(BookingJson.of(booking, await service.practitioner_of(booking)))
+
+
 routes = [
     # The most requested first: the router tries routes in order.
     Route("/api/practitioners/{practitioner_id}/availability", get_availability, methods=["GET"]),
@@ -79,4 +89,5 @@ routes = [
     Route("/api/bookings", create_booking, methods=["POST"]),
     Route("/api/bookings/{booking_id}", get_booking, methods=["GET"]),
     Route("/api/bookings/{booking_id}/cancel", cancel_booking, methods=["POST"]),
+    Route("/api/bookings/{booking_id}/reschedule", reschedule_booking, methods=["POST"]),
 ]

@@ -48,7 +48,8 @@ from booking_web.settings import ConfigurationError, Settings
 from booking_web.sign_in import SignInRequests
 
 HERE = Path(__file__).parent
-BOOKING_CREATION_PATHS = (r"/api/bookings", r"/book/[^/]+")
+# A move claims a slot as a new booking does: it takes from the same bucket.
+BOOKING_CREATION_PATHS = (r"/api/bookings", r"/book/[^/]+", r"/api/bookings/[^/]+/reschedule")
 
 
 Builder = Callable[[Settings, Metrics], AbstractAsyncContextManager[Container]]

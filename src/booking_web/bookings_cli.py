@@ -1,5 +1,6 @@
-"""`booking bookings list/show/cancel`: what an operator sees of bookings, and the cancellation they
-make for a practitioner, under the practitioner's rules (`Booking.cancel_by_practitioner`)."""
+"""`booking bookings list/show/cancel/move`: what an operator sees of bookings, and the cancellation
+and the move they make for a practitioner, under the practitioner's rules
+(`Booking.cancel_by_practitioner`, `Booking.reschedule`)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ Run = Callable[[argparse.Namespace], None]
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser], run: Run) -> None:
     """The `bookings` commands; `run` opens a container and calls the parsed `work(container, args)`."""
-    bookings = commands.add_parser("bookings", help="list, show and cancel bookings")
+    bookings = commands.add_parser("bookings", help="list, show, cancel and move bookings")
     actions = bookings.add_subparsers(dest="action", required=True)
 
     listing = actions.add_parser(
@@ -62,6 +63,28 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser], 
     cancel.add_argument("id")
     cancel.add_argument("--reason", required=True, help="recorded in the history and told the practitioner")
     cancel.set_defaults(run=run, work=_cancel)
+
+    move = actions.add_parser(
+        "move",
+        help="move for the practitioner to another start still to come where the session is free "
+        "(their weekly schedule does not bind it): same booking, same payment",
+    )
+    move.add_argument("id")
+    move.add_argument(
+        "start",
+        type=_instant,
+        metavar="START",
+        help="the new start with its UTC offset, e.g. 2030-01-15T14:00+01:00",
+    )
+    move.add_argument("--reason", default="", help="told the client (at most 500 characters)")
+    move.set_defaults(run=run, work=_move)
+
+
+def _instant(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date-time like 2030-01-07T09:00+01:00") from None
 
 
 def _day(text: str) -> date:
@@ -177,7 +200,11 @@ def _details(booking: Booking, practitioner: Practitioner) -> list[str]:
 def _event_line(event: BookingEvent, practitioner: Practitioner) -> str:
     before = event.from_status.value if event.from_status else "-"
     change = f"{before} -> {event.to_status.value}"
-    return f"{_local(event.at, practitioner)}  {event.trigger.value}  {change}  {event.reason}"
+    line = f"{_local(event.at, practitioner)}  {event.trigger.value}  {change}  {event.reason}"
+    if event.moved_from and event.moved_to:
+        old, new = (_local(span.start, practitioner) for span in (event.moved_from, event.moved_to))
+        line += f"  (from {old} to {new})"
+    return line
 
 
 async def _cancel(container: Container, args: argparse.Namespace) -> None:
@@ -196,6 +223,18 @@ async def _cancel(container: Container, args: argparse.Namespace) -> None:
         )
     elif owed is not None:
         print(f"refunded {owed}")
-    # The client's e-mail (and webhooks, the Cal.com write-back) now, not at a server's next round.
+    await _deliver_now(container)
+
+
+async def _move(container: Container, args: argparse.Namespace) -> None:
+    service = container.service
+    moved = await service.reschedule_for_practitioner(args.id, args.start, args.reason)
+    practitioner = await service.practitioner_of(moved)
+    print(f"{moved.id} is at {_local(moved.slot.start, practitioner)} ({practitioner.timezone})")
+    await _deliver_now(container)
+
+
+async def _deliver_now(container: Container) -> None:
+    """The client's e-mail (and webhooks, the Cal.com write-back) now, not at a server's next round."""
     assert container.outbox_worker is not None  # open_container always wires the outbox
     await container.outbox_worker.deliver_pending()

@@ -1,6 +1,6 @@
 """The `booking` command: serve, db upgrade, practitioners import/list/remove/token/revoke-tokens/feed,
-payments reconcile, holds expire, outbox deliver/list, reminders list, calcom sync, bookings list/show/cancel
-(bookings_cli.py)."""
+payments reconcile, holds expire, outbox deliver/list, reminders list, calcom sync, bookings
+list/show/cancel/move (bookings_cli.py)."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from booking_core import (
     PractitionerDirectory,
     PractitionerHasLiveBookings,
     RelayReport,
+    SlotUnavailable,
 )
 from booking_web import bookings_cli
 from booking_web.bootstrap import Container, check_startup, create_embedded_database, started
@@ -47,7 +48,8 @@ def main(argv: list[str] | None = None) -> None:
     except (ConfigurationError, PractitionerFileError) as error:
         print(error, file=sys.stderr)
         raise SystemExit(2) from None
-    except (NotFound, PractitionerHasLiveBookings, IllegalTransition) as error:  # refused: nothing changed
+    # refused: nothing changed (SlotUnavailable: `bookings move` to a taken time)
+    except (NotFound, PractitionerHasLiveBookings, IllegalTransition, SlotUnavailable) as error:
         print(error, file=sys.stderr)
         raise SystemExit(1) from None
     except InvalidInput as error:  # e.g. `bookings cancel --reason` too long: name what is wrong

@@ -21,6 +21,7 @@ from booking_core import (
     InvalidSignature,
     NotFound,
     ProviderError,
+    RescheduleNotAllowed,
     SlotUnavailable,
     TimeOffConflicts,
     TooManyHolds,
@@ -64,6 +65,7 @@ STATUS_BY_ERROR: dict[type[BookingError], int] = {
     NotFound: 404,
     SlotUnavailable: 409,
     TimeOffConflicts: 409,
+    RescheduleNotAllowed: 422,  # a policy's refusal the client can read: too late, too many moves
     IllegalTransition: 409,
     ConcurrentUpdate: 409,
     BodyTooLarge: 413,

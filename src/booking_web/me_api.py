@@ -26,6 +26,7 @@ from booking_web.current_practitioner import bearer_practitioner, cancel_as_prac
 from booking_web.local_days import days_window
 from booking_web.payloads import (
     PractitionerCancelBody,
+    PractitionerRescheduleBody,
     json_body,
     parse_date,
     parse_statuses,
@@ -63,6 +64,17 @@ async def cancel_my_booking(request: Request) -> Response:
     return json_response(PractitionerBookingJson.of(cancelled, practitioner))
 
 
+async def reschedule_my_booking(request: Request) -> Response:
+    """Move one of the practitioner's bookings to any free start still to come (their notice,
+    schedule and the client's move count do not bind them); 409 when the time is taken."""
+    practitioner = await bearer_practitioner(request)
+    body = await json_body(request, PractitionerRescheduleBody)
+    service = service_of(request)
+    booking = await service.booking_of_practitioner(practitioner.id, request.path_params["booking_id"])
+    moved = await service.reschedule_for_practitioner(booking.id, body.start, body.reason)
+    return json_response(PractitionerBookingJson.of(moved, practitioner))
+
+
 async def get_my_calendar(request: Request) -> Response:
     """The feed's address, created on the first ask and the same on every later one."""
     practitioner = await bearer_practitioner(request)
@@ -90,6 +102,7 @@ routes = [
     Route("/api/me/bookings", list_my_bookings, methods=["GET"]),
     Route("/api/me/bookings/{booking_id}", get_my_booking, methods=["GET"]),
     Route("/api/me/bookings/{booking_id}/cancel", cancel_my_booking, methods=["POST"]),
+    Route("/api/me/bookings/{booking_id}/reschedule", reschedule_my_booking, methods=["POST"]),
     Route("/api/me/calendar", get_my_calendar, methods=["GET"]),
     Route("/api/me/calendar/rotate", rotate_my_calendar, methods=["POST"]),
 ]

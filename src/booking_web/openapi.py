@@ -34,7 +34,14 @@ from booking_web.answers import (
 )
 from booking_web.api import MAX_IDEMPOTENCY_KEY
 from booking_web.errors import ErrorDetailJson, ErrorJson, MalformedBody
-from booking_web.payloads import BookingBody, CancelBody, PractitionerCancelBody, TimeOffBody
+from booking_web.payloads import (
+    BookingBody,
+    CancelBody,
+    PractitionerCancelBody,
+    PractitionerRescheduleBody,
+    RescheduleBody,
+    TimeOffBody,
+)
 from booking_web.schema import Schema, component_schemas
 
 # Components generated from the classes the converter writes (answers) and reads (requests).
@@ -68,6 +75,8 @@ REQUESTS: dict[str, type] = {
     "CancelRequest": CancelBody,
     "TimeOffRequest": TimeOffBody,
     "PractitionerCancelRequest": PractitionerCancelBody,
+    "RescheduleRequest": RescheduleBody,
+    "PractitionerRescheduleRequest": PractitionerRescheduleBody,
 }
 
 # Stripe's event envelope, as its webhooks deliver it (docs/stripe.md lists the types acted on). No
@@ -137,11 +146,12 @@ _ERROR_RESPONSES = {
     "live bookings (`time_off_conflicts`; `booking_ids` names them: cancel them first).",
     413: "The body is larger than the limit.",
     415: "The body was not sent as `Content-Type: application/json`.",
-    422: "The body or query has the wrong shape or invalid fields (see `fields`), or the "
-    "Idempotency-Key was used with another request (`idempotency_key_reused`).",
-    429: "Too many booking attempts from this address (`rate_limited`; see Retry-After), or too many "
-    "unpaid holds of this client or practitioner (`too_many_holds`; `fields` names the cap), or too "
-    "many free bookings of this practitioner by this client (`too_many_free_bookings`).",
+    422: "The body or query has the wrong shape or invalid fields (see `fields`), the "
+    "Idempotency-Key was used with another request (`idempotency_key_reused`), or the booking may "
+    "not be moved (`reschedule_not_allowed`; the message says why).",
+    429: "Too many booking attempts (bookings and moves) from this address (`rate_limited`; see "
+    "Retry-After), or too many unpaid holds of this client or practitioner (`too_many_holds`; `fields` names "
+    "the cap), or too many free bookings of this practitioner by this client (`too_many_free_bookings`).",
     500: "An unexpected error; quote its `id`.",
     503: "A payment or calendar provider failed; nothing was booked. Try again shortly.",
 }
@@ -237,6 +247,27 @@ PATHS: dict[str, Schema] = {
             "responses": {
                 "200": _json(_ref("Booking"), "The cancelled booking"),
                 **_errors(400, 403, 404, 409, 415, 422),
+            },
+        }
+    },
+    "/api/bookings/{booking_id}/reschedule": {
+        "post": {
+            "operationId": "rescheduleBooking",
+            "summary": (
+                "Move the booking, with the token handed out at booking, to another start of its service "
+                "from the availability: same id, same payment. 409 slot_unavailable when the time is "
+                "taken (the booking keeps its time), 422 reschedule_not_allowed with the reason (too "
+                "late, moved too often, not a live booking), 422 naming `start` for a start not offered; "
+                "rate-limited as booking attempts"
+            ),
+            "parameters": [_path_param("booking_id")],
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _ref("RescheduleRequest")}},
+            },
+            "responses": {
+                "200": _json(_ref("Booking"), "The booking at its new time"),
+                **_errors(400, 403, 404, 409, 415, 422, 429),
             },
         }
     },
@@ -339,6 +370,27 @@ PATHS: dict[str, Schema] = {
             },
             "responses": {
                 "200": _json(_ref("PractitionerBooking"), "The cancelled booking"),
+                **_errors(400, 401, 404, 409, 415, 422),
+            },
+        }
+    },
+    "/api/me/bookings/{booking_id}/reschedule": {
+        "post": {
+            "operationId": "rescheduleMyBooking",
+            "summary": (
+                "Move one of the practitioner's bookings to any free start still to come (outside "
+                "the weekly schedule too; the client's notice and move count do not apply): 409 "
+                "slot_unavailable when the time is taken, 422 reschedule_not_allowed once the session "
+                "started or for a booking no longer live"
+            ),
+            "security": BEARER,
+            "parameters": [_path_param("booking_id")],
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _ref("PractitionerRescheduleRequest")}},
+            },
+            "responses": {
+                "200": _json(_ref("PractitionerBooking"), "The booking at its new time"),
                 **_errors(400, 401, 404, 409, 415, 422),
             },
         }

@@ -59,6 +59,15 @@ class CancelBody:
     cancel_token: str
 
 
+_NEW_START = "the new start: a slot start of the booking's service from the availability, with its UTC offset"
+
+
+@frozen
+class RescheduleBody:
+    cancel_token: str
+    start: datetime = attrs.field(metadata=keywords(description=_NEW_START))
+
+
 _TIME_OFF_BOUND = (
     "a date-time with its UTC offset, or a date (YYYY-MM-DD): whole days in the practitioner's "
     "time zone, from the start date's midnight to the end of the end date"
@@ -82,6 +91,24 @@ class PractitionerCancelBody:
             maxLength=MAX_CANCEL_REASON,
             description="why, in a few words: it goes to the client in the cancellation e-mail",
             examples=["I am ill, sorry. Please book another time."],
+        ),
+    )
+
+
+@frozen
+class PractitionerRescheduleBody:
+    start: datetime = attrs.field(
+        metadata=keywords(
+            description="the new start, with its UTC offset: any time still to come and free, "
+            "outside the weekly schedule too"
+        )
+    )
+    reason: str = attrs.field(
+        default="",
+        metadata=keywords(
+            maxLength=MAX_CANCEL_REASON,
+            description="why, in a few words: it goes to the client with the new time",
+            examples=["A conference came up; I hope the afternoon suits you."],
         ),
     )
 

@@ -1,5 +1,5 @@
-"""Many clients booking one slot (or one day under its limit) at the same instant, from separate
-connections and processes.
+"""Many clients booking one slot (or one day under its limit, or moving their bookings into one
+slot) at the same instant, from separate connections and processes.
 
 Lives in its own module so that spawned processes can import the worker by name.
 """
@@ -16,8 +16,17 @@ from typing import Any
 import anyio
 
 from booking_adapters.sql import open_database
-from booking_core import BookingLimit, BookingLimitReached, BookingStore, SlotUnavailable
-from booking_core.testing.contracts import FREE, HOLD, NOW, client, day_limit, hold
+from booking_core import (
+    Booking,
+    BookingEvent,
+    BookingLimit,
+    BookingLimitReached,
+    BookingStore,
+    SlotUnavailable,
+    Trigger,
+)
+from booking_core.testing.contracts import FREE, HOLD, NOW, client, day_limit, hold, transition
+from booking_core.testing.move_contracts import moved
 
 SLOT_MINUTE = 9 * 60
 RACE_AT = NOW + HOLD  # when the race starts, a hold placed at NOW has just lapsed
@@ -97,6 +106,48 @@ async def race_for_the_day(
     return await _counted(attempts, BookingLimitReached, "limit reached", start)
 
 
+# -- moves: confirmed bookings all moving into one free slot while a new booking races them ----------
+
+MOVE_TO_MINUTE = 18 * 60  # free: the movers hold the day's earlier slots
+NEW_BOOKING = "new"  # the racer that books the slot anew instead of moving into it
+
+
+def mover(number: int) -> tuple[tuple[Booking, BookingEvent], tuple[Booking, BookingEvent]]:
+    """The hold of mover `m{number}` on a slot of its own of DAY, and its payment (the same in every
+    process, so that a racer knows the stored booking without reading it)."""
+    held = hold(f"m{number}", 50 * number, client=client(number))
+    return held, transition(held[0], Trigger.PAYMENT_CONFIRMED, NOW)
+
+
+async def place_movers(store: BookingStore, count: int) -> list[str]:
+    """`count` confirmed bookings, stored; their ids, then NEW_BOOKING: the racers of race_to_move."""
+    for number in range(count):
+        (booking, placed), (paid, payment) = mover(number)
+        await store.add_if_free(booking, placed)
+        await store.save(booking, paid, payment)
+    return [f"m{number}" for number in range(count)] + [NEW_BOOKING]
+
+
+async def race_to_move(
+    store: BookingStore,
+    racers: Sequence[str],
+    *,
+    start: Callable[[], Awaitable[None]] | None = None,
+) -> Counter[str]:
+    """Every mover (of place_movers) moves to MOVE_TO_MINUTE at once, and NEW_BOOKING books a slot
+    overlapping it; the outcome of each, counted ("booked" for a move too)."""
+
+    def attempt(racer: str) -> Attempt:
+        if racer == NEW_BOOKING:
+            booking = hold(NEW_BOOKING, MOVE_TO_MINUTE + 30, client=client(999), at=RACE_AT)
+            return lambda: store.add_if_free(*booking)
+        _held, (paid, _payment) = mover(int(racer.removeprefix("m")))
+        return lambda: store.save(paid, *moved(paid, MOVE_TO_MINUTE, at=RACE_AT))
+
+    attempts = [attempt(racer) for racer in racers]
+    return await _counted(attempts, SlotUnavailable, "unavailable", start)
+
+
 # -- the same races from several processes -----------------------------------------------------------
 
 
@@ -153,12 +204,22 @@ def race_for_the_day_in_process(
     _report(race_for_the_day, url, client_numbers, barrier, results)
 
 
+def race_to_move_in_process(
+    url: str,
+    racers: list[str],
+    barrier: multiprocessing.synchronize.Barrier,
+    results: multiprocessing.queues.Queue[dict[str, int]],
+) -> None:
+    """Entry point of a spawned process racing to move into one slot."""
+    _report(race_to_move, url, racers, barrier, results)
+
+
 def race_in_processes(
     entry: Callable[..., None], url: str, racers: Sequence[Any], processes: int
 ) -> Counter[str]:
     """Split `racers` over `processes` spawned interpreters (nothing shared but the database), each
-    running `entry` (race_in_process or race_for_the_day_in_process); their outcomes, summed.
-    Raises queue.Empty if a process does not report within 180 s."""
+    running `entry` (race_in_process, race_for_the_day_in_process or race_to_move_in_process);
+    their outcomes, summed. Raises queue.Empty if a process does not report within 180 s."""
     spawn = multiprocessing.get_context("spawn")
     barrier, results = spawn.Barrier(processes), spawn.Queue()
     workers = [

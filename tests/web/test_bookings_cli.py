@@ -1,4 +1,4 @@
-"""`booking bookings list/show/cancel` on the embedded SQLite file, with payments on the fake Stripe
+"""`booking bookings list/show/cancel/move` on the embedded SQLite file, with payments on the fake Stripe
 server (refunds made from the command's own process must reach the provider)."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 
 from booking_adapters import sql
 from booking_adapters.testing.fake_stripe import FakeStripe, running
-from booking_core import Booking, BookingRequest, ClientDetails, Money, TimeRange, Trigger
+from booking_core import Booking, BookingRequest, ClientDetails, Money, SlotUnavailable, TimeRange, Trigger
 from booking_core.testing.transitions import take
 from booking_web.bootstrap import open_container
 from booking_web.cli import main
@@ -237,3 +237,25 @@ def test_cancel_refuses_a_reason_over_500_characters(
     assert err.strip() == "reason: Give at most 500 characters."
     assert "status        confirmed" in _out(capsys, "bookings", "show", paid)
     assert not stripe.refunds
+
+
+def test_move_takes_a_free_start_and_refuses_a_taken_one(
+    stripe: FakeStripe, capsys: pytest.CaptureFixture[str]
+) -> None:
+    day = next_weekday(MONDAY)
+    paid = book("ann-bo", day, stripe)
+    other = book("ann-bo", day, None, slot=1)
+    listed = json.loads(_out(capsys, "bookings", "list", "--json", "--start", day.isoformat()))
+    starts = {booking["id"]: booking["start"] for booking in listed}
+    later = (datetime.fromisoformat(starts[other]) + timedelta(hours=2)).isoformat()
+    out = _out(capsys, "bookings", "move", paid, later, "--reason", "A conference came up")
+    local = datetime.fromisoformat(later)
+    assert out.strip().startswith(f"{paid} is at {local:%Y-%m-%d %H:%M%z}")
+    shown = _out(capsys, "bookings", "show", paid)
+    assert "rescheduled  confirmed -> confirmed  A conference came up  (from " in shown
+    assert _refused(capsys, "bookings", "move", paid, starts[other]).strip() == SlotUnavailable().message
+    with pytest.raises(SystemExit) as unreadable:
+        main(["bookings", "move", paid, "tomorrow"])
+    assert unreadable.value.code == 2  # argparse's usage error
+    again = json.loads(_out(capsys, "bookings", "list", "--json", "--start", day.isoformat()))
+    assert {booking["id"]: booking["start"] for booking in again} == {paid: later, other: starts[other]}

@@ -1,6 +1,6 @@
 """Production shape on PostgreSQL: `booking serve --workers 2`, racing clients get exactly one booking;
 a practitioner's time off racing bookings of the same hour ends with the time off or one booking,
-never both; one worker's cached availability hears of another process's booking and time off."""
+never both; one worker's cached availability hears of another process's booking, move and time off."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import os
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -131,17 +132,13 @@ async def _time_off_elsewhere(url: str, practitioner_id: str, start: datetime) -
         await database.close()
 
 
-@pytest.mark.parametrize("write_elsewhere", [_hold_elsewhere, _time_off_elsewhere])
-def test_a_change_made_by_another_process_voids_this_workers_cached_availability(
-    seeded_postgres_url: str,
-    tmp_path: Path,
-    write_elsewhere: Callable[[str, str, datetime], Awaitable[None]],
-) -> None:
-    """A booking or a time off written by another process takes the slot off this worker's cached
-    answers at once."""
+@contextmanager
+def _listening_worker(url: str, tmp_path: Path) -> Iterator[tuple[TestClient, Callable[[], list[str]]]]:
+    """This worker, once its change feed listens, and how to ask it for the slot starts of
+    jane-doe's week a week from today (answers it caches)."""
     settings = Settings(
         data_dir=tmp_path,
-        database_url=seeded_postgres_url,
+        database_url=url,
         booking_secret_key="k" * 40,
         public_base_url=TEST_CLIENT_URL,
         metrics_token=METRICS_TOKEN,
@@ -157,6 +154,18 @@ def test_a_change_made_by_another_process_voids_this_workers_cached_availability
             assert answer.status_code == 200
             return [slot["start"] for slot in answer.json()["slots"]]
 
+        yield client, starts
+
+
+@pytest.mark.parametrize("write_elsewhere", [_hold_elsewhere, _time_off_elsewhere])
+def test_a_change_made_by_another_process_voids_this_workers_cached_availability(
+    seeded_postgres_url: str,
+    tmp_path: Path,
+    write_elsewhere: Callable[[str, str, datetime], Awaitable[None]],
+) -> None:
+    """A booking or a time off written by another process takes the slot off this worker's cached
+    answers at once."""
+    with _listening_worker(seeded_postgres_url, tmp_path) as (client, starts):
         before = starts()
         assert starts() == before  # now from this worker's cache
         assert (
@@ -166,6 +175,41 @@ def test_a_change_made_by_another_process_voids_this_workers_cached_availability
         asyncio.run(write_elsewhere(seeded_postgres_url, "jane-doe", datetime.fromisoformat(before[0])))
         _eventually(lambda: before[0] not in starts())  # heard through PostgreSQL, not by expiry
         assert starts() == before[1:]
+
+
+async def _move_elsewhere(url: str, booking_id: str, start: datetime) -> None:
+    """Another process moves a booking (as the practitioner's side would), through a database
+    handle of its own."""
+    database = await sql.open_database(url)
+    try:
+        booking = await database.store.get(booking_id)
+        assert booking is not None
+        practitioner = await database.directory.get(booking.practitioner_id)
+        assert practitioner is not None
+        slot = TimeRange.of(start, booking.slot.duration)
+        moved, event = booking.reschedule(
+            slot, offer=practitioner.offer, at=datetime.now(UTC), reason="elsewhere", by_practitioner=True
+        )
+        await database.store.save(booking, moved, event)
+    finally:
+        await database.close()
+
+
+def test_a_move_made_by_another_process_frees_the_old_day_and_takes_the_new_one(
+    seeded_postgres_url: str, tmp_path: Path
+) -> None:
+    """A booking moved by another process to another day: this worker's cached answers offer its
+    old slot again and no longer the new one, at once (one change voids both days)."""
+    with _listening_worker(seeded_postgres_url, tmp_path) as (_client, starts):
+        before = starts()
+        old, new = before[0], before[-1]
+        assert old[:10] != new[:10]  # two days of the week
+        asyncio.run(_hold_elsewhere(seeded_postgres_url, "jane-doe", datetime.fromisoformat(old)))
+        _eventually(lambda: old not in starts())
+        assert starts() == starts()  # cached again
+        asyncio.run(_move_elsewhere(seeded_postgres_url, "bk-elsewhere", datetime.fromisoformat(new)))
+        _eventually(lambda: new not in starts())  # heard through PostgreSQL, not by expiry
+        assert starts() == before[:-1]
 
 
 def _eventually(condition: Callable[[], bool], seconds: float = 10.0) -> None:
