@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from booking_core import BookingLimits, LocalHours, Money, Service
+from booking_core import BookingLimits, LocalHours, Money, ReschedulePolicy, Service
 from booking_core.schedule import WEEKDAYS
 from booking_web.practitioner_import import (
     OPTIONAL_KEYS,
@@ -114,6 +114,8 @@ def test_the_example_file_imports_and_uses_every_key() -> None:
     assert jane.offer.cancellation.in_words() == (
         "Full refund if you cancel at least 48 hours before the session; after that, 50 % refund."
     )
+    assert jane.offer.rescheduling == ReschedulePolicy(timedelta(hours=24), 1)
+    assert sam.offer.rescheduling == ReschedulePolicy()  # the full-refund notice, 2 moves
 
 
 def _documented_keys(text: str) -> list[str]:
