@@ -325,8 +325,11 @@ class Booking:
                     "please contact the practitioner."
                 )
             if self.reschedule_count >= policy.max_moves:
+                moved = "once" if self.reschedule_count == 1 else f"{self.reschedule_count} times"
                 raise RescheduleNotAllowed(
-                    f"This session was moved {self.reschedule_count} times already, the most allowed; "
+                    "Sessions cannot be moved online; please contact the practitioner."
+                    if policy.max_moves == 0
+                    else f"This session was moved {moved} already, the most allowed; "
                     "please contact the practitioner."
                 )
         if slot == self.slot:

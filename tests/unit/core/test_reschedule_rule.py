@@ -81,8 +81,11 @@ def test_the_client_must_give_notice_and_may_move_only_so_often() -> None:
 
     once = Offer(LENGTH, OFFER.price, rescheduling=ReschedulePolicy(notice=timedelta(hours=1), max_moves=1))
     first, _ = booking.reschedule(_to(2), offer=once, at=late, reason="", by_practitioner=False)
-    with pytest.raises(RescheduleNotAllowed, match="1 times"):
+    with pytest.raises(RescheduleNotAllowed, match="moved once already"):
         first.reschedule(_to(4), offer=once, at=late, reason="", by_practitioner=False)
+    never = Offer(LENGTH, OFFER.price, rescheduling=ReschedulePolicy(max_moves=0))
+    with pytest.raises(RescheduleNotAllowed, match="cannot be moved online"):
+        booking.reschedule(_to(2), offer=never, at=T0, reason="", by_practitioner=False)
     again, _ = first.reschedule(_to(4), offer=once, at=late, reason="", by_practitioner=True)
     assert again.reschedule_count == 2
 
