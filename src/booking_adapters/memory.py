@@ -55,8 +55,8 @@ from booking_core import (
     TooManyHolds,
     UnknownPractitioner,
     UpcomingBooking,
-    placed_at,
     claims_a_span,
+    placed_at,
 )
 from booking_core.timerange import bounds
 

@@ -325,11 +325,11 @@ class Booking:
                     "please contact the practitioner."
                 )
             if self.reschedule_count >= policy.max_moves:
-                moved = "once" if self.reschedule_count == 1 else f"{self.reschedule_count} times"
+                times = "once" if self.reschedule_count == 1 else f"{self.reschedule_count} times"
                 raise RescheduleNotAllowed(
                     "Sessions cannot be moved online; please contact the practitioner."
                     if policy.max_moves == 0
-                    else f"This session was moved {moved} already, the most allowed; "
+                    else f"This session was moved {times} already, the most allowed; "
                     "please contact the practitioner."
                 )
         if slot == self.slot:

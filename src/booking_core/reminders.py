@@ -22,12 +22,13 @@ from datetime import datetime, timedelta
 
 from attrs import frozen
 
-from booking_core.booking import CONFIRMATIONS, Booking, BookingEvent, BookingStatus
+from booking_core.booking import CONFIRMATIONS, Booking, BookingEvent, BookingStatus, Trigger
 
 EMAIL_REMINDERS = "email"  # the one channel reminders go on today
 
-# The events after which a booking holds its slot confirmed: its (first or late) confirmation.
-PLACEMENTS = CONFIRMATIONS
+# The events after which a booking holds its slot confirmed: its (first or late) confirmation, and
+# a move (the client chose the new time then, or heard of it from the practitioner's move).
+PLACEMENTS = CONFIRMATIONS | {Trigger.RESCHEDULED}
 
 
 @frozen

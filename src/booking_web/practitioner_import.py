@@ -200,7 +200,8 @@ def _unknown(path: tuple[str, ...], lines: KeyLines, number: int) -> str:
         hint = f"did you mean {close[0]!r}?" if close else "the keys are listed in docs/practitioners.md"
         return f"unknown key {key!r} in service {service_number}{where} ({hint})"
     if len(path) == 1:
-        close = difflib.get_close_matches(path[0], [*REQUIRED_KEYS, *OPTIONAL_KEYS], n=1)
+        # closer than difflib's default 0.6: 'schedule' is not a typo of 'max_reschedules'
+        close = difflib.get_close_matches(path[0], [*REQUIRED_KEYS, *OPTIONAL_KEYS], n=1, cutoff=0.75)
         hint = f"did you mean {close[0]!r}?" if close else "the keys are listed in docs/practitioners.md"
         return f"unknown key {path[0]!r}{where} ({hint})"
     table, key = path

@@ -178,6 +178,25 @@ async def test_a_booking_made_inside_a_window_gets_only_the_later_reminders() ->
     assert [r.offset for r, _ in sender.sent] == [2 * HOUR]
 
 
+async def test_a_moved_booking_is_reminded_of_its_new_start_from_the_move_on() -> None:
+    world = World(practitioners=[reminded()])
+    sender = Sent(world)
+    relay = relay_of(world, sender)
+    starts = await slot_starts(world)
+    start, later = starts[20], starts[-1]
+    booking = await book(world, start)
+    world.clock.set(start - timedelta(hours=24))
+    assert await relay.run_once() == (1, 0)  # the day-before reminder of the first start
+    await world.service.reschedule_for_practitioner(booking.id, later)
+    planned = [(r.slot_start, r.offset) for r in await relay.planned()]
+    assert planned == [(later, timedelta(hours=24)), (later, 2 * HOUR)]  # the old start's counts not
+    world.clock.set(later - 3 * HOUR)
+    last_minute = later + HOUR  # moved inside the day-before window: that reminder's time has passed
+    await world.service.reschedule_for_practitioner(booking.id, last_minute)
+    assert [(r.slot_start, r.offset) for r in await relay.planned()] == [(last_minute, 2 * HOUR)]
+    assert await relay.run_once() == (0, 0)
+
+
 async def test_a_reminder_missed_while_down_goes_late_but_never_after_the_start() -> None:
     world = World(practitioners=[reminded((timedelta(hours=24),))])
     sender = Sent(world)
