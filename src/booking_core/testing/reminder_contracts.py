@@ -9,9 +9,11 @@ from datetime import datetime, timedelta
 import pytest
 
 from booking_core.booking import Booking, Trigger
+from booking_core.offer import Offer
 from booking_core.ports import BookingStore, ReminderLedger
 from booking_core.reminders import Reminder
 from booking_core.testing.contracts import DAY, FREE, NOW, hold, stored, transition
+from booking_core.timerange import TimeRange
 
 WITHIN = timedelta(days=7)
 DAY_BEFORE = timedelta(hours=24)
@@ -106,6 +108,28 @@ class ReminderLedgerContract:
         await store.save(booking, after, event)
         assert await ledger.claim([reminder(booking)], at) == []
         assert await ledger.claim([Reminder("nobody", DAY, DAY_BEFORE)], at) == []
+
+    async def test_a_moved_booking_is_placed_by_its_move_and_reminded_of_its_new_start(
+        self, store: BookingStore, ledger: ReminderLedger
+    ) -> None:
+        booking = await confirmed(store, "b1", 9 * 60)
+        old = reminder(booking)
+        (claimed,) = await ledger.claim([old], old.due_at)
+        await ledger.mark_sent([claimed], old.due_at)
+        moved_at = old.due_at + timedelta(minutes=1)
+        later = TimeRange.of(booking.slot.start + timedelta(days=2), booking.slot.duration)
+        offer = Offer(booking.slot.duration, booking.price)
+        moved, event = booking.reschedule(
+            later, offer=offer, at=moved_at, reason="moved", by_practitioner=True
+        )
+        assert event is not None
+        await store.save(booking, moved, event)
+
+        (upcoming,) = await ledger.upcoming(moved_at, WITHIN)
+        assert (upcoming.booking.slot, upcoming.placed_at, upcoming.sent) == (later, moved_at, frozenset())
+        new = reminder(upcoming.booking)
+        assert await ledger.claim([old], new.due_at) == []  # the old start's: not the booking's any more
+        assert await ledger.claim([new], new.due_at) == [new]
 
     async def test_a_failed_reminder_waits_for_its_retry(
         self, store: BookingStore, ledger: ReminderLedger

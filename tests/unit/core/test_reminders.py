@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from attrs import define, evolve, field
-from hypothesis import event, given
+from hypothesis import assume, event, given
 from hypothesis import strategies as st
 
 from booking_adapters.memory import MemoryDirectory, MemoryReminderLedger
@@ -17,6 +17,7 @@ from booking_core import (
     Booking,
     BookingStatus,
     Money,
+    Offer,
     Practitioner,
     ProviderError,
     Reminder,
@@ -85,6 +86,31 @@ def test_a_booking_is_placed_when_confirmed_and_a_cancellation_drops_its_reminde
     assert cancellation is not None
     assert placed_at([*history, cancellation]) == paid_at  # a cancellation places nothing
     assert planned_reminders(cancelled, placed_at([*history, cancellation]), offsets) == ()
+
+
+@given(bookings(statuses=(BookingStatus.CONFIRMED,)), offset_lists, st.data())
+def test_a_reschedule_moves_the_reminders_to_the_new_start_from_the_move_on(
+    booking: Booking, offsets: list[timedelta], data: st.DataObject
+) -> None:
+    """After a move at `moved_at`, the reminders are the new start's, each once, and only those
+    whose time is still to come at the move: none is left of the old start."""
+    moved_at = data.draw(instants(start=booking.created_at, days=1))
+    assume(moved_at < booking.slot.start)
+    shift = data.draw(st.integers(-24 * 12, 7 * 24 * 12).filter(bool)) * timedelta(minutes=5)
+    target = TimeRange.of(booking.slot.start + shift, booking.slot.duration)
+    assume(target.start > moved_at)
+    offer = Offer(booking.slot.duration, booking.price)
+    moved, event = booking.reschedule(target, offer=offer, at=moved_at, reason="moved", by_practitioner=True)
+    assert event is not None and event.trigger is Trigger.RESCHEDULED
+    placed = placed_at([event])
+    assert placed == moved_at
+    reminders = planned_reminders(moved, placed, offsets)
+    assert {r.slot_start for r in reminders} <= {target.start}
+    assert sorted(r.offset for r in reminders) == sorted(
+        o for o in set(offsets) if moved_at < target.start - o
+    )
+    before = set(planned_reminders(booking, booking.created_at, offsets))
+    assert not before & set(reminders)  # a reminder of the old start never counts for the new one
 
 
 def test_a_booking_never_confirmed_was_never_placed() -> None:
