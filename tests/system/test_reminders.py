@@ -1,7 +1,7 @@
 """Reminders through the real service: `booking serve` with two workers on PostgreSQL e-mails the
 client through real SMTP (aiosmtpd on 127.0.0.1) a few minutes before their session: once, with the
-time in their zone, the manage link and the location; none for a cancelled booking, none for one
-booked inside the window."""
+time in their zone, the manage link and the location; a moved session at its new time; none for a
+cancelled booking, none for one booked inside the window."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import psycopg
 import pytest
 from attrs import frozen
 
-from booking_core import LocalHours, Money, Offer, Practitioner, Service, WeeklySchedule
+from booking_core import LocalHours, Money, Offer, Practitioner, ReschedulePolicy, Service, WeeklySchedule
 from tests.system.postgres import require_shared_server, seeded_database
 from tests.system.service import RunningService, StripeConfig, run_cli, service_env, serving
 from tests.unit.notifications.servers import SmtpSink
@@ -37,6 +37,7 @@ RITA = Practitioner(
         price=Money(0, "EUR"),
         slot_step=timedelta(minutes=1),
         reminder_offsets=(OFFSET,),
+        rescheduling=ReschedulePolicy(notice=timedelta(0)),  # the client may move it until it starts
     ),
     schedule=WeeklySchedule("UTC", [[LocalHours.parse("00:00-24:00")]] * 7),
     email="rita@example.org",
@@ -96,7 +97,7 @@ def _reminders(smtp: SmtpSink, client: str) -> list[EmailMessage]:
     return [m for m in smtp.to(f"{client}@example.com") if str(m["Subject"]).startswith("Reminder:")]
 
 
-def test_a_confirmed_session_gets_one_reminder_by_smtp_and_a_cancelled_one_none(
+def test_a_confirmed_session_gets_one_reminder_by_smtp_a_moved_one_at_its_new_time_a_cancelled_one_none(
     deployment: Deployment, smtp: SmtpSink
 ) -> None:
     running = deployment.running
@@ -104,10 +105,11 @@ def test_a_confirmed_session_gets_one_reminder_by_smtp_and_a_cancelled_one_none(
     start = now + OFFSET + timedelta(minutes=2)  # its reminder is due 1 to 2 minutes from now
     kept = _book(running, start, "kept", "+49 30 1111111")
     cancelled = _book(running, start + timedelta(minutes=30), "cancelled", "+49 30 2222222")
+    moved = _book(running, start + timedelta(minutes=10), "moved", "+49 30 4444444")
     inside = _book(running, now + timedelta(minutes=2), "inside", "+49 30 3333333")  # inside its window
-    listed = deployment.reminders_listed()
-    assert listed == [
+    assert deployment.reminders_listed() == [
         [kept["id"], (start - OFFSET).isoformat(), "email"],
+        [moved["id"], (start + timedelta(minutes=10) - OFFSET).isoformat(), "email"],
         [cancelled["id"], (start + timedelta(minutes=30) - OFFSET).isoformat(), "email"],
     ]
     answer = httpx.post(
@@ -116,10 +118,20 @@ def test_a_confirmed_session_gets_one_reminder_by_smtp_and_a_cancelled_one_none(
         timeout=30,
     )
     assert answer.status_code == 200, answer.text
-    assert [line[0] for line in deployment.reminders_listed()] == [kept["id"]]
+    new_start = start + timedelta(minutes=1)
+    answer = httpx.post(
+        f"{running.base_url}/api/bookings/{moved['id']}/reschedule",
+        json={"cancel_token": moved["cancel_token"], "start": new_start.isoformat()},
+        timeout=30,
+    )
+    assert answer.status_code == 200, answer.text
+    assert deployment.reminders_listed() == [
+        [kept["id"], (start - OFFSET).isoformat(), "email"],
+        [moved["id"], (new_start - OFFSET).isoformat(), "email"],
+    ]
 
-    for _ in range(MAX_POLLS):  # bounded: by the session's start the reminder can no longer come
-        if _reminders(smtp, "kept") or datetime.now(UTC) >= start:
+    for _ in range(MAX_POLLS):  # bounded: by the sessions' start the reminders can no longer come
+        if (_reminders(smtp, "kept") and _reminders(smtp, "moved")) or datetime.now(UTC) >= new_start:
             break
         time.sleep(POLL_SECONDS)
     (reminder,) = _reminders(smtp, "kept")
@@ -129,11 +141,14 @@ def test_a_confirmed_session_gets_one_reminder_by_smtp_and_a_cancelled_one_none(
     assert f"{start.astimezone(ZoneInfo(CLIENT_ZONE)):%H:%M}" in str(reminder["Subject"])
     assert CLIENT_ZONE in body and f"Where: {LOCATION}" in body
     assert f"/booking/{kept['id']}/manage?token={kept['cancel_token']}" in body
+    (moved_reminder,) = _reminders(smtp, "moved")
+    assert f"{new_start.astimezone(ZoneInfo(CLIENT_ZONE)):%H:%M}" in str(moved_reminder["Subject"])
     with psycopg.connect(deployment.database_url) as connection:
         rows = connection.execute(
-            "SELECT booking_id, sent_at IS NOT NULL FROM reminder_deliveries"
+            "SELECT booking_id, slot_start, sent_at IS NOT NULL FROM reminder_deliveries ORDER BY slot_start"
         ).fetchall()
-    assert rows == [(kept["id"], True)]  # claimed and sent once, by one of the two workers
+    # claimed and sent once each, by one of the two workers; the moved one's at its new start only
+    assert rows == [(kept["id"], start, True), (moved["id"], new_start, True)]
     assert deployment.reminders_listed() == []
     assert _reminders(smtp, "cancelled") == [] and _reminders(smtp, "inside") == []
     assert inside["status"] == "confirmed"
