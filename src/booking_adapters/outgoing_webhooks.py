@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 from attrs import define, field
 
-from booking_core import Booking, BookingStore, Clock, Money, OutboxItem, ProviderError, Trigger
+from booking_core import Booking, BookingStore, Clock, Money, OutboxItem, ProviderError, TimeRange, Trigger
 
 SIGNATURE_HEADER = "X-Booking-Signature"
 
@@ -27,6 +27,7 @@ EVENT_TYPES = {
     Trigger.REFUNDED_OUTSIDE: "booking.cancelled",  # a full refund in the Stripe Dashboard
     Trigger.REFUND_ISSUED: "booking.refunded",
     Trigger.HOLD_RELEASED: "booking.expired",
+    Trigger.RESCHEDULED: "booking.rescheduled",  # data.moved_from and data.moved_to: the times
 }
 
 # 4xx means the subscriber will not take this event, except "too slow" and "too many".
@@ -50,9 +51,10 @@ def channel_name(url: str) -> str:
 
 def event_body(item: OutboxItem, event_type: str, booking: Booking) -> bytes:
     """The JSON body. `data.booking` is the booking as it is at delivery; `data.to_status` is where
-    this event took it. The client's phone number is not sent."""
+    this event took it, and for a move `data.moved_from` / `data.moved_to` the times it left and
+    took (the booking may have moved again since). The client's phone number is not sent."""
     event = item.event
-    document = {
+    document: dict[str, Any] = {
         "id": event_id(item.seq),
         "type": event_type,
         "created": _iso(event.at),
@@ -76,11 +78,17 @@ def event_body(item: OutboxItem, event_type: str, booking: Booking) -> bytes:
             },
         },
     }
+    if event.trigger is Trigger.RESCHEDULED:
+        document["data"] |= {"moved_from": _span(event.moved_from), "moved_to": _span(event.moved_to)}
     return json.dumps(document, separators=(",", ":"), sort_keys=True).encode()
 
 
 def _iso(instant: datetime) -> str:
     return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _span(slot: TimeRange | None) -> dict[str, str] | None:
+    return None if slot is None else {"start": _iso(slot.start), "end": _iso(slot.end)}
 
 
 def _money(money: Money | None) -> dict[str, Any] | None:

@@ -127,10 +127,20 @@ class CalcomClient:
             "metadata": dict(metadata),
         }
         body = await self._call("POST", "/v2/bookings", BOOKINGS_API_VERSION, "create_booking", json=payload)
-        uid = _data(body).get("uid")
-        if not isinstance(uid, str):
-            raise AvailabilityProviderError("Cal.com created a booking but sent no uid.", retryable=False)
-        return uid
+        return _uid_of(body)
+
+    async def reschedule_booking(self, uid: str, start: datetime, reason: str) -> str:
+        """Move the Cal.com booking to `start`. Cal.com makes a new booking of it (a new uid, which
+        this returns) and leaves the old one cancelled, its `rescheduledToUid` naming the new one.
+        CalcomSlotTaken if the time is taken there."""
+        body = await self._call(
+            "POST",
+            f"/v2/bookings/{quote(uid, safe='')}/reschedule",
+            BOOKINGS_API_VERSION,
+            "reschedule_booking",
+            json={"start": _utc(start), "reschedulingReason": reason},
+        )
+        return _uid_of(body)
 
     async def cancel_booking(self, uid: str, reason: str) -> None:
         await self._call(
@@ -291,6 +301,14 @@ def _data(body: Mapping[str, Any]) -> Mapping[str, Any]:
     if not isinstance(data, Mapping):
         raise AvailabilityProviderError("Cal.com answered in an unexpected shape.", retryable=False)
     return data
+
+
+def _uid_of(body: Mapping[str, Any]) -> str:
+    """The uid of the booking Cal.com answered with (after a create or a move)."""
+    uid = _data(body).get("uid")
+    if not isinstance(uid, str):
+        raise AvailabilityProviderError("Cal.com made a booking but sent no uid.", retryable=False)
+    return uid
 
 
 def _parse_slot_starts(body: Mapping[str, Any]) -> list[datetime]:

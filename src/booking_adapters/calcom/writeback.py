@@ -1,14 +1,18 @@
-"""The "calcom" outbox channel: bookings confirmed here appear in Cal.com, cancellations follow.
+"""The "calcom" outbox channel: bookings confirmed here appear in Cal.com, moves and cancellations
+follow.
 
 Every delivery acts on the booking's current state in the store, not on the event it was handed:
 events are retried, possibly after later changes, and a booking cancelled here by now must never
-be created in Cal.com. Creation is made safe to repeat by tagging the Cal.com booking with our id.
+be created in Cal.com. Creation is made safe to repeat by tagging the Cal.com booking with our id;
+a move, by following Cal.com's link from the booking it moved to the one it made.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
 
 from attrs import define
 
@@ -27,6 +31,7 @@ from booking_core import (
     OutboxItem,
     PractitionerCancellation,
     PractitionerDirectory,
+    Trigger,
 )
 
 log = logging.getLogger(__name__)
@@ -34,8 +39,10 @@ log = logging.getLogger(__name__)
 CHANNEL_NAME = "calcom"
 METADATA_KEY = "bookingId"  # our booking id on the Cal.com booking
 SLOT_TAKEN_REASON = "The practitioner's calendar has another appointment at this time."
-_RELEVANT = CONFIRMATIONS | CANCELLATIONS
+MOVED_REASON = "Moved in the booking engine."
+_RELEVANT = CONFIRMATIONS | CANCELLATIONS | {Trigger.RESCHEDULED}
 _SAVE_ATTEMPTS = 5
+_MOVES_FOLLOWED = 20  # links from a moved Cal.com booking to the next, at most (each is a GET)
 
 
 @define
@@ -63,6 +70,8 @@ class CalcomWriteback:
         if booking.status is BookingStatus.CONFIRMED:
             if booking.calendar_uid is None:
                 await self._create(booking, practitioner.calcom_event_type_id, retried=item.attempts > 0)
+            elif item.event.trigger is Trigger.RESCHEDULED:
+                await self._move(booking, booking.calendar_uid)
         elif booking.calendar_uid is not None:
             await self._cancel(booking.calendar_uid, "Cancelled in the booking engine.")
 
@@ -97,13 +106,47 @@ class CalcomWriteback:
                 return str(found["uid"])
         return None
 
-    async def _remember(self, booking_id: str, uid: str) -> None:
-        """Store the Cal.com uid on the booking; undo the Cal.com side if it lost a race."""
+    async def _move(self, booking: Booking, uid: str) -> None:
+        """Bring the Cal.com booking to the booking's time here (where it is now: it may have moved
+        more than once). Cal.com answers a move with a new booking under a new uid, recorded here."""
+        latest = await self._latest_in_calcom(uid)
+        if latest is None:
+            return  # deleted or cancelled in Cal.com: nothing there to move
+        if _start_of(latest) == booking.slot.start:  # moved already (a repeated delivery)
+            moved_to = str(latest["uid"])
+        else:
+            try:
+                moved_to = await self.client.reschedule_booking(
+                    str(latest["uid"]), booking.slot.start, MOVED_REASON
+                )
+            except CalcomSlotTaken:
+                await self._slot_taken(booking)
+                return
+        if moved_to != uid:
+            await self._remember(booking.id, moved_to, replacing=uid)
+
+    async def _latest_in_calcom(self, uid: str) -> Mapping[str, Any] | None:
+        """The Cal.com booking `uid` ended as: itself, or the one its moves led to (an earlier
+        delivery may have moved it and died before recording the new uid); None if cancelled."""
+        for _ in range(_MOVES_FOLLOWED):
+            try:
+                found = await self.client.get_booking(uid)
+            except CalcomNotFound:
+                return None
+            following = found.get("rescheduledToUid")
+            if not isinstance(following, str) or not following:
+                return None if found.get("status") == "cancelled" else found
+            uid = following
+        raise AvailabilityProviderError("a Cal.com booking moved more often than followed", retryable=False)
+
+    async def _remember(self, booking_id: str, uid: str, *, replacing: str | None = None) -> None:
+        """Store the Cal.com uid on the booking (`replacing` the one a move left behind); undo the
+        Cal.com side if it lost a race."""
         for _ in range(_SAVE_ATTEMPTS):
             current = await self.store.get(booking_id)
             if current is None or current.calendar_uid == uid:
                 return
-            if current.calendar_uid is not None:  # another worker's copy won: ours is a duplicate
+            if current.calendar_uid not in (None, replacing):  # another worker's copy won: a duplicate
                 await self._cancel(uid, "Duplicate of an existing booking.")
                 return
             try:
@@ -139,3 +182,10 @@ class CalcomWriteback:
             return (await self.client.get_booking(uid)).get("status") == "cancelled"
         except CalcomNotFound:
             return True
+
+
+def _start_of(found: Mapping[str, Any]) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(found.get("start")).replace("Z", "+00:00"))
+    except ValueError:
+        return None

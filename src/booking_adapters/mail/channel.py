@@ -1,5 +1,6 @@
 """The e-mail channels of the outbox relay: what each booking event means to the client and to the
-practitioner, composed from the booking as it is now and handed to the transport."""
+practitioner, composed from the booking as it is now (a move: at the times the event recorded)
+and handed to the transport."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from booking_core import (
     Practitioner,
     PractitionerDirectory,
     ProviderError,
+    TimeRange,
     Trigger,
     zone,
 )
@@ -44,26 +46,41 @@ _INVITES = {
     MessageKind.PRACTITIONER_CONFIRMED: InviteMethod.REQUEST,
     MessageKind.CLIENT_CANCELLED: InviteMethod.CANCEL,
     MessageKind.PRACTITIONER_CANCELLED: InviteMethod.CANCEL,
+    MessageKind.CLIENT_RESCHEDULED: InviteMethod.REQUEST,
+    MessageKind.PRACTITIONER_RESCHEDULED: InviteMethod.REQUEST,
 }
+_STILL_CONFIRMED = frozenset(
+    {
+        MessageKind.CLIENT_CONFIRMED,
+        MessageKind.PRACTITIONER_CONFIRMED,
+        MessageKind.CLIENT_RESCHEDULED,
+        MessageKind.PRACTITIONER_RESCHEDULED,
+    }
+)
 
 
 def message_kind(audience: Audience, event: BookingEvent) -> MessageKind | None:
     """The e-mail `event` asks for on `audience`'s side, if any. Holds, expiries and refunds of
-    cancelled bookings (announced in the cancellation mail) send nothing."""
+    cancelled bookings (announced in the cancellation mail) send nothing; nor does the move of an
+    unpaid hold (its confirmation, when paid, names the time it then has)."""
     client = audience is Audience.CLIENT
     if event.trigger in CONFIRMATIONS:
         return MessageKind.CLIENT_CONFIRMED if client else MessageKind.PRACTITIONER_CONFIRMED
     if event.trigger in CANCELLATIONS and event.from_status is BookingStatus.CONFIRMED:
         return MessageKind.CLIENT_CANCELLED if client else MessageKind.PRACTITIONER_CANCELLED
+    if event.trigger is Trigger.RESCHEDULED and event.from_status is BookingStatus.CONFIRMED:
+        return MessageKind.CLIENT_RESCHEDULED if client else MessageKind.PRACTITIONER_RESCHEDULED
     if event.trigger is Trigger.REFUND_ISSUED and event.to_status is BookingStatus.REFUNDED and client:
         return MessageKind.CLIENT_REFUNDED
     return None
 
 
 def message_id(event: BookingEvent, recipient_email: str, host: str) -> str:
-    """Fixed by (booking, trigger, recipient): a redelivery after a crash carries the same id, so
-    receivers can drop it; the address is hashed so that the id reveals nothing."""
-    key = f"{event.booking_id}:{event.trigger}:{recipient_email.lower()}"
+    """Fixed by (booking, trigger, recipient), and for a move its time (a booking moves more than
+    once): a redelivery after a crash carries the same id, so receivers can drop it; the address is
+    hashed so that the id reveals nothing."""
+    moved_at = f":{event.at.timestamp()}" if event.trigger is Trigger.RESCHEDULED else ""
+    key = f"{event.booking_id}:{event.trigger}{moved_at}:{recipient_email.lower()}"
     return f"<{hashlib.sha256(key.encode()).hexdigest()[:40]}@{host}>"
 
 
@@ -107,9 +124,7 @@ class EmailChannel:
         booking = await self.store.get(event.booking_id)
         if booking is None:
             raise ProviderError(f"booking {event.booking_id} is gone", retryable=False)
-        if kind in (MessageKind.CLIENT_CONFIRMED, MessageKind.PRACTITIONER_CONFIRMED) and (
-            booking.status is not BookingStatus.CONFIRMED
-        ):
+        if kind in _STILL_CONFIRMED and booking.status is not BookingStatus.CONFIRMED:
             return  # cancelled before this went out: the cancellation says all there is to say
         practitioner = await self.directory.get(booking.practitioner_id, include_removed=True)
         if practitioner is None:
@@ -117,9 +132,18 @@ class EmailChannel:
         recipient = self._recipient(booking, practitioner)
         if recipient is None:
             return  # a practitioner without an e-mail address is not notified by e-mail
+        moves = await self._moves_until(event, booking)
         await self.transport.send(
-            self.composer.compose(self._letter(kind, event, booking, practitioner, recipient))
+            self.composer.compose(self._letter(kind, event, booking, practitioner, recipient, moves))
         )
+
+    async def _moves_until(self, event: BookingEvent, booking: Booking) -> int:
+        """How many moves the booking had made once `event` happened: its invite's version. Counted
+        in the history, as the booking may have moved again since."""
+        if event.trigger is not Trigger.RESCHEDULED:
+            return booking.reschedule_count
+        history = await self.store.history(booking.id)
+        return sum(e.trigger is Trigger.RESCHEDULED and e.at <= event.at for e in history)
 
     def _recipient(self, booking: Booking, practitioner: Practitioner) -> Recipient | None:
         if self.audience is Audience.CLIENT:
@@ -133,33 +157,53 @@ class EmailChannel:
         booking: Booking,
         practitioner: Practitioner,
         recipient: Recipient,
+        moves: int,
     ) -> Letter:
+        slot = _slot_after(event, booking)
         method = _INVITES.get(kind)
         invite = None
         if method is not None:
             organizer = parseaddr(self.composer.sender)[1]
             ics = calendar_invite(
-                booking, practitioner, method, host=self.host, organizer=organizer, stamp=event.at
+                booking,
+                practitioner,
+                method,
+                host=self.host,
+                organizer=organizer,
+                stamp=event.at,
+                slot=slot,
+                moves=moves,
             )
             invite = Invite(method, ics)
         return Letter(
             kind=kind,
             to=recipient,
-            context=self._context(event, booking, practitioner),
+            context=self._context(event, booking, practitioner, slot),
             message_id=message_id(event, recipient.email, self.host),
             date=event.at,
             invite=invite,
         )
 
-    def _context(self, event: BookingEvent, booking: Booking, practitioner: Practitioner) -> dict[str, Any]:
+    def _context(
+        self, event: BookingEvent, booking: Booking, practitioner: Practitioner, slot: TimeRange
+    ) -> dict[str, Any]:
+        """The booking's context, its time where `event` took it (`slot`), and for a move the time
+        it left."""
+        timezone = self._timezone(booking, practitioner)
+        before = event.moved_from
         return self.booking_context(booking, practitioner) | {
+            "when": _when(slot.start, slot.end, timezone),
+            "previous_when": _when(before.start, before.end, timezone) if before else None,
             "reason": event.reason,
             "practitioners_reason": _practitioners_reason(event),
         }
 
+    def _timezone(self, booking: Booking, practitioner: Practitioner) -> str:
+        return booking.client_timezone if self.audience is Audience.CLIENT else practitioner.timezone
+
     def booking_context(self, booking: Booking, practitioner: Practitioner) -> dict[str, Any]:
         """What every e-mail of `booking` may say of it, in the audience's time zone."""
-        timezone = booking.client_timezone if self.audience is Audience.CLIENT else practitioner.timezone
+        timezone = self._timezone(booking, practitioner)
         refund = booking.amount_refunded or booking.refund_owed
         return {
             "booking_id": booking.id,
@@ -184,6 +228,16 @@ def _location(booking: Booking, practitioner: Practitioner) -> str | None:
     service is no longer offered)."""
     offered = [service for service in practitioner.offered_services if service.id == booking.service_id]
     return offered[0].location if offered else None
+
+
+def _slot_after(event: BookingEvent, booking: Booking) -> TimeRange:
+    """The time the mail is about: where a move took the booking (it may have moved again since),
+    else where it is now."""
+    if event.trigger is not Trigger.RESCHEDULED:
+        return booking.slot
+    if event.moved_to is None:
+        raise ProviderError(f"the move of booking {event.booking_id} has no times recorded", retryable=False)
+    return event.moved_to
 
 
 def _practitioners_reason(event: BookingEvent) -> str | None:

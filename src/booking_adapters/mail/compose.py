@@ -26,6 +26,8 @@ class MessageKind(StrEnum):
     PRACTITIONER_CANCELLED = "practitioner_cancelled"
     CLIENT_REFUNDED = "client_refunded"
     CLIENT_REMINDER = "client_reminder"  # before the session (booking_core.reminders), not an event
+    CLIENT_RESCHEDULED = "client_rescheduled"
+    PRACTITIONER_RESCHEDULED = "practitioner_rescheduled"
     SIGN_IN_LINK = "sign_in_link"  # to a practitioner who asked to sign in; no booking involved
 
 
@@ -36,6 +38,8 @@ _SUBJECTS = {
     MessageKind.PRACTITIONER_CANCELLED: "Cancelled: {{ client_name }} on {{ when }}",
     MessageKind.CLIENT_REFUNDED: "Refund: your payment to {{ practitioner_name }}",
     MessageKind.CLIENT_REMINDER: "Reminder: your session with {{ practitioner_name }} on {{ when }}",
+    MessageKind.CLIENT_RESCHEDULED: "Moved: your session with {{ practitioner_name }} is now on {{ when }}",
+    MessageKind.PRACTITIONER_RESCHEDULED: "Moved: {{ client_name }} is now on {{ when }}",
     MessageKind.SIGN_IN_LINK: "Your sign-in link",
 }
 

@@ -45,6 +45,7 @@ def _session(booking: Booking, content: FeedContent, host: str) -> icalendar.Eve
     event.add("uid", invite_uid(booking.id, host))
     event.add("dtstamp", booking.updated_at)
     event.add("last-modified", booking.updated_at)
+    event.add("sequence", booking.reschedule_count)  # as the invites after each move (invite_sequence)
     event.add("dtstart", booking.slot.start.astimezone(tz))
     event.add("dtend", booking.slot.end.astimezone(tz))
     summary = f"{booking.service_name}: {client.name}"

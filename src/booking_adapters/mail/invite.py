@@ -1,5 +1,6 @@
-"""RFC 5545 calendar invites for a booking: one UID per booking, REQUEST on confirmation and
-CANCEL (same UID, higher SEQUENCE) on cancellation, so calendar apps update the one event."""
+"""RFC 5545 calendar invites for a booking: one UID per booking, REQUEST on confirmation and on
+each move, CANCEL on cancellation, each with a higher SEQUENCE than the last, so calendar apps
+update the one event."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from urllib.parse import urlsplit
 
 import icalendar
 
-from booking_core import Booking, Practitioner, zone
+from booking_core import Booking, Practitioner, TimeRange, zone
 
 
 class InviteMethod(StrEnum):
@@ -17,9 +18,11 @@ class InviteMethod(StrEnum):
     CANCEL = "CANCEL"
 
 
-# A calendar keeps the version with the highest SEQUENCE; a booking changes at most once after
-# confirmation (it is cancelled), so two fixed numbers suffice.
-_SEQUENCE = {InviteMethod.REQUEST: 0, InviteMethod.CANCEL: 1}
+def invite_sequence(method: InviteMethod, moves: int) -> int:
+    """A calendar keeps the version with the highest SEQUENCE. The request after `moves` moves is
+    version `moves`; a cancellation comes after the last move (a cancelled booking moves no more),
+    so it is one higher than any request of its booking."""
+    return moves + 1 if method is InviteMethod.CANCEL else moves
 
 
 def uid_host(public_base_url: str) -> str:
@@ -41,25 +44,30 @@ def calendar_invite(
     host: str,
     organizer: str,
     stamp: datetime,
+    slot: TimeRange | None = None,
+    moves: int | None = None,
 ) -> bytes:
-    """The .ics for `booking`. Times carry the practitioner's zone with its VTIMEZONE, so the
-    instant stays right across a DST change; `stamp` (the event's time) keeps a retry identical."""
+    """The .ics for `booking` at `slot` (default: where it is now) after `moves` moves (default:
+    all it made). Times carry the practitioner's zone with its VTIMEZONE, so the instant stays
+    right across a DST change; `stamp` (the event's time) keeps a retry identical."""
+    slot = booking.slot if slot is None else slot
+    moves = booking.reschedule_count if moves is None else moves
     tz = zone(practitioner.timezone)
     cal = icalendar.Calendar()
     cal.add("prodid", "-//booking-engine//notifications//EN")
     cal.add("version", "2.0")
     cal.add("method", method.value)
-    around = booking.slot.start.date()
+    around = slot.start.date()
     # Only the transitions near the session: the full 1970-2038 table would bloat every mail.
     year = timedelta(days=366)
     cal.add_component(zone_component(practitioner.timezone, around - year, around + year))
 
     event = icalendar.Event()
     event.add("uid", invite_uid(booking.id, host))
-    event.add("sequence", _SEQUENCE[method])
+    event.add("sequence", invite_sequence(method, moves))
     event.add("dtstamp", stamp)
-    event.add("dtstart", booking.slot.start.astimezone(tz))
-    event.add("dtend", booking.slot.end.astimezone(tz))
+    event.add("dtstart", slot.start.astimezone(tz))
+    event.add("dtend", slot.end.astimezone(tz))
     event.add("summary", f"{booking.service_name} with {practitioner.name}")  # "Session with ..."
     event.add("status", "CANCELLED" if method is InviteMethod.CANCEL else "CONFIRMED")
     event.add("organizer", _address(organizer, practitioner.name))

@@ -1,5 +1,5 @@
 """A fake Cal.com API v2 (Starlette) following Cal.com's published API (excerpt in
-tests/specs/calcom/): slots, reservations, bookings, cancel, and the
+tests/specs/calcom/): slots, reservations, bookings, cancel, reschedule, and the
 `{"status": "error", "error": {...}}` error shape.
 
 Slots come from a per-event-type weekly pattern (the core's WeeklySchedule) or an explicit list,
@@ -89,6 +89,7 @@ class FakeCalcom:
                 Route("/v2/bookings", self._list_bookings, methods=["GET"]),
                 Route("/v2/bookings/{uid}", self._get_booking, methods=["GET"]),
                 Route("/v2/bookings/{uid}/cancel", self._cancel_booking, methods=["POST"]),
+                Route("/v2/bookings/{uid}/reschedule", self._reschedule_booking, methods=["POST"]),
             ],
         )
 
@@ -150,8 +151,10 @@ class FakeCalcom:
             return []
         return slot_grid(event_type.schedule, window, event_type.length, event_type.step or event_type.length)
 
-    def _free(self, event_type: FakeEventType, window: TimeRange) -> list[TimeRange]:
-        taken = [_span(b) for b in self.live_bookings()] + [_span(r) for r in self.reservations.values()]
+    def _free(self, event_type: FakeEventType, window: TimeRange, ignoring: str = "") -> list[TimeRange]:
+        """Offered slots no booking (but the one `ignoring` names: it is moving) nor reservation takes."""
+        bookings = [b for b in self.live_bookings() if b["uid"] != ignoring]
+        taken = [_span(b) for b in bookings] + [_span(r) for r in self.reservations.values()]
         return [s for s in self._offered(event_type, window) if not any(s.overlaps(t) for t in taken)]
 
     # -- reservations --------------------------------------------------------------------------
@@ -262,6 +265,32 @@ class FakeCalcom:
         if body.get("cancellationReason"):
             booking["cancellationReason"] = str(body["cancellationReason"])
         return JSONResponse({"status": "success", "data": booking})
+
+    async def _reschedule_booking(self, request: Request) -> Response:
+        """As Cal.com does: a new booking at the new time (new uid, `rescheduledFromUid`), the old
+        one cancelled with `rescheduledToUid`; the new time must be free but for the old booking."""
+        if refused := await self._gate(request, BOOKINGS_VERSION):
+            return refused
+        old = self.bookings.get(request.path_params["uid"])
+        if old is None:
+            return _error(404, "NotFoundException", "Booking not found")
+        if old["status"] == "cancelled":
+            return _error(400, "BadRequestException", "Cannot reschedule a cancelled booking.")
+        body = await _json(request)
+        event_type = self.event_types[old["eventTypeId"]]
+        try:
+            slot = TimeRange.of(_instant(str(body["start"]), end=False), event_type.length)
+        except (KeyError, ValueError):
+            return _error(400, "BadRequestException", "start must be an ISO 8601 instant in UTC")
+        if slot not in self._free(event_type, TimeRange.of(slot.start, timedelta(seconds=1)), old["uid"]):
+            return _error(400, "BadRequestException", SLOT_TAKEN_MESSAGE)
+        new = self._booking(event_type, slot.start, old["attendees"][0], old["metadata"])
+        new["rescheduledFromUid"] = old["uid"]
+        if body.get("reschedulingReason"):
+            new["reschedulingReason"] = str(body["reschedulingReason"])
+        old.update(status="cancelled", rescheduledToUid=new["uid"], updatedAt=_iso(datetime.now(UTC)))
+        self.bookings[new["uid"]] = new
+        return JSONResponse({"status": "success", "data": new}, status_code=201)
 
     def _booking(
         self, event_type: FakeEventType, start: datetime, attendee: dict[str, Any], metadata: dict[str, Any]

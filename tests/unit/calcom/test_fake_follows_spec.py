@@ -127,6 +127,32 @@ async def test_booking_lifecycle_responses_match_the_spec(
 
 
 @pytest.mark.anyio
+async def test_a_reschedule_matches_the_spec_and_makes_a_new_booking_linked_to_the_old(
+    spec: dict[str, Any], fake: FakeCalcom, http: httpx.AsyncClient
+) -> None:
+    old = fake.book_directly(EVENT_TYPE_ID, MONDAY + timedelta(hours=8), {"bookingId": "bk1"})
+    # later the same day, overlapping the booking's own time: only the booking itself is in the way
+    move = {"start": "2030-01-07T08:30:00Z", "reschedulingReason": "Client asked"}
+    jsonschema.validate(move, schema(spec, "RescheduleBookingInput_2024_08_13"))
+    fake.event_types[EVENT_TYPE_ID].step = timedelta(minutes=30)
+
+    moved = await http.post(f"/v2/bookings/{old}/reschedule", json=move, headers=BOOKINGS_HEADERS)
+
+    assert moved.status_code == 201
+    jsonschema.validate(moved.json(), schema(spec, "RescheduleBookingOutput_2024_08_13"))
+    new = moved.json()["data"]
+    assert new["uid"] != old and new["start"] == "2030-01-07T08:30:00.000+00:00"
+    assert (new["rescheduledFromUid"], new["metadata"]) == (old, {"bookingId": "bk1"})
+    assert (fake.bookings[old]["status"], fake.bookings[old]["rescheduledToUid"]) == ("cancelled", new["uid"])
+    again = await http.post(f"/v2/bookings/{old}/reschedule", json=move, headers=BOOKINGS_HEADERS)
+    assert again.status_code == 400  # the old booking is cancelled: it moves no more
+    fake.book_directly(EVENT_TYPE_ID, MONDAY + timedelta(hours=10))
+    taken = {"start": "2030-01-07T10:00:00Z"}
+    refused = await http.post(f"/v2/bookings/{new['uid']}/reschedule", json=taken, headers=BOOKINGS_HEADERS)
+    assert refused.status_code == 400 and "already has booking" in refused.json()["error"]["message"]
+
+
+@pytest.mark.anyio
 async def test_reservations_match_the_spec_and_hold_the_slot(
     spec: dict[str, Any], http: httpx.AsyncClient
 ) -> None:

@@ -1,9 +1,10 @@
-"""The "calcom" outbox channel: confirmed bookings written to the fake, outages, conflicts, cancels."""
+"""The "calcom" outbox channel: confirmed bookings written to the fake, outages, conflicts, moves,
+cancels."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from attrs import define
@@ -27,6 +28,7 @@ from booking_core import (
     BookingStatus,
     OutboxRelay,
     ScheduleSource,
+    TimeRange,
 )
 from tests.contract.availability_fixtures import (
     EVENT_TYPE_ID,
@@ -39,6 +41,7 @@ from tests.contract.availability_fixtures import (
 
 pytestmark = pytest.mark.anyio
 SLOT_START = MONDAY + timedelta(days=1, hours=8)  # Tuesday 09:00 Berlin
+LATER = SLOT_START + timedelta(hours=2)  # Tuesday 11:00 Berlin
 
 
 @define
@@ -65,6 +68,20 @@ class World:
 
     async def confirmed(self) -> Booking:
         return await self.pay(await self.hold())
+
+    async def move(self, booking: Booking, start: datetime) -> Booking:
+        """Move the booking to `start` as its practitioner."""
+        current = await self.service.booking(booking.id)
+        offer = practitioner().offer
+        moved, event = current.reschedule(
+            TimeRange.of(start, offer.session_length),
+            offer=offer,
+            at=self.clock.now(),
+            reason="",
+            by_practitioner=True,
+        )
+        await self.store.save(current, moved, event)  # until the service moves bookings
+        return moved
 
 
 async def open_world(slot_taken: SlotTakenPolicy = SlotTakenPolicy.CANCEL_AND_REFUND) -> AsyncIterator[World]:
@@ -214,3 +231,67 @@ async def test_requesting_a_booking_while_cal_com_is_down_is_refused_not_risked(
     with pytest.raises(AvailabilityProviderError, match="cannot confirm this time"):
         await world.hold()
     assert world.store.all_bookings() == []
+
+
+async def test_a_move_here_moves_the_cal_com_booking_and_keeps_the_uid_it_then_has(world: World) -> None:
+    booking = await world.confirmed()
+    await world.relay.run_once()
+    old_uid = (await world.service.booking(booking.id)).calendar_uid
+    await world.move(booking, LATER)
+
+    report = await world.relay.run_once()
+
+    assert report.failed == 0
+    (live,) = world.fake.live_bookings()
+    assert live["start"] == "2030-01-08T10:00:00.000+00:00"
+    assert (live["rescheduledFromUid"], live["metadata"]) == (old_uid, {"bookingId": booking.id})
+    assert (await world.service.booking(booking.id)).calendar_uid == live["uid"] != old_uid
+    assert world.fake.calls[f"/v2/bookings/{old_uid}/reschedule"] == 1
+
+
+async def test_a_repeated_move_after_a_lost_answer_follows_cal_com_not_moving_twice(world: World) -> None:
+    booking = await world.confirmed()
+    await world.relay.run_once()
+    old_uid = (await world.service.booking(booking.id)).calendar_uid
+    assert old_uid is not None
+    await world.move(booking, LATER)
+    # an earlier delivery moved it in Cal.com and died before recording the new uid
+    new_uid = await world.calcom.client.reschedule_booking(old_uid, LATER, "Moved in the booking engine.")
+
+    await world.relay.run_once()
+
+    assert (await world.service.booking(booking.id)).calendar_uid == new_uid
+    assert [b["uid"] for b in world.fake.live_bookings()] == [new_uid]
+    assert world.fake.calls[f"/v2/bookings/{new_uid}/reschedule"] == 0
+
+
+async def test_a_move_to_a_time_cal_com_has_taken_ends_cancelled_and_refunded_here(world: World) -> None:
+    booking = await world.confirmed()
+    await world.relay.run_once()
+    world.fake.book_directly(EVENT_TYPE_ID, LATER)  # the practitioner's own calendar takes it
+    await world.move(booking, LATER)
+
+    await world.relay.run_once()  # the move is refused there: cancelled here ...
+    await world.relay.run_once()  # ... and that cancellation reaches Cal.com
+
+    after = await world.service.booking(booking.id)
+    assert after.status is BookingStatus.CANCELLED
+    assert [refund.amount for refund in world.payments.refunds.values()] == [booking.price]
+    assert [b["metadata"] for b in world.fake.live_bookings()] == [{}]  # only the practitioner's own
+    assert await world.store.failures("calcom") == []
+
+
+async def test_with_the_flag_policy_a_refused_move_stays_moved_here_and_visible() -> None:
+    async for world in open_world(SlotTakenPolicy.FLAG):
+        booking = await world.confirmed()
+        await world.relay.run_once()
+        world.fake.book_directly(EVENT_TYPE_ID, LATER)
+        await world.move(booking, LATER)
+
+        report = await world.relay.run_once()
+
+        assert report.gave_up == 1
+        after = await world.service.booking(booking.id)
+        assert (after.status, after.slot.start) == (BookingStatus.CONFIRMED, LATER)
+        (failure,) = await world.store.failures("calcom")
+        assert "resolve it by hand" in failure.last_error

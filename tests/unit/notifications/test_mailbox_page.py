@@ -41,7 +41,7 @@ async def test_the_page_lists_and_shows_the_mails_of_a_confirmed_booking(
 
     shown = client.get(f"/dev/mailbox/{name}")
     assert shown.status_code == 200
-    assert "cancel?token=" in shown.text and "invite.ics" in shown.text
+    assert "manage?token=" in shown.text and "invite.ics" in shown.text
     raw = client.get(f"/dev/mailbox/{name}?raw=1")
     assert raw.headers["content-type"] == "message/rfc822"
     assert raw.content == (tmp_path / name).read_bytes()
