@@ -21,6 +21,7 @@ from booking_web import (
     api,
     calendar_feed,
     mailbox,
+    manage_page,
     me_api,
     openapi,
     pages,
@@ -49,7 +50,14 @@ from booking_web.sign_in import SignInRequests
 
 HERE = Path(__file__).parent
 # A move claims a slot as a new booking does: it takes from the same bucket.
-BOOKING_CREATION_PATHS = (r"/api/bookings", r"/book/[^/]+", r"/api/bookings/[^/]+/reschedule")
+BOOKING_CREATION_PATHS = (
+    r"/api/bookings",
+    r"/book/[^/]+",
+    r"/api/bookings/[^/]+/reschedule",
+    manage_page.PATH_PATTERN,  # POST: the client's move from their page
+)
+# The pages a client's secret link opens; the move there counts as a booking attempt too.
+BOOKING_LINK_PATHS = (manage_page.PATH_PATTERN, r"/booking/[^/]+/cancel")
 
 
 Builder = Callable[[Settings, Metrics], AbstractAsyncContextManager[Container]]
@@ -94,6 +102,7 @@ def create_app(source: Settings | Container, *, build: Builder = open_container)
             *probes.routes,
             openapi.route,
             *pages.routes,
+            *manage_page.routes,
             *practitioner_pages.routes,
             *time_off_pages.routes,
             *(test_payments.routes if settings.development else []),
@@ -116,8 +125,16 @@ def create_app(source: Settings | Container, *, build: Builder = open_container)
                 RateLimitMiddleware,
                 limit=Limit("calendar", settings.calendar_feed_rate_limit_per_minute, 60),
                 paths=(calendar_feed.PATH_PATTERN,),
-                method="GET",
+                methods=("GET",),
                 what="calendar requests",
+            ),
+            # A client's secret link opens these: strangers may not try many tokens.
+            Middleware(
+                RateLimitMiddleware,
+                limit=Limit("booking_link", settings.booking_link_rate_limit_per_minute, 60),
+                paths=BOOKING_LINK_PATHS,
+                methods=("GET", "POST"),
+                what="requests for booking pages",
             ),
         ],
         exception_handlers={BookingError: handle_booking_error, HTTPException: handle_http_exception},

@@ -7,7 +7,7 @@ import functools
 import hmac
 import secrets
 import zoneinfo
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
@@ -24,7 +24,6 @@ from booking_core import (
     Service,
     ServiceChoiceError,
     SlotUnavailable,
-    TimeRange,
     TooManyHolds,
     start_time_problem,
     zone,
@@ -33,7 +32,7 @@ from booking_web.bootstrap import service_of
 from booking_web.checkout_checks import CheckoutChecks
 from booking_web.csrf import FIELD as CSRF_FIELD
 from booking_web.errors import status_for
-from booking_web.local_days import days_window, monday_of, slots_by_day, today_in
+from booking_web.free_week import free_week, valid_zone
 from booking_web.page_rendering import csrf_guard as _guard
 from booking_web.page_rendering import form_text as _text
 from booking_web.page_rendering import render as _render
@@ -86,7 +85,7 @@ async def submit_booking(request: Request) -> Response:
     values = {name: _text(form, name) for name in FORM_FIELDS}
     timezone, week = _text(form, "tz"), _text(form, "week")
     offered = _chosen_service(practitioner, _text(form, "service"))
-    start = _parse_start(_text(form, "start"))
+    start = parse_start(_text(form, "start"))
     if offered is None or start is None:
         errors = (
             {"service": "Please choose a service."} if offered is None else {"start": "Please choose a time."}
@@ -97,7 +96,7 @@ async def submit_booking(request: Request) -> Response:
             BookingRequest(
                 practitioner_id=practitioner.id,
                 start=start,
-                timezone=_valid_zone(timezone, practitioner.timezone),
+                timezone=valid_zone(timezone, practitioner.timezone),
                 idempotency_key=_text(form, "request_key") or None,  # a double click books once
                 client_address=request.client.host if request.client else None,
                 service_id=offered.id,
@@ -128,30 +127,13 @@ async def submit_booking(request: Request) -> Response:
     return RedirectResponse(hold.booking.checkout_url, 303)
 
 
-def _parse_start(value: str) -> datetime | None:
+def parse_start(value: str) -> datetime | None:
     try:
         start = datetime.fromisoformat(value)
     except ValueError:
         return None
     # A start the core refuses (no offset, past the calendar's edge) is no chosen time on this page.
     return None if start_time_problem(start) is not None else start
-
-
-def _valid_zone(name: str, fallback: str) -> str:
-    try:
-        zone(name)
-    except ValueError:
-        return fallback
-    return name
-
-
-def _valid_week(text: str, today: date, last_day: date) -> date:
-    """The week asked for if it can hold a bookable day, else this week (the page links no others)."""
-    try:
-        week = monday_of(date.fromisoformat(text))
-    except ValueError:
-        return monday_of(today)
-    return week if monday_of(today) <= week <= last_day else monday_of(today)
 
 
 async def _booking_page(
@@ -167,37 +149,23 @@ async def _booking_page(
     status: int = 200,
     chosen: datetime | None = None,
 ) -> Response:
-    service = service_of(request)
-    timezone = _valid_zone(timezone, practitioner.timezone)
-    today = today_in(timezone, service.clock)
-    last_day = today + timedelta(days=practitioner.offer.horizon.days)
-    week = _valid_week(week_text, today, last_day)
-    start, end = days_window(week, week + timedelta(days=6), timezone)
-    days: list[Any] = []
-    try:
-        if offered is not None:  # else the client chooses a service first: no times yet
-            window = TimeRange(start, end)
-            availability = await service.list_availability(practitioner.id, window, offered.id)
-            days = slots_by_day(availability.slots, timezone)
-    except ProviderError as error:
-        message, status = error.message, status_for(error)
+    # no service chosen yet: the client chooses one first, no times yet
+    week = await free_week(
+        service_of(request), practitioner, offered.id if offered else None, timezone, week_text
+    )
+    if week.message:
+        message, status = week.message, week.status
     token, cookie = _guard(request).form_token(request)
-    context = {
+    context = week.context() | {
         "practitioner": practitioner,
         "services": practitioner.offered_services,
         "service": offered,
         "service_line": _service_line(practitioner, offered) if offered else "",
-        "timezone": timezone,
         "timezones": timezone_names(),
-        "week": week,
-        "week_end": week + timedelta(days=6),
-        "previous_week": week - timedelta(days=7) if week > monday_of(today) else None,
-        "next_week": week + timedelta(days=7) if week + timedelta(days=7) <= last_day else None,
-        "days": days,
         "values": values or dict.fromkeys(FORM_FIELDS, ""),
         "errors": errors or {},
         "message": message,
-        "chosen": chosen.astimezone(zone(timezone)) if chosen else None,
+        "chosen": chosen.astimezone(zone(week.timezone)) if chosen else None,
         "csrf_token": token,
         "request_key": secrets.token_urlsafe(16),
     }
@@ -231,9 +199,9 @@ async def success_page(request: Request) -> Response:
         checks: CheckoutChecks = request.app.state.checkout_checks
         booking = await checks.refresh(booking, session_id)
     booked_here = paid_here or booking.cancel_token_matches(request.query_params.get("token", ""))
-    context = await _booking_context(service, booking)
+    context = await booking_context(service, booking)
     if booked_here:
-        context["cancel_url"] = request.url_for("cancel_page", booking_id=booking.id).include_query_params(
+        context["manage_url"] = request.url_for("manage_page", booking_id=booking.id).include_query_params(
             token=service.ids.cancel_token(booking.id)
         )
     return _render(request, "success.html", context)
@@ -243,11 +211,11 @@ async def cancelled_checkout_page(request: Request) -> Response:
     """Where Checkout returns when the visitor turned back without paying."""
     service = service_of(request)
     booking_id = request.query_params.get("booking")
-    context = await _booking_context(service, await service.booking(booking_id)) if booking_id else {}
+    context = await booking_context(service, await service.booking(booking_id)) if booking_id else {}
     return _render(request, "checkout_cancelled.html", context)
 
 
-async def _booking_context(service: BookingService, booking: Booking) -> dict[str, Any]:
+async def booking_context(service: BookingService, booking: Booking) -> dict[str, Any]:
     tz = zone(booking.client_timezone)
     return {
         "booking": booking,
@@ -267,7 +235,7 @@ async def cancel_page(request: Request) -> Response:
     token = request.query_params.get("token", "")
     booking.require_cancel_token(token)
     csrf_token, cookie = _guard(request).form_token(request)
-    context = await _booking_context(service, booking) | {"token": token, "csrf_token": csrf_token}
+    context = await booking_context(service, booking) | {"token": token, "csrf_token": csrf_token}
     return _render(request, "cancel.html", context, csrf_cookie=cookie)
 
 
@@ -276,7 +244,7 @@ async def confirm_cancel(request: Request) -> Response:
     form = await request.form()
     _guard(request).verify(request, _text(form, CSRF_FIELD))
     booking = await service.cancel_booking(request.path_params["booking_id"], _text(form, "token"))
-    return _render(request, "cancel.html", await _booking_context(service, booking) | {"done": True})
+    return _render(request, "cancel.html", await booking_context(service, booking) | {"done": True})
 
 
 routes = [

@@ -1,5 +1,6 @@
 """The practitioner's pages: asking for a sign-in link, following it, signing out, their
-bookings week by week, and cancelling one (a confirmation page, then its CSRF-protected form).
+bookings week by week, cancelling one (a confirmation page, then its CSRF-protected form) and
+moving one (a week of free times of its service to pick from, then the move).
 
 Following the e-mailed link shows a button rather than signing in at once: mail scanners open links
 in e-mails to look at them, and would use up a link that signed in on GET."""
@@ -20,7 +21,9 @@ from booking_core import (
     Booking,
     InvalidInput,
     Practitioner,
+    RescheduleNotAllowed,
     SessionStarted,
+    SlotUnavailable,
     TimeRange,
     Unauthenticated,
     zone,
@@ -33,8 +36,11 @@ from booking_web.current_practitioner import (
     session_cookie_of,
     session_practitioner,
 )
+from booking_web.errors import status_for
+from booking_web.free_week import free_week, week_of
 from booking_web.local_days import days_window, monday_of, today_in
 from booking_web.page_rendering import csrf_guard, form_text, render
+from booking_web.pages import parse_start
 from booking_web.session_list import SHOWN_STATUSES, sessions_by_day
 from booking_web.sign_in import SignInRequests
 
@@ -192,6 +198,67 @@ def _cancel_form(
     return _form_page(request, "practitioner_cancel.html", context, status)
 
 
+async def move_page(request: Request) -> Response:
+    """A week of free times of the session's service, in the practitioner's zone, to move it to."""
+    practitioner = await session_practitioner(request)
+    booking = await service_of(request).booking_of_practitioner(
+        practitioner.id, request.path_params["booking_id"]
+    )
+    return await _move_form(request, practitioner, booking, request.query_params.get("week", ""))
+
+
+async def move_session(request: Request) -> Response:
+    """Move as the form asked, then back to the week of the new time; a refusal on the form."""
+    practitioner = await session_practitioner(request)
+    form = await request.form()
+    csrf_guard(request).verify(request, form_text(form, CSRF_FIELD))
+    service = service_of(request)
+    booking = await service.booking_of_practitioner(practitioner.id, request.path_params["booking_id"])
+    week, reason = form_text(form, "week"), form_text(form, "reason")
+    start = parse_start(form_text(form, "start"))
+    if start is None:
+        errors = {"start": "Please choose a time."}
+        return await _move_form(request, practitioner, booking, week, reason, errors=errors, status=422)
+    try:
+        moved = await service.reschedule_for_practitioner(booking.id, start, reason)
+    except InvalidInput as refused:
+        fields = refused.fields or {}
+        return await _move_form(request, practitioner, booking, week, reason, errors=fields, status=422)
+    except (SlotUnavailable, RescheduleNotAllowed) as refused:
+        booking = await service.booking_of_practitioner(practitioner.id, booking.id)
+        return await _move_form(
+            request, practitioner, booking, week, reason, message=refused.message, status=status_for(refused)
+        )
+    moved_week = monday_of(moved.slot.start.astimezone(zone(practitioner.timezone)).date())
+    return RedirectResponse(f"{HOME}?week={moved_week.isoformat()}", 303)
+
+
+async def _move_form(
+    request: Request,
+    practitioner: Practitioner,
+    booking: Booking,
+    week_text: str,
+    reason: str = "",
+    *,
+    errors: dict[str, str] | None = None,
+    message: str = "",
+    status: int = 200,
+) -> Response:
+    service = service_of(request)
+    [(_, [session])] = sessions_by_day([booking], practitioner.timezone, service.clock.now())
+    week_text = week_text or week_of(booking.slot.start, practitioner.timezone)  # the session's week first
+    week = await free_week(service, practitioner, booking.service_id, practitioner.timezone, week_text)
+    context = week.context() | {
+        "session": session,
+        "reason": reason,
+        "max_reason": MAX_CANCEL_REASON,
+        "errors": errors or {},
+        "message": message or week.message,
+        "chosen": None,
+    }
+    return _form_page(request, "practitioner_move.html", context, max(status, week.status))
+
+
 def _week(text: str, this_week: date) -> date:
     try:
         return monday_of(date.fromisoformat(text))
@@ -209,4 +276,6 @@ routes = [
     Route(HOME, bookings_page, methods=["GET"], name="practitioner_bookings"),
     Route(HOME + "/{booking_id}/cancel", cancel_page, methods=["GET"], name="practitioner_cancel"),
     Route(HOME + "/{booking_id}/cancel", cancel_session, methods=["POST"]),
+    Route(HOME + "/{booking_id}/move", move_page, methods=["GET"], name="practitioner_move"),
+    Route(HOME + "/{booking_id}/move", move_session, methods=["POST"]),
 ]

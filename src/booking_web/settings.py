@@ -61,6 +61,7 @@ class Settings:
     redis_url: str | None = field(default=None, repr=False)  # may carry a password
     redis_key_prefix: str = "booking"  # several services (or test runs) on one Redis keep apart
     calendar_feed_rate_limit_per_minute: int = 60  # calendar apps poll every few minutes at most
+    booking_link_rate_limit_per_minute: int = 30  # a client's booking pages: a week per click
     hold_limit_per_client: int = 2  # live unpaid holds per e-mail, phone and client address
     hold_limit_practitioner_share: float = 0.5  # of a practitioner's slots in the week around one
     free_booking_limit_per_client: int = 2  # free bookings still to come per practitioner and client
@@ -209,6 +210,13 @@ class Settings:
             calendar_feed_rate_limit_per_minute=reader.number(
                 "CALENDAR_FEED_RATE_LIMIT_PER_MINUTE",
                 default.calendar_feed_rate_limit_per_minute,
+                int,
+                1,
+                10_000,
+            ),
+            booking_link_rate_limit_per_minute=reader.number(
+                "BOOKING_LINK_RATE_LIMIT_PER_MINUTE",
+                default.booking_link_rate_limit_per_minute,
                 int,
                 1,
                 10_000,

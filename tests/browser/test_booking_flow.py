@@ -45,7 +45,7 @@ def test_book_pay_confirm_and_the_slot_is_gone(browser: Browser, live_server: st
     page.get_by_role("button", name="Pay").click()
 
     expect(page.get_by_role("heading", name="Your booking is confirmed")).to_be_visible()
-    expect(page.get_by_role("link", name="Cancel this booking")).to_be_visible()
+    expect(page.get_by_role("link", name="Move or cancel this booking")).to_be_visible()
     visitor.close()
 
     second = browser.new_context(timezone_id="America/New_York").new_page()

@@ -77,7 +77,7 @@ def test_the_free_intro_call_is_booked_without_any_payment_page(browser: Browser
 
     expect(page.get_by_role("heading", name="Your booking is confirmed")).to_be_visible()
     expect(page.get_by_text("Free intro call")).to_be_visible()
-    expect(page.get_by_role("link", name="Cancel this booking")).to_be_visible()
+    expect(page.get_by_role("link", name="Move or cancel this booking")).to_be_visible()
     assert not [url for url in visited if "/test-payment" in url or "checkout" in url]
     visitor.close()
 

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.browser.dev_mailbox import open_mail
 from tests.serving import booking_serve
 
 pytestmark = pytest.mark.browser
 
 MAX_WEEKS_TO_LOOK = 4
-MAILBOX_LOOKS = 120  # a quarter of a second apart: the mail is sent in the background
 TEAM = """
 [[practitioners]]
 id = "ada-ng"
@@ -65,17 +65,6 @@ def _until_visible(page: Page, text: str) -> None:
     pytest.fail(f"{text!r} is not in the first weeks")
 
 
-def _open_mail(page: Page, mailbox: str, subject: str) -> None:
-    """Open the mail `subject`; it is sent after the page answered, so reload the mailbox until it is in."""
-    for _ in range(MAILBOX_LOOKS):
-        page.goto(mailbox)
-        if page.get_by_role("link", name=subject).count():
-            page.get_by_role("link", name=subject).first.click()
-            return
-        page.wait_for_timeout(250)
-    pytest.fail(f"no mail {subject!r} in the mailbox")
-
-
 def test_the_practitioner_signs_in_sees_the_paid_session_and_cancels_it(
     browser: Browser, served_with_ada: str
 ) -> None:
@@ -105,7 +94,7 @@ def test_the_practitioner_signs_in_sees_the_paid_session_and_cancels_it(
     practitioner.get_by_role("button", name="Send me a sign-in link").click()
     expect(practitioner.get_by_role("status")).to_contain_text("a sign-in link is on its way")
 
-    _open_mail(practitioner, f"{base}/dev/mailbox", "Your sign-in link")
+    open_mail(practitioner, f"{base}/dev/mailbox", "Your sign-in link")
     link = re.search(r"http://\S+/practitioner/sign-in\?token=\S+", practitioner.locator("pre").inner_text())
     assert link is not None
     practitioner.goto(link.group(0))

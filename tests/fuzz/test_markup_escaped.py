@@ -38,9 +38,11 @@ def test_a_client_name_with_markup_is_shown_escaped_everywhere(embedded: Stack, 
         f"/test-payments/{created['checkout_session_id']}/pay", headers=HTML, follow_redirects=True
     )
     pages["success"] = paid.text
-    cancel_link = re.search(r'href="([^"]*/cancel\?token=[^"]+)"', paid.text)
-    assert cancel_link is not None, "the success page links the cancel page"
-    cancel_page = embedded.client.get(cancel_link.group(1).replace("&amp;", "&"), headers=HTML)
+    manage_link = re.search(r'href="([^"]*/manage\?token=[^"]+)"', paid.text)
+    assert manage_link is not None, "the success page links the booking's page"
+    manage_url = manage_link.group(1).replace("&amp;", "&")
+    pages["manage"] = embedded.client.get(manage_url, headers=HTML).text
+    cancel_page = embedded.client.get(manage_url.replace("/manage?", "/cancel?"), headers=HTML)
     pages["cancel"] = cancel_page.text
     done = embedded.client.post(
         f"/booking/{created['id']}/cancel", data=hidden_fields(cancel_page.text), headers=HTML

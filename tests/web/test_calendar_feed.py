@@ -163,3 +163,26 @@ def test_the_practitioner_asks_for_their_feed_and_rotates_it_with_their_token(cl
 
     assert client.get("/api/me/calendar").status_code == 401
     assert client.post("/api/me/calendar/rotate", headers=bearer("wrong")).status_code == 401
+
+
+def test_a_moved_session_shows_at_its_new_time_as_a_newer_version(
+    client: TestClient, gateway: FakePaymentGateway
+) -> None:
+    monday, tuesday = first_slot(client), first_slot(client, day=TUESDAY)
+    created = book(client, monday).json()
+    _pay(client, gateway, created["id"])
+    path = feed_path(client)
+    uid = invite_uid(created["id"], "testserver")
+    before = _events(client.get(path))[uid]
+
+    portal(client).call(
+        container(client).service.reschedule_for_practitioner, created["id"], _instant(tuesday)
+    )
+
+    after = _events(client.get(path))[uid]  # the same event, one version on
+    assert after.decoded("DTSTART") == _instant(tuesday) and before.decoded("DTSTART") == _instant(monday)
+    assert (before.decoded("SEQUENCE"), after.decoded("SEQUENCE")) == (0, 1)
+
+
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text)

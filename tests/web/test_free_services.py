@@ -139,13 +139,13 @@ def test_the_booking_form_goes_straight_to_the_confirmation(
     confirmation = memory_client.get(response.headers["location"], headers=HTML)
     assert "Your booking is confirmed" in confirmation.text
     assert "Free intro call" in confirmation.text and "<dd>Free</dd>" in confirmation.text
-    assert "Cancel this booking" in confirmation.text  # the token in the link proves who booked
+    assert "Move or cancel this booking" in confirmation.text  # the token in the link proves who booked
     store = _service(memory_client).store
     assert isinstance(store, MemoryBookingStore)
     (booking,) = store.all_bookings()
     without_token = memory_client.get(f"/booking/success?booking={booking.id}", headers=HTML)
     assert "Your booking is confirmed" in without_token.text
-    assert "Cancel this booking" not in without_token.text
+    assert "Move or cancel this booking" not in without_token.text
 
 
 def test_a_paid_session_on_the_page_still_asks_for_payment(memory_client: TestClient) -> None:

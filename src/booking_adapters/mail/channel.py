@@ -19,8 +19,10 @@ from booking_adapters.mail.transport import MailTransport
 from booking_core import (
     CANCELLATIONS,
     CLIENT_CANCELLED,
+    CLIENT_MOVED,
     CONFIRMATIONS,
     PRACTITIONER_CANCELLED,
+    PRACTITIONER_MOVED,
     Booking,
     BookingEvent,
     BookingStatus,
@@ -240,10 +242,13 @@ def _slot_after(event: BookingEvent, booking: Booking) -> TimeRange:
     return event.moved_to
 
 
+# The reasons recorded when nobody gave one: they say nothing the message does not.
+_DEFAULT_REASONS = frozenset({CLIENT_CANCELLED, PRACTITIONER_CANCELLED, CLIENT_MOVED, PRACTITIONER_MOVED})
+
+
 def _practitioners_reason(event: BookingEvent) -> str | None:
-    """What the practitioner gave as the reason for cancelling, if they gave one (the defaults
-    say nothing the message does not)."""
-    if event.trigger is not Trigger.CANCELLED or event.reason in (CLIENT_CANCELLED, PRACTITIONER_CANCELLED):
+    """What the practitioner gave as the reason for cancelling or moving, if they gave one."""
+    if event.trigger not in (Trigger.CANCELLED, Trigger.RESCHEDULED) or event.reason in _DEFAULT_REASONS:
         return None
     return event.reason
 

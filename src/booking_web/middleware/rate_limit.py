@@ -1,6 +1,7 @@
-"""A rate limit per client address on the routes that create bookings and on the calendar feeds,
-counted by the app's `RateLimits` (booking_web/rate_limits.py: shared by every worker and host when
-REDIS_URL is set). The sign-in form counts in the same limits (booking_web/sign_in.py)."""
+"""A rate limit per client address on the routes that create bookings, on the pages a client's
+secret link opens (their booking's page and its cancel page) and on the calendar feeds, counted by
+the app's `RateLimits` (booking_web/rate_limits.py: shared by every worker and host when REDIS_URL
+is set). The sign-in form counts in the same limits (booking_web/sign_in.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from booking_web.rate_limits import Limit, RateLimits, retry_after
 
 
 class RateLimitMiddleware:
-    """Limits `method` requests to `paths` per client address; `what` names them in the refusal."""
+    """Limits requests of `methods` to `paths` per client address; `what` names them in the refusal."""
 
     def __init__(
         self,
@@ -22,17 +23,21 @@ class RateLimitMiddleware:
         *,
         limit: Limit,
         paths: tuple[str, ...],
-        method: str = "POST",
+        methods: tuple[str, ...] = ("POST",),
         what: str = "booking attempts",
     ) -> None:
         self.app = app
         self.limit = limit
         self.paths = re.compile("|".join(f"(?:{p})" for p in paths))
-        self.method = method
+        self.methods = frozenset(methods)
         self.what = what
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == self.method and self.paths.fullmatch(scope["path"]):
+        if (
+            scope["type"] == "http"
+            and scope["method"] in self.methods
+            and self.paths.fullmatch(scope["path"])
+        ):
             address = scope["client"][0] if scope.get("client") else "unknown"
             limits: RateLimits = scope["app"].state.rate_limits
             wait = await limits.seconds_until_allowed(self.limit, address)

@@ -28,7 +28,6 @@ from booking_core import (
     BookingStatus,
     OutboxRelay,
     ScheduleSource,
-    TimeRange,
 )
 from tests.contract.availability_fixtures import (
     EVENT_TYPE_ID,
@@ -71,17 +70,7 @@ class World:
 
     async def move(self, booking: Booking, start: datetime) -> Booking:
         """Move the booking to `start` as its practitioner."""
-        current = await self.service.booking(booking.id)
-        offer = practitioner().offer
-        moved, event = current.reschedule(
-            TimeRange.of(start, offer.session_length),
-            offer=offer,
-            at=self.clock.now(),
-            reason="",
-            by_practitioner=True,
-        )
-        await self.store.save(current, moved, event)  # until the service moves bookings
-        return moved
+        return await self.service.reschedule_for_practitioner(booking.id, start)
 
 
 async def open_world(slot_taken: SlotTakenPolicy = SlotTakenPolicy.CANCEL_AND_REFUND) -> AsyncIterator[World]:

@@ -4,6 +4,7 @@ updates the event already in their calendars, and the `booking.rescheduled` webh
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
@@ -115,6 +116,30 @@ async def test_moving_an_unpaid_hold_mails_nothing_and_its_confirmation_names_th
     event = _event(confirmation)
     assert event.decoded("DTSTART") == moved.slot.start
     assert event.decoded("SEQUENCE") == 1  # the event's first version the client sees is after a move
+
+
+async def test_the_practitioners_reason_for_a_move_reaches_the_client_and_no_default_does(
+    world: World,
+) -> None:
+    outgoing = CollectedMail()
+    relay = await world.relay(outgoing)
+    with_reason = await world.confirmed_booking(nth_slot=20)
+    without = await world.confirmed_booking(nth_slot=22)
+    world.clock.advance(timedelta(minutes=1))
+    await world.service.reschedule_for_practitioner(
+        with_reason.id, (await world.slots())[30].start, "Ill <sorry>"
+    )
+    await world.move(without, nth_slot=31)
+    await relay.run_once()
+
+    moved = {
+        m["Message-ID"]: _text(m) for m in outgoing.to(CLIENT_EMAIL) if str(m["Subject"]).startswith("Moved")
+    }
+    said = {text.split("Booking reference: ")[1].strip(): text for text in moved.values()}
+    assert "Dr. Jane Doe wrote: Ill <sorry>" in said[with_reason.id]
+    assert "wrote:" not in said[without.id]
+    (practitioners,) = [m for m in outgoing.to(PRACTITIONER_EMAIL) if "Ill" in _text(m)]
+    assert "Why:   Ill <sorry>" in _text(practitioners)
 
 
 async def test_a_move_is_posted_as_booking_rescheduled_with_the_old_and_new_times(world: World) -> None:

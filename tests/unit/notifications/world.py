@@ -127,17 +127,16 @@ class World:
     async def confirmed_booking(self, nth_slot: int = 0) -> Booking:
         return await self.pay(await self.hold(nth_slot))
 
-    async def move(self, booking: Booking, nth_slot: int) -> Booking:
-        """Move `booking` (as it is stored now) to the `nth_slot` free slot, as its practitioner."""
+    async def slots(self) -> Sequence[TimeRange]:
+        """The free slots of the next two weeks (8 a day)."""
         window = TimeRange.of(self.clock.now(), timedelta(days=14))
-        slots = (await self.service.list_availability(PRACTITIONER.id, window)).slots
-        current = await self.service.booking(booking.id)
+        return (await self.service.list_availability(PRACTITIONER.id, window)).slots
+
+    async def move(self, booking: Booking, nth_slot: int) -> Booking:
+        """Move `booking` to the `nth_slot` free slot, as its practitioner, giving no reason."""
+        slot = (await self.slots())[nth_slot]
         self.clock.advance(timedelta(minutes=1))  # each move its own moment
-        moved, event = current.reschedule(
-            slots[nth_slot], offer=PRACTITIONER.offer, at=self.clock.now(), reason="", by_practitioner=True
-        )
-        await self.store.save(current, moved, event)  # until the service moves bookings
-        return moved
+        return await self.service.reschedule_for_practitioner(booking.id, slot.start)
 
 
 @define
