@@ -20,6 +20,7 @@ from booking_core import BookingError
 from booking_web import (
     api,
     calendar_feed,
+    embed,
     mailbox,
     manage_page,
     me_api,
@@ -38,6 +39,7 @@ from booking_web.csrf import CsrfGuard
 from booking_web.errors import handle_booking_error, handle_http_exception
 from booking_web.housekeeping import keep_house
 from booking_web.metrics import Metrics
+from booking_web.middleware.api_cors import ApiCorsMiddleware
 from booking_web.middleware.body_limit import BodyLimitMiddleware
 from booking_web.middleware.rate_limit import RateLimitMiddleware
 from booking_web.middleware.request_context import RequestContextMiddleware
@@ -103,6 +105,7 @@ def create_app(source: Settings | Container, *, build: Builder = open_container)
             openapi.route,
             *pages.routes,
             *manage_page.routes,
+            *embed.routes,
             *practitioner_pages.routes,
             *time_off_pages.routes,
             *(test_payments.routes if settings.development else []),
@@ -111,9 +114,16 @@ def create_app(source: Settings | Container, *, build: Builder = open_container)
         ],
         middleware=[
             # Outermost, so that even the 500 answered by the request context carries the headers.
-            Middleware(SecurityHeadersMiddleware, https=settings.https),
+            Middleware(
+                SecurityHeadersMiddleware,
+                https=settings.https,
+                frame_ancestors=settings.allowed_origins,
+                framable=embed.FRAMABLE_PATHS,
+            ),
             Middleware(RequestContextMiddleware, metrics=metrics, access_log=settings.access_log),
             Middleware(TrustedHostMiddleware, hosts=settings.allowed_hosts),
+            # Outside the limits, so that a browser on another site can read their refusals too.
+            Middleware(ApiCorsMiddleware, origins=settings.allowed_origins),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
             Middleware(
                 RateLimitMiddleware,

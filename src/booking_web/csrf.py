@@ -10,39 +10,30 @@ An unsafe submission must also come from the site itself: its `Origin` (or, with
 `Referer`) must be the origin of PUBLIC_BASE_URL. Browsers send `Origin: null` where the page's
 Referrer-Policy is `no-referrer` (ours is, so that no URL carrying a token leaks), and may send
 neither header: then the token alone decides.
+
+A booking page framed by another website (ALLOWED_ORIGINS, /embed.js) is a third party there: the
+browser may neither store nor send its cookie. A form without the cookie is still taken when the
+browser says it was sent from one of our own pages (`Sec-Fetch-Site: same-origin`, which no other
+site can make it say) and carries a token we signed.
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
-from urllib.parse import urlsplit
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.requests import Request
 from starlette.responses import Response
 
 from booking_web.errors import CsrfRejected
+from booking_web.origins import origin_of
 
 PLAIN_COOKIE = "booking_csrf"
 HOST_COOKIE = "__Host-booking_csrf"
 FIELD = "csrf_token"
 MAX_AGE_SECONDS = 12 * 3600
 _EXPIRED = "This form has expired or was not sent from this site. Please reload the page and try again."
-
-
-def origin_of(url: str) -> str:
-    """`scheme://host[:port]` of a URL, lower case, default ports left out (as browsers send it)."""
-    parts = urlsplit(url.strip())
-    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
-    if ":" in host:
-        host = f"[{host}]"
-    try:
-        port = parts.port
-    except ValueError:
-        return ""
-    default = {"http": 80, "https": 443}.get(scheme)
-    return f"{scheme}://{host}" + (f":{port}" if port and port != default else "")
 
 
 class CsrfGuard:
@@ -78,7 +69,12 @@ class CsrfGuard:
             signed = self.serializer.loads(form_token, max_age=MAX_AGE_SECONDS)
         except BadSignature:
             signed = None
-        if not cookie or not isinstance(signed, str) or not hmac.compare_digest(signed, cookie):
+        if not isinstance(signed, str):
+            raise CsrfRejected(_EXPIRED)
+        if cookie:
+            if not hmac.compare_digest(signed, cookie):
+                raise CsrfRejected(_EXPIRED)
+        elif request.headers.get("sec-fetch-site") != "same-origin":
             raise CsrfRejected(_EXPIRED)
 
     def check_origin(self, request: Request) -> None:

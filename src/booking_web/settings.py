@@ -17,6 +17,7 @@ from booking_adapters.mail import SmtpSettings
 from booking_adapters.outgoing_webhooks import parse_webhook_urls
 from booking_web import availability_cache
 from booking_web.logs import LOG_FORMATS
+from booking_web.origins import parse_allowed_origins
 
 T = TypeVar("T")
 
@@ -80,6 +81,8 @@ class Settings:
     calcom: CalcomSettings = field(factory=CalcomSettings)
     forwarded_allow_ips: str | None = None  # None: X-Forwarded-* headers are ignored
     metrics_token: str | None = field(default=None, repr=False)  # None: /metrics in development only
+    # other websites that may call /api/* from the browser and frame the booking pages
+    allowed_origins: tuple[str, ...] = ()
 
     @property
     def embedded(self) -> bool:
@@ -249,6 +252,7 @@ class Settings:
             calcom=reader.group("CALCOM_", CalcomSettings.from_env, default.calcom),
             forwarded_allow_ips=reader.optional("FORWARDED_ALLOW_IPS"),
             metrics_token=reader.optional("METRICS_TOKEN"),
+            allowed_origins=reader.parsed("ALLOWED_ORIGINS", parse_allowed_origins, ()),
         )
         return settings, reader.problems + settings.problems()
 

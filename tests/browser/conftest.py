@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,6 +33,21 @@ def embedded_environment(workdir: Path) -> dict[str, str]:
         if not key.startswith(("STRIPE_", "DATABASE_URL", "BOOKING_", "PUBLIC_BASE_URL"))
     }
     return env | {"BOOKING_DATA_DIR": str(workdir / "var"), "NO_PROXY": "127.0.0.1,localhost"}
+
+
+def import_team(team_toml: str, env: dict[str, str], workdir: Path) -> None:
+    """Practitioners from a team file imported into the database of `env` (the CLI, as a deployer would)."""
+    team = workdir / "team.toml"
+    team.write_text(team_toml)
+    booking = Path(sys.executable).with_name("booking")
+    imported = subprocess.run(
+        [str(booking), "practitioners", "import", str(team)],
+        env=env,
+        cwd=workdir,
+        capture_output=True,
+        timeout=60,
+    )
+    assert imported.returncode == 0, imported.stderr.decode()
 
 
 @pytest.fixture(scope="module")

@@ -3,14 +3,12 @@ the practitioner's paid session still goes to the payment page."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import embedded_environment
+from tests.browser.conftest import embedded_environment, import_team
 from tests.browser.test_booking_flow import open_week_with_slots
 
 pytestmark = pytest.mark.browser
@@ -43,17 +41,7 @@ fri = ["09:00-17:00"]
 @pytest.fixture(scope="module")
 def mia(live_server: str, live_workdir: Path) -> str:
     """Mia imported into the running server's database (the CLI on the same data directory)."""
-    team = live_workdir / "team.toml"
-    team.write_text(MIA)
-    booking = Path(sys.executable).with_name("booking")
-    imported = subprocess.run(
-        [str(booking), "practitioners", "import", str(team)],
-        env=embedded_environment(live_workdir),
-        cwd=live_workdir,
-        capture_output=True,
-        timeout=60,
-    )
-    assert imported.returncode == 0, imported.stderr.decode()
+    import_team(MIA, embedded_environment(live_workdir), live_workdir)
     return f"{live_server}/book/mia-free"
 
 

@@ -5,12 +5,11 @@ is set). The sign-in form counts in the same limits (booking_web/sign_in.py)."""
 
 from __future__ import annotations
 
-import re
-
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from booking_web.converter import json_response
 from booking_web.errors import RateLimited, error_body
+from booking_web.middleware.path_patterns import any_of
 from booking_web.rate_limits import Limit, RateLimits, retry_after
 
 
@@ -28,7 +27,7 @@ class RateLimitMiddleware:
     ) -> None:
         self.app = app
         self.limit = limit
-        self.paths = re.compile("|".join(f"(?:{p})" for p in paths))
+        self.paths = any_of(paths)
         self.methods = frozenset(methods)
         self.what = what
 

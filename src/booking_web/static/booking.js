@@ -13,6 +13,21 @@
     }
     select.addEventListener("change", function () { select.form.submit(); });
   }
+  if (window.parent !== window) {
+    // Shown inside another website by /embed.js. Checkout refuses to be framed: paying (and the
+    // confirmation after it) happens in the whole window.
+    Array.prototype.forEach.call(document.querySelectorAll("form[data-checkout]"), function (form) {
+      form.target = "_top";
+    });
+    // The embedding page sizes the frame to the page: tell it the height (nothing else).
+    var reportHeight = function () {
+      var height = Math.ceil(document.documentElement.getBoundingClientRect().height);
+      window.parent.postMessage({ type: "booking-engine:height", height: height }, "*");
+    };
+    reportHeight();
+    window.addEventListener("load", reportHeight);
+    if (window.ResizeObserver) { new ResizeObserver(reportHeight).observe(document.documentElement); }
+  }
   var forms = document.querySelectorAll("form[method=post]");
   Array.prototype.forEach.call(forms, function (form) {
     form.addEventListener("submit", function () {
