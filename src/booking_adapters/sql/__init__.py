@@ -6,13 +6,18 @@ no two live bookings of a practitioner overlap, enforced by the database itself.
     ChangeFeed(conninfo, ...)         hear every process's changes (PostgreSQL LISTEN)
 """
 
-from booking_adapters.sql.changes import ChangeFeed, listening_conninfo
-from booking_adapters.sql.credentials import SqlCredentialStore
-from booking_adapters.sql.database import Database, open_database
-from booking_adapters.sql.directory import SqlDirectory
-from booking_adapters.sql.migrate import UPGRADE_COMMAND, SchemaBehind, head_revisions, upgrade
-from booking_adapters.sql.store import SqlBookingStore
-from booking_adapters.sql.url import database_url
+from booking_adapters.extras import missing_extra
+
+try:
+    from booking_adapters.sql.changes import ChangeFeed, listening_conninfo
+    from booking_adapters.sql.credentials import SqlCredentialStore
+    from booking_adapters.sql.database import Database, open_database
+    from booking_adapters.sql.directory import SqlDirectory
+    from booking_adapters.sql.migrate import UPGRADE_COMMAND, SchemaBehind, head_revisions, upgrade
+    from booking_adapters.sql.store import SqlBookingStore
+    from booking_adapters.sql.url import database_url
+except ModuleNotFoundError as missing:
+    raise missing_extra(missing, __name__, "postgres", "sqlite") from missing
 
 __all__ = [
     "UPGRADE_COMMAND",

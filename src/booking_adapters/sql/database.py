@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry, PoolProxiedConnection
 
 from booking_adapters.directory_cache import CachedDirectory
+from booking_adapters.extras import missing_extra
 from booking_adapters.sql.calendar_feeds import SqlCalendarFeedKeys
 from booking_adapters.sql.credentials import SqlCredentialStore
 from booking_adapters.sql.directory import CACHE_SECONDS, SqlDirectory
@@ -111,7 +112,12 @@ async def open_database(
         options = {"poolclass": AsyncAdaptedQueuePool, "pool_size": 1, "max_overflow": 0}
     elif database_url(url).startswith("sqlite"):
         options["pool_pre_ping"] = True
-    engine = create_async_engine(database_url(url), **options)
+    try:
+        engine = create_async_engine(database_url(url), **options)
+    except ModuleNotFoundError as missing:  # the driver comes with its database's extra
+        raise missing_extra(
+            missing, __name__, "sqlite" if url.startswith("sqlite") else "postgres"
+        ) from missing
     if engine.dialect.name == "sqlite":
         configure_sqlite(engine.sync_engine)
     else:
