@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import httpx
 from attrs import define, evolve, field
@@ -18,7 +18,6 @@ from booking_adapters.calcom import Calcom, CalcomSettings, open_calcom
 from booking_adapters.memory import StaticSlotsSource
 from booking_adapters.testing.fake_calcom import FAKE_API_KEY, FakeCalcom, FakeEventType
 from booking_core import (
-    AvailabilitySource,
     LocalHours,
     Money,
     Offer,
@@ -28,11 +27,10 @@ from booking_core import (
     WeeklySchedule,
 )
 from booking_core.schedule import slot_starts
+from booking_core.testing.availability_contract import MONDAY, AvailabilityCase  # Monday 2030-01-07
 
 EVENT_TYPE_ID = 4242
 SESSION = timedelta(minutes=50)
-# 2030-01-07 is a Monday; the memory ManualClock starts at 08:00 UTC that day.
-MONDAY = datetime(2030, 1, 7, tzinfo=UTC)
 
 WEEK = WeeklySchedule(
     "Europe/Berlin",
@@ -113,14 +111,6 @@ async def calcom_on(
         yield calcom
     finally:
         await calcom.aclose()
-
-
-@define
-class AvailabilityCase:
-    """An availability source and a practitioner it serves (Mon-Wed 09-12, 13-17 Berlin, hourly)."""
-
-    source: AvailabilitySource
-    practitioner: Practitioner
 
 
 @asynccontextmanager

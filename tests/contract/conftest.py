@@ -6,9 +6,11 @@ throwaway database. Unreachable: skipped locally with one reason, a failure unde
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +26,9 @@ from booking_adapters.memory import (
 )
 from booking_adapters.sql import Database, open_database, upgrade
 from booking_adapters.sql.scratch import check_reachable, scratch_database
-from booking_core import CalendarFeedKeys, CredentialStore, PractitionerDirectory
+from booking_core import BookingStore, CalendarFeedKeys, CredentialStore, PractitionerDirectory
 from booking_core.testing.contracts import StoreWithOutbox
+from booking_core.testing.machine import AdaptersFactory
 
 POSTGRES_ADMIN_URL = os.environ.get("BOOKING_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 _TABLES = (
@@ -71,7 +74,11 @@ async def open_empty(kind: str, request: pytest.FixtureRequest, **options: Any) 
     """An open database of `kind` ("sqlite" or "postgres") with empty tables."""
     if kind == "sqlite":
         return await open_database(request.getfixturevalue("sqlite_url"), **options)
-    database = await open_database(request.getfixturevalue("postgres_url"), **options)
+    return await _emptied(await open_database(request.getfixturevalue("postgres_url"), **options))
+
+
+async def _emptied(database: Database) -> Database:
+    """`database` (PostgreSQL, shared by the run) with its tables emptied."""
     async with database.engine.begin() as connection:
         await connection.exec_driver_sql(f"TRUNCATE {_TABLES} RESTART IDENTITY")
     return database
@@ -91,6 +98,39 @@ async def adapters(
         yield database.store, database.directory
     finally:
         await database.close()
+
+
+@asynccontextmanager
+async def open_memory_adapters() -> AsyncIterator[tuple[BookingStore, PractitionerDirectory]]:
+    """For the stateful contract: a fresh memory store and its directory."""
+    store = MemoryBookingStore()
+    yield store, MemoryDirectory(bookings=store)
+
+
+@pytest.fixture(params=ADAPTERS[1:])
+def open_sql_adapters(request: pytest.FixtureRequest, tmp_path: Path) -> AdaptersFactory:
+    """For the stateful contract: opens a fresh (store, directory) pair of one database per example,
+    in the machine's own event loop (an SQLite file copied from the template each time; PostgreSQL
+    emptied)."""
+    kind = request.param
+    template = request.getfixturevalue("sqlite_template") if kind == "sqlite" else None
+    shared = request.getfixturevalue("postgres_url") if kind == "postgres" else ""
+    copies = itertools.count()
+
+    @asynccontextmanager
+    async def open_sql() -> AsyncIterator[tuple[BookingStore, PractitionerDirectory]]:
+        if template is not None:
+            path = tmp_path / f"machine-{next(copies)}.db"
+            shutil.copyfile(template, path)
+            database = await open_database(f"sqlite:///{path}")
+        else:
+            database = await _emptied(await open_database(shared))
+        try:
+            yield database.store, database.directory
+        finally:
+            await database.close()
+
+    return open_sql
 
 
 @pytest.fixture

@@ -5,22 +5,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 
-from attrs import frozen
-
 from booking_adapters.memory import FakePaymentGateway
 from booking_adapters.stripe import LocalTestGateway, SignedWebhook, StripeGateway
 from booking_adapters.testing import FakeStripe, running
-from booking_core import PaymentGateway
+from booking_core.testing.payment_contract import GatewayRig
 
 WEBHOOK_SECRET = "whsec_fake_contract"
-
-
-@frozen
-class GatewayRig:
-    """A gateway under test and `pay(session_id)`: the client pays, the provider's webhook comes back."""
-
-    gateway: PaymentGateway
-    pay: Callable[[str], SignedWebhook]
 
 
 def _local() -> Iterator[GatewayRig]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 from attrs import define, field
 
 from booking_adapters.memory import (
@@ -14,30 +12,10 @@ from booking_adapters.memory import (
     RecordingNotifier,
     SequentialIds,
 )
-from booking_core import (
-    BookingRequest,
-    BookingService,
-    CancellationPolicy,
-    LocalHours,
-    Money,
-    Offer,
-    Practitioner,
-    ScheduleSource,
-    WeeklySchedule,
-)
+from booking_core import BookingService, Practitioner, ScheduleSource
+from booking_core.testing.machine import MONDAY, practitioner, request
 
-MONDAY = datetime(2030, 1, 7, 6, 0, tzinfo=UTC)
-
-
-def practitioner(pid: str = "jane", tz: str = "Europe/Berlin", **offer: object) -> Practitioner:
-    every_day = [[LocalHours.parse("09:00-12:00"), LocalHours.parse("13:00-15:00")]] * 7
-    defaults: dict[str, object] = {
-        "session_length": timedelta(minutes=50),
-        "price": Money(9000, "EUR"),
-        "buffer_after": timedelta(minutes=10),
-        "cancellation": CancellationPolicy(timedelta(hours=24), late_refund_percent=50),
-    }
-    return Practitioner(pid, pid.title(), Offer(**(defaults | offer)), WeeklySchedule(tz, every_day))  # type: ignore[arg-type]
+__all__ = ["MONDAY", "World", "practitioner", "request"]
 
 
 @define
@@ -59,17 +37,3 @@ class World:
             self.clock,
             SequentialIds(),
         )
-
-
-def request(
-    start: datetime, pid: str = "jane", key: str | None = None, service: str | None = None
-) -> BookingRequest:
-    return BookingRequest(
-        pid,
-        start,
-        "Ann Example",
-        "ann@example.com",
-        "+49 30 1234567",
-        idempotency_key=key,
-        service_id=service,
-    )
