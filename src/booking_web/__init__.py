@@ -14,6 +14,7 @@ require(
         "prometheus_client",
         "pythonjsonlogger",
         "limits",
+        "redis",
     ),
     "server",
 )
