@@ -22,6 +22,7 @@ from typing import Any, Protocol
 import anyio
 import pytest
 from attrs import evolve
+from hypothesis import HealthCheck, given, settings
 
 from booking_core.booking import Booking, BookingEvent, BookingStatus, Transition, Trigger
 from booking_core.booking_limits import BookingLimit, BookingLimits, Period
@@ -51,6 +52,7 @@ from booking_core.payment import CheckoutSession, ReceivedPayment
 from booking_core.ports import BookingStore, Outbox, PractitionerDirectory
 from booking_core.schedule import DateOverride, LocalHours, WeeklySchedule
 from booking_core.testing.fields import differing_fields, fields_left_at_default
+from booking_core.testing.strategies import practitioners
 from booking_core.testing.transitions import take
 from booking_core.timerange import TimeRange
 
@@ -865,6 +867,16 @@ class PractitionerDirectoryContract:
         for practitioner_id in ("sam-lee", "ann-bo", "jane-doe"):
             await directory.upsert(sample_practitioner(practitioner_id))
         assert [p.id for p in await directory.list()] == ["ann-bo", "jane-doe", "sam-lee"]
+
+    @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(practitioner=practitioners())
+    async def test_any_practitioner_reads_back_as_written(
+        self, directory: PractitionerDirectory, practitioner: Practitioner
+    ) -> None:
+        """A property: any generated practitioner (time zones, weekly hours, offers, services) reads
+        back as it was written, also over an earlier one of the same id."""
+        await directory.upsert(practitioner)
+        assert_reads_back(practitioner, await directory.get(practitioner.id), "upsert")
 
 
 class PractitionerRemovalContract:
