@@ -17,6 +17,7 @@ from booking_core.testing.contracts import (
 from booking_core.testing.credential_contracts import CredentialStoreContract
 from booking_core.testing.machine import AdaptersFactory, BookingMachineContract
 from booking_core.testing.move_contracts import MoveContract
+from booking_core.testing.outbox_properties import OutboxPropertyContract
 from booking_core.testing.store_properties import StoreRuleContract
 from booking_core.testing.time_off_contracts import TimeOffContract
 from tests.contract.conftest import open_memory_adapters
@@ -61,6 +62,10 @@ class TestCalendarFeedKeys(CalendarFeedKeysContract):
 
 
 class TestStoreRule(StoreRuleContract):
+    pass
+
+
+class TestOutboxProperty(OutboxPropertyContract):
     pass
 
 
