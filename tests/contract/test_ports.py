@@ -15,6 +15,7 @@ from booking_core.testing.contracts import (
     PractitionerRemovalContract,
 )
 from booking_core.testing.credential_contracts import CredentialStoreContract
+from booking_core.testing.credential_properties import CredentialPropertyContract
 from booking_core.testing.machine import AdaptersFactory, BookingMachineContract
 from booking_core.testing.move_contracts import MoveContract
 from booking_core.testing.outbox_properties import OutboxPropertyContract
@@ -41,7 +42,7 @@ class TestPractitionerRemoval(PractitionerRemovalContract):
     pass
 
 
-class TestCredentialStore(CredentialStoreContract):
+class TestCredentialStore(CredentialStoreContract, CredentialPropertyContract):
     pass
 
 
