@@ -1,20 +1,31 @@
 """The contract of `BookingStore.bookings_of` (a practitioner's bookings whose slot overlaps a range,
 optionally by status, ordered by start): subclass it and give it a fixture `store`, empty, as for
-BookingStoreContract (booking_core.testing.contracts, whose helpers it uses)."""
+BookingStoreContract (booking_core.testing.contracts, whose helpers it uses). Besides the examples,
+a property: for any generated bookings (some cancelled), any window and any choice of statuses, the
+answer is the model's: the bookings whose slot overlaps the window, of those statuses, by start."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from booking_core.booking import BookingStatus, Trigger
+from booking_core.booking import Booking, BookingStatus, Trigger
 from booking_core.client import ClientDetails
+from booking_core.errors import SlotUnavailable
 from booking_core.ports import BookingStore
 from booking_core.testing.contracts import ANN, DAY, NOW, client, hold, stored, transition
 from booking_core.timerange import TimeRange
 
 S = BookingStatus
+_examples = itertools.count()  # each example's practitioner is its own
+_placed = st.tuples(st.integers(0, 95), st.sampled_from([15, 30, 50, 90]), st.booleans())
+_status_choices = st.sampled_from(
+    [None, frozenset(), frozenset({S.PENDING_PAYMENT, S.CONFIRMED}), frozenset({S.CANCELLED})]
+)
 
 
 def minutes(start: int, end: int) -> TimeRange:
@@ -81,3 +92,41 @@ class BookingsOfContract:
             S.CANCELLED
         ]
         assert await store.bookings_of("pr-a", day, frozenset()) == []
+
+    @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(
+        placed=st.lists(_placed, max_size=12),
+        window=st.tuples(st.integers(0, 100), st.integers(1, 100)),
+        statuses=_status_choices,
+    )
+    async def test_any_window_and_statuses_find_what_the_model_finds(
+        self,
+        store: BookingStore,
+        placed: list[tuple[int, int, bool]],
+        window: tuple[int, int],
+        statuses: frozenset[BookingStatus] | None,
+    ) -> None:
+        """Each placed (quarter of DAY, minutes, cancel it): a hold there if free, cancelled at once
+        if asked (freeing its time for the next ones)."""
+        practitioner = f"of-{next(_examples)}"
+        model: list[Booking] = []
+        for number, (quarter, length, cancel) in enumerate(placed):
+            booking, placed_event = hold(
+                f"{practitioner}-{number}", 15 * quarter, length=length, practitioner_id=practitioner
+            )
+            try:
+                await store.add_if_free(booking, placed_event)
+            except SlotUnavailable:
+                continue
+            if cancel:
+                after, event = transition(booking, Trigger.CANCELLED, NOW + timedelta(minutes=1))
+                await store.save(booking, after, event)
+                booking = after
+            model.append(booking)
+        span = minutes(15 * window[0], 15 * (window[0] + window[1]))
+        expected = sorted(
+            (b for b in model if b.slot.overlaps(span) and (statuses is None or b.status in statuses)),
+            key=lambda b: (b.slot.start, b.id),
+        )
+        found = await store.bookings_of(practitioner, span, statuses)
+        assert [(b.id, b.status) for b in found] == [(b.id, b.status) for b in expected]
