@@ -1,6 +1,6 @@
 """The BookingStore's one guarantee as a property (see contracts.py for how to subclass a contract):
-any generated history of holds, payments, cancellations, time off taken and withdrawn, and passing
-time is accepted by the store exactly when the core's rule accepts it (no live booking's occupied
+any generated history of holds, payments, cancellations, moves, time off taken and withdrawn, and
+passing time is accepted by the store exactly when the core's rule accepts it (no live booking's occupied
 span, from Offer.occupied, overlaps another's or the practitioner's time off), and the store releases
 exactly the lapsed holds in the way. Fixture: `store`, empty; every example books for practitioners
 of its own, so one store serves all of a test's examples.
@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from booking_core.booking import LIVE_STATUSES, Booking, BookingEvent, BookingStatus, Trigger
 from booking_core.client import ClientDetails
-from booking_core.errors import SlotUnavailable, TimeOffConflicts
+from booking_core.errors import RescheduleNotAllowed, SlotUnavailable, TimeOffConflicts
 from booking_core.money import Money
 from booking_core.offer import Offer
 from booking_core.ports import BookingStore
@@ -50,6 +50,12 @@ class Cancel:
 
 
 @frozen
+class Move:
+    index: int
+    start_minute: int
+
+
+@frozen
 class TakeTimeOff:
     practitioner: int
     start_minute: int
@@ -66,7 +72,7 @@ class Wait:
     minutes: int
 
 
-Step = Hold | Pay | Cancel | TakeTimeOff | WithdrawTimeOff | Wait
+Step = Hold | Pay | Cancel | Move | TakeTimeOff | WithdrawTimeOff | Wait
 
 offers = st.builds(
     Offer,
@@ -81,6 +87,7 @@ histories = st.lists(
         st.builds(Hold, st.integers(0, 1), st.integers(0, 48).map(lambda q: q * 5), offers),
         st.builds(Pay, st.integers(0, 30)),
         st.builds(Cancel, st.integers(0, 30)),
+        st.builds(Move, st.integers(0, 30), st.integers(0, 48).map(lambda q: q * 5)),
         st.builds(
             TakeTimeOff,
             st.integers(0, 1),
@@ -175,12 +182,14 @@ class _History:
     rule: CoreRule = field(factory=CoreRule)
     now: datetime = NOW
     created: list[str] = field(factory=list)
+    offers: dict[str, Offer] = field(factory=dict)  # what each booking was made with (its buffers)
     taken_off: list[TimeOff] = field(factory=list)  # still standing
     time_off_ids: itertools.count[int] = field(factory=itertools.count)
 
     async def booking_step(self, step: Hold | Pay | Cancel) -> None:
         if isinstance(step, Hold):
             booking, before = _hold(self.example, len(self.created), step, self.now), None
+            self.offers[booking.id] = step.offer
         else:
             if not self.created:
                 return
@@ -212,6 +221,31 @@ class _History:
         )
         if before is None and accepted:
             self.created.append(booking.id)
+
+    async def move(self, step: Move) -> None:
+        """The practitioner moves a booking (no notice, no count): a claim of its new span, checked
+        against everything but itself; its old span is released."""
+        if not self.created:
+            return
+        booking_id = self.created[step.index % len(self.created)]
+        before, offer = self.rule.bookings[booking_id], self.offers[booking_id]
+        slot = TimeRange.of(DAY + timedelta(minutes=step.start_minute), offer.session_length)
+        try:
+            after, moving = before.reschedule(
+                slot, offer=offer, at=self.now, reason="generated", by_practitioner=True
+            )
+        except RescheduleNotAllowed:  # not live any more, or its session started
+            return
+        expected = self.rule.claim(after, self.now)
+        try:
+            await self.store.save(before, after, moving)
+            accepted = True
+        except SlotUnavailable:
+            accepted = False
+        event(f"Move {'accepted' if expected else 'refused'}")
+        assert accepted == expected, (
+            f"store {'accepted' if accepted else 'refused'} moving {booking_id} at {self.now}"
+        )
 
     async def take_time_off(self, step: TakeTimeOff) -> None:
         start = DAY + timedelta(minutes=step.start_minute)
@@ -266,6 +300,8 @@ class StoreRuleContract:
                 await history.take_time_off(step)
             elif isinstance(step, WithdrawTimeOff):
                 await history.withdraw_time_off(step)
+            elif isinstance(step, Move):
+                await history.move(step)
             else:
                 await history.booking_step(step)
         await history.the_store_agrees()
