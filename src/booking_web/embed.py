@@ -15,7 +15,13 @@ CACHE_SECONDS = 3600  # other sites load it on every visit; a new version reache
 
 # The practitioner's booking page and the client's pages of the booking flow (never Checkout's
 # stand-in, the practitioner's own pages or the API): what other websites may frame.
-FRAMABLE_PATHS = (r"/book/[^/]+", r"/booking/success", r"/booking/cancelled", r"/booking/[^/]+/cancel")
+FRAMABLE_PATHS = (
+    r"/book/[^/]+",
+    r"/booking/success",
+    r"/booking/cancelled",
+    r"/booking/[^/]+/cancel",
+    r"/booking/[^/]+/manage",  # the client's page of their booking, which the confirmation links to
+)
 
 
 async def embed_script(request: Request) -> Response:

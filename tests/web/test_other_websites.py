@@ -113,7 +113,13 @@ def _ancestors(client: TestClient, path: str) -> str:
 
 @pytest.mark.parametrize(
     "path",
-    ["/book/jane-doe", "/booking/success?booking=b1", "/booking/cancelled", "/booking/b1/cancel?token=x"],
+    [
+        "/book/jane-doe",
+        "/booking/success?booking=b1",
+        "/booking/cancelled",
+        "/booking/b1/cancel?token=x",
+        "/booking/b1/manage?token=x",
+    ],
 )
 def test_the_booking_pages_may_be_framed_by_the_allowed_origins(
     embedding_client: TestClient, path: str
