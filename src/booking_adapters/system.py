@@ -15,6 +15,15 @@ class SystemClock:
         return datetime.now(UTC)
 
 
+def _random_id() -> str:
+    """128 random bits, URL-safe, never starting with "-": an id is typed on command lines
+    (`booking bookings show ID`), where a leading dash reads as an option (drawing again costs
+    well under a bit of the 128)."""
+    while (candidate := secrets.token_urlsafe(16)).startswith("-"):
+        pass
+    return candidate
+
+
 @frozen
 class SecureIds:
     """Booking ids carry 128 random bits; cancel tokens are an HMAC of the id under a server secret,
@@ -25,10 +34,10 @@ class SecureIds:
     secret: bytes = field(repr=False)
 
     def new_booking_id(self) -> str:
-        return secrets.token_urlsafe(16)
+        return _random_id()
 
     def new_time_off_id(self) -> str:
-        return secrets.token_urlsafe(16)
+        return _random_id()
 
     def cancel_token(self, booking_id: str) -> str:
         return hmac.new(self.secret, b"cancel:" + booking_id.encode(), hashlib.sha256).hexdigest()

@@ -25,6 +25,8 @@ from booking_web.converter import json_converter
 from booking_web.local_days import days_window, today_in
 
 DEFAULT_DAYS = 30  # listed from --start when --end is not given
+# Ids made before new ones stopped starting with a dash need "--" before them on a command line.
+_ID_HELP = 'the booking id (one starting with "-" goes after "--": show -- -Xy...)'
 
 Run = Callable[[argparse.Namespace], None]
 
@@ -52,7 +54,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser], 
     listing.set_defaults(run=run, work=_list)
 
     show = actions.add_parser("show", help="one booking with its history")
-    show.add_argument("id")
+    show.add_argument("id", help=_ID_HELP)
     show.set_defaults(run=run, work=_show)
 
     cancel = actions.add_parser(
@@ -60,7 +62,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser], 
         help="cancel for the practitioner: every cent paid goes back, an unpaid hold is released, "
         "the client is e-mailed; refused once the session has started",
     )
-    cancel.add_argument("id")
+    cancel.add_argument("id", help=_ID_HELP)
     cancel.add_argument("--reason", required=True, help="recorded in the history and told the practitioner")
     cancel.set_defaults(run=run, work=_cancel)
 
@@ -69,7 +71,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser], 
         help="move for the practitioner to another start still to come where the session is free "
         "(their weekly schedule does not bind it): same booking, same payment",
     )
-    move.add_argument("id")
+    move.add_argument("id", help=_ID_HELP)
     move.add_argument(
         "start",
         type=_instant,
