@@ -76,7 +76,14 @@ class PractitionerDirectory(Protocol):
         ...
 
 
-class BookingStore(Protocol):
+class BusySpans(Protocol):
+    async def busy(self, practitioner_id: str, window: TimeRange, now: datetime) -> Sequence[TimeRange]:
+        """What blocks the practitioner's slots within `window`, sorted: the occupied spans of
+        bookings live at `now`, and the spans of their time off, that overlap `window`."""
+        ...
+
+
+class BookingStore(BusySpans, Protocol):
     """Where bookings and practitioners' time off live. Implementations guarantee, atomically and
     across processes, that no two live bookings of one practitioner have overlapping `occupied`
     spans, and that no live booking's occupied span overlaps the practitioner's time off: of a
@@ -132,11 +139,6 @@ class BookingStore(Protocol):
     async def get(self, booking_id: str) -> Booking | None: ...
 
     async def find_by_idempotency_key(self, practitioner_id: str, key: str) -> Booking | None: ...
-
-    async def busy(self, practitioner_id: str, window: TimeRange, now: datetime) -> Sequence[TimeRange]:
-        """What blocks the practitioner's slots within `window`, sorted: the occupied spans of
-        bookings live at `now`, and the spans of their time off, that overlap `window`."""
-        ...
 
     async def add_time_off(self, time_off: TimeOff, now: datetime) -> None:
         """Store `time_off` unless bookings live at `now` of its practitioner occupy part of it:

@@ -40,6 +40,7 @@ from booking_core.ports import (
     AvailabilitySource,
     BookingChangeListener,
     BookingStore,
+    BusySpans,
     Clock,
     IdGenerator,
     PaymentGateway,
@@ -111,6 +112,9 @@ class BookingService:
     ids: IdGenerator
     max_window: timedelta = MAX_AVAILABILITY_WINDOW
     hold_limits: HoldLimits = field(factory=HoldLimits)
+    # Where availability reads what blocks slots: the store unless a memory of it is put in front
+    # (booking_web.busy_cache). Booking never reads it: the store decides atomically.
+    busy_spans: BusySpans | None = None
     # The use cases this service fronts, each over the ports it needs (built from the fields above).
     _changes: BookingChanges = field(init=False)
     _payment_handling: PaymentHandling = field(init=False)
@@ -205,7 +209,7 @@ class BookingService:
         )
         if not with_bookings:
             return free_slots(candidates, (), offer, allowed, now), candidates.source
-        busy = await self.store.busy(practitioner.id, reach, now)
+        busy = await (self.busy_spans or self.store).busy(practitioner.id, reach, now)
         slots = free_slots(candidates, busy, offer, allowed, now)
         if slots and practitioner.has_limits(service.id):
             slots = await self._under_limits(practitioner, service, slots, now)

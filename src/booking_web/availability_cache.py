@@ -27,6 +27,7 @@ from attrs import frozen
 from cachetools import TLRUCache
 
 from booking_web.availability_answers import AvailabilityAnswer, AvailabilityAnswers
+from booking_web.change_tickets import ChangeTickets, Ticket
 
 DEFAULT_SECONDS = 60.0  # with PostgreSQL's change feed; see UNHEARD_SECONDS without it
 # Without a change feed (SQLite, the memory fakes) another process's practitioner edit is not
@@ -39,9 +40,6 @@ SPREAD = 0.5
 MAX_KEPT_QUERY = 200  # bytes of query string: longer ones are answered, not kept
 
 
-# What the cache knew of a practitioner when an answer's computation started: (epoch, generation).
-# A plain tuple: one is made on every miss.
-Ticket = tuple[int, int]
 Key = tuple[str, bytes]  # (practitioner id, query string)
 
 
@@ -64,6 +62,7 @@ class AvailabilityCache:
         clock: Callable[[], float] = time.monotonic,
         trusted: Callable[[], bool] = lambda: True,
         counted: Callable[[bool], None] = lambda hit: None,
+        tickets: ChangeTickets | None = None,
     ) -> None:
         self._answers = answers  # asked on every miss
         self._seconds = seconds  # UNHEARD_SECONDS at most unless a change feed voids answers
@@ -71,8 +70,9 @@ class AvailabilityCache:
         self._clock = clock
         self._counted = counted  # told of each answer: True if it was kept
         self._entries: TLRUCache[Key, _Entry] = TLRUCache(max_entries, self._expiry, timer=clock)
-        self._epoch = 0  # bumped by clear(): every entry is void
-        self._generations: dict[str, int] = {}  # bumped by changed(practitioner_id)
+        # What the cache knew of a practitioner when an answer's computation started; shared with
+        # the busy spans' memory (booking_web.busy_cache), which changes void alike.
+        self._tickets = tickets or ChangeTickets()
 
     def _expiry(self, _key: Key, entry: _Entry, now: float) -> float:
         spread = now + self._seconds * (1 - SPREAD * random.random())  # noqa: S311 (not for secrets)
@@ -92,7 +92,7 @@ class AvailabilityCache:
         return answer
 
     def _ticket(self, practitioner_id: str) -> Ticket:
-        return self._epoch, self._generations.get(practitioner_id, 0)
+        return self._tickets.ticket(practitioner_id)
 
     def _serving(self) -> bool:
         return self._seconds > 0 and self._trusted()
@@ -117,10 +117,9 @@ class AvailabilityCache:
 
     def changed(self, practitioner_id: str) -> None:
         """The practitioner or their bookings changed: their answers are void."""
-        self._generations[practitioner_id] = self._generations.get(practitioner_id, 0) + 1
+        self._tickets.changed(practitioner_id)
 
     def clear(self) -> None:
         """Changes may have been missed: every answer is void."""
-        self._epoch += 1  # tickets taken before are void, so the generations can start again
+        self._tickets.clear()
         self._entries.clear()
-        self._generations.clear()

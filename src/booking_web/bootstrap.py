@@ -44,6 +44,8 @@ from booking_core import (
 )
 from booking_web.availability_answers import AvailabilityAnswers, ComputedAvailabilityAnswers
 from booking_web.availability_cache import UNHEARD_SECONDS, AvailabilityCache
+from booking_web.busy_cache import KeptBusySpans
+from booking_web.change_tickets import ChangeTickets
 from booking_web.channels import outbox_channels, reminder_sender
 from booking_web.demo import DEMO_PRACTITIONERS
 from booking_web.local_secrets import persistent_secret, private_directory
@@ -155,9 +157,23 @@ def assemble(
         changed.set()
         cache.changed(practitioner_id)
 
+    cache_seconds = settings.availability_cache_seconds
+    if change_feed is None:
+        cache_seconds = min(cache_seconds, UNHEARD_SECONDS)
+
+    def cache_clock() -> float:
+        return clock.now().timestamp()  # the service's time: slots and holds expire in it
+
+    def trusted() -> bool:
+        # Without a feed nothing could be missed; with one, while it is down nothing is trusted.
+        return change_feed is None or (feed is not None and feed.live)
+
+    tickets = ChangeTickets()  # the answers and the busy spans forget what changes alike
+    busy_spans = KeptBusySpans(store, cache_seconds, tickets=tickets, clock=cache_clock, trusted=trusted)
     service = BookingService(
         directory=directory,
         store=store,
+        busy_spans=busy_spans,
         availability=availability or ScheduleSource(),
         payments=payments,
         notifier=CountingChangeListener(metrics, booking_changed),
@@ -169,14 +185,13 @@ def assemble(
             free_per_client=settings.free_booking_limit_per_client,
         ),
     )
-    cache_seconds = settings.availability_cache_seconds
     cache = AvailabilityCache(
         ComputedAvailabilityAnswers(service),
-        cache_seconds if change_feed is not None else min(cache_seconds, UNHEARD_SECONDS),
-        clock=lambda: clock.now().timestamp(),  # the service's time: slots and holds expire in it
-        # Without a feed nothing could be missed; with one, while it is down nothing is trusted.
-        trusted=(lambda: feed is not None and feed.live) if change_feed is not None else lambda: True,
+        cache_seconds,
+        clock=cache_clock,
+        trusted=trusted,
         counted=lambda hit: metrics.count_availability(cached=hit),
+        tickets=tickets,
     )
     feed = change_feed(cache) if change_feed is not None else None
     worker = None
