@@ -22,8 +22,11 @@ MINUTES_PER_DAY = 24 * 60
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
+@lru_cache(maxsize=1024)  # more than the ~600 IANA names: ZoneInfo's own cache keeps 8 strongly
 def zone(name: str) -> ZoneInfo:
-    """The IANA zone `name`, or ValueError naming it (never a bare lookup error)."""
+    """The IANA zone `name`, or ValueError naming it (never a bare lookup error). Kept once read:
+    ZoneInfo re-reads the file of a zone its small cache let go (a stat and a parse, ~0.3 ms), and
+    an availability answer names two zones. A name that fails is not kept."""
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a tzdata folder, an overlong name
