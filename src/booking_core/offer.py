@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from attrs import evolve, field, frozen
 
@@ -233,10 +234,16 @@ class Practitioner:
     def timezone(self) -> str:
         return self.schedule.timezone
 
-    @property
+    # Cached: a practitioner is read once and asked for its services and offers on every
+    # availability answer (attrs keeps a cached_property in a slot; equality ignores it).
+    @cached_property
     def offered_services(self) -> tuple[Service, ...]:
         """What clients choose from, in the practitioner's order: never empty."""
         return self.services or (Service.of_offer(self.offer),)
+
+    @cached_property
+    def _offers(self) -> tuple[tuple[Service, Offer], ...]:
+        return tuple((service, service.applied_to(self.offer)) for service in self.offered_services)
 
     def service(self, service_id: str | None) -> Service:
         """The service `service_id`; None is allowed only when there is one. ServiceChoiceError
@@ -263,4 +270,9 @@ class Practitioner:
 
     def offer_for(self, service: Service | None = None) -> Offer:
         """The offer a booking of `service` follows (None: the first offered service's)."""
-        return (service or self.offered_services[0]).applied_to(self.offer)
+        if service is None:
+            return self._offers[0][1]
+        for offered, offer in self._offers:
+            if offered is service:
+                return offer
+        return service.applied_to(self.offer)
