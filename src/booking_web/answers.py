@@ -4,6 +4,7 @@ and field metadata are written for the API's readers."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -24,6 +25,9 @@ from booking_core import (
     zone,
 )
 from booking_web.schema import keywords
+
+# As Starlette's JSONResponse renders: no ASCII escaping, no NaN, no spaces.
+_COMPACT = json.JSONEncoder(ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":"))
 
 
 @frozen
@@ -220,6 +224,26 @@ class AvailabilityJson:
         return cls(
             availability.practitioner_id, timezone, availability.source, slots, availability.service_id
         )
+
+    @staticmethod
+    def encoded(availability: Availability, timezone: str) -> bytes:
+        """`json_response(AvailabilityJson.of(availability, timezone)).body`, byte for byte, built
+        without the converter: a computed answer's largest cost after the query was cattrs walking a
+        week of slots (0.1 ms of 0.4 in process). tests/web/test_availability_encoding.py holds the
+        two equal; a field added to the class must be added here."""
+        tz = zone(timezone)
+        slots = [
+            {"start": slot.start.astimezone(tz).isoformat(), "end": slot.end.astimezone(tz).isoformat()}
+            for slot in availability.slots
+        ]
+        document = {
+            "practitioner_id": availability.practitioner_id,
+            "timezone": timezone,
+            "source": availability.source.value,
+            "slots": slots,
+            "service_id": availability.service_id,
+        }
+        return _COMPACT.encode(document).encode()
 
 
 @frozen

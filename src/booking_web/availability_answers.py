@@ -17,7 +17,6 @@ from starlette.datastructures import QueryParams
 
 from booking_core import AvailabilitySourceName, BookingService, TimeRange, unchanged_until
 from booking_web.answers import AvailabilityJson
-from booking_web.converter import json_response
 from booking_web.local_days import days_after, days_window, today_in
 from booking_web.payloads import parse_date, parse_timezone
 
@@ -56,7 +55,7 @@ class ComputedAvailabilityAnswers:
         timezone = parse_timezone(params.get("timezone") or practitioner.timezone)
         window = self._window(params, timezone)
         availability = await service.list_availability(practitioner.id, window, params.get("service"))
-        body = bytes(json_response(AvailabilityJson.of(availability, timezone)).body)
+        body = AvailabilityJson.encoded(availability, timezone)
         # Without a start the days follow the calendar ("today"); changes void answers by the
         # practitioner's id, so one asked for under another spelling of it is not reused.
         named = "start" in params and practitioner.id == practitioner_id
