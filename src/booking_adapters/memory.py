@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from attrs import define, field
+from attrs import define, evolve, field
 
 from booking_core import (
     LAPSED_HOLD,
@@ -26,10 +26,12 @@ from booking_core import (
     BookingStatus,
     CandidateSlots,
     Caps,
+    ClientDetails,
     ConcurrentUpdate,
     Credential,
     CredentialKind,
     DeliveryFailure,
+    DeliveryRecord,
     FeedKey,
     FreeBookingCaps,
     HoldCaps,
@@ -49,6 +51,7 @@ from booking_core import (
     claims_a_span,
     placed_at,
 )
+from booking_core.client_erasure import scrub
 from booking_core.testing.doubles import (  # noqa: F401 (offered here with the stores, as before)
     FakeCheckout,
     FakePaymentGateway,
@@ -173,6 +176,7 @@ class MemoryCalendarFeedKeys:
 class _Delivery:
     attempts: int = 0
     delivered: bool = False
+    delivered_at: datetime | None = None
     next_attempt_at: datetime | None = None  # None with attempts > 0: given up
     leased_until: datetime | None = None
     last_error: str = ""
@@ -398,6 +402,12 @@ class MemoryBookingStore:
         ]
         return sorted(lapsed, key=lambda b: b.hold_expires_at)[:limit]
 
+    async def sessions_ended(self, now: datetime, limit: int = 100) -> Sequence[Booking]:
+        ended = [
+            b for b in self._bookings.values() if b.status is BookingStatus.CONFIRMED and b.slot.end <= now
+        ]
+        return sorted(ended, key=lambda b: (b.slot.end, b.id))[:limit]
+
     async def payment_checks_due(self, limit: int = 100) -> Sequence[Booking]:
         due = [b for b in self._bookings.values() if b.payment_check_due]
         return sorted(due, key=lambda b: b.updated_at)[:limit]
@@ -444,6 +454,7 @@ class MemoryBookingStore:
             for seq in seqs:
                 delivery = self._deliveries.setdefault((channel, seq), _Delivery())
                 delivery.delivered, delivery.leased_until, delivery.last_error = True, None, ""
+                delivery.delivered_at = at
 
     async def mark_failed(
         self, channel: str, seq: int, at: datetime, error: str, retry_at: datetime | None
@@ -461,6 +472,48 @@ class MemoryBookingStore:
             for (ch, seq), d in sorted(self._deliveries.items())
             if d.attempts and not d.delivered and channel in (None, ch)
         ]
+
+    # -- ClientDataStore ------------------------------------------------------------------------
+
+    async def bookings_of_client(self, email: str) -> Sequence[Booking]:
+        wanted = email.casefold()
+        found = [b for b in self._bookings.values() if b.client.email.casefold() == wanted]
+        return sorted(found, key=lambda b: (b.created_at, b.id))
+
+    async def deliveries_of(self, booking_ids: Sequence[str]) -> Sequence[DeliveryRecord]:
+        wanted = set(booking_ids)
+        return [
+            DeliveryRecord(ch, seq, self._log[seq - 1], d.attempts, d.delivered_at, d.last_error)
+            for (ch, seq), d in sorted(self._deliveries.items(), key=lambda item: (item[0][1], item[0][0]))
+            if self._log[seq - 1].booking_id in wanted and (d.delivered or d.attempts)
+        ]
+
+    async def anonymise(
+        self, booking_ids: Sequence[str], erased: ClientDetails, scrub_out: Sequence[str], at: datetime
+    ) -> int:
+        wanted = {booking_id for booking_id in booking_ids if booking_id in self._bookings}
+        with self._lock:
+            for booking_id in wanted:
+                booking = self._bookings[booking_id]
+                self._bookings[booking_id] = evolve(
+                    booking,
+                    client=erased,
+                    client_address=None,
+                    request_hash=None,
+                    version=booking.version + 1,
+                    updated_at=at,
+                )
+            for index, event in enumerate(self._log):
+                if event.booking_id in wanted:
+                    self._log[index] = evolve(event, reason=scrub(event.reason, scrub_out))
+            for (_, seq), delivery in self._deliveries.items():
+                if self._log[seq - 1].booking_id in wanted:
+                    delivery.last_error = scrub(delivery.last_error, scrub_out)
+        return len(wanted)
+
+    async def identified_sessions_ended(self, ended_by: datetime, limit: int = 100) -> Sequence[Booking]:
+        due = [b for b in self._bookings.values() if b.slot.end <= ended_by and not b.client.is_erased]
+        return sorted(due, key=lambda b: (b.slot.end, b.id))[:limit]
 
     def all_bookings(self) -> list[Booking]:
         """Test inspection: every booking ever stored."""

@@ -28,6 +28,9 @@ EVENT_TYPES = {
     Trigger.REFUND_ISSUED: "booking.refunded",
     Trigger.HOLD_RELEASED: "booking.expired",
     Trigger.RESCHEDULED: "booking.rescheduled",  # data.moved_from and data.moved_to: the times
+    Trigger.COMPLETED: "booking.completed",  # the session's end went by (housekeeping)
+    Trigger.NO_SHOW_MARKED: "booking.no_show",
+    Trigger.NO_SHOW_UNDONE: "booking.completed",  # a no-show taken back: the session took place
 }
 
 # 4xx means the subscriber will not take this event, except "too slow" and "too many".

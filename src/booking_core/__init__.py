@@ -10,6 +10,8 @@ from booking_core.availability import (
     unchanged_until,
 )
 from booking_core.booking import (
+    ATTENDANCE_WINDOW,
+    ATTENDED_STATUSES,
     CANCELLATIONS,
     CLIENT_CANCELLED,
     CONFIRMATIONS,
@@ -26,7 +28,10 @@ from booking_core.booking import (
 from booking_core.booking_limits import BookingLimit, BookingLimits, Period
 from booking_core.calendar_feed import CalendarFeeds, FeedContent
 from booking_core.cancellation import MAX_CANCEL_REASON, PRACTITIONER_CANCELLED
-from booking_core.client import ClientDetails
+from booking_core.client import ERASED, ClientDetails
+from booking_core.client_data import ClientData
+from booking_core.client_erasure import Erased
+from booking_core.client_export import ClientBookingRecord, ClientRecord
 from booking_core.credentials import (
     SESSION_LIFETIME,
     SIGN_IN_LINK_LIFETIME,
@@ -34,9 +39,11 @@ from booking_core.credentials import (
     CredentialKind,
 )
 from booking_core.errors import (
+    AttendanceWindowClosed,
     AvailabilityProviderError,
     BookingError,
     BookingLimitReached,
+    ClientBookingsAhead,
     ConcurrentUpdate,
     IdempotencyKeyReused,
     IllegalTransition,
@@ -50,6 +57,8 @@ from booking_core.errors import (
     PractitionerRemoved,
     ProviderError,
     RescheduleNotAllowed,
+    SessionNotHeld,
+    SessionNotOver,
     SessionStarted,
     SlotUnavailable,
     StorageUnavailable,
@@ -88,9 +97,11 @@ from booking_core.ports import (
     BookingStore,
     BusySpans,
     CalendarFeedKeys,
+    ClientDataStore,
     Clock,
     CredentialStore,
     DeliveryFailure,
+    DeliveryRecord,
     IdGenerator,
     Notifier,
     Outbox,
@@ -99,6 +110,8 @@ from booking_core.ports import (
     PractitionerCancellation,
     PractitionerDirectory,
     ReminderLedger,
+    SentMailCopies,
+    SentMailCopy,
 )
 from booking_core.practitioner_access import IssuedToken, PractitionerAccess
 from booking_core.reconciliation import ReconcileReport
@@ -120,6 +133,8 @@ from booking_core.time_off import MAX_TIME_OFF_NOTE, TimeOff
 from booking_core.timerange import TimeRange, merge
 
 __all__ = [
+    "ATTENDANCE_WINDOW",
+    "ATTENDED_STATUSES",
     "CANCELLATIONS",
     "CLIENT_CANCELLED",
     "CLIENT_MOVED",
@@ -127,6 +142,7 @@ __all__ = [
     "DEFAULT_REMINDER_OFFSETS",
     "DEFAULT_SERVICE_ID",
     "EMAIL_REMINDERS",
+    "ERASED",
     "LAPSED_HOLD",
     "LIVE_STATUSES",
     "MAX_CANCEL_REASON",
@@ -138,6 +154,7 @@ __all__ = [
     "SESSION_LIFETIME",
     "SIGN_IN_LINK_LIFETIME",
     "TRANSITIONS",
+    "AttendanceWindowClosed",
     "Availability",
     "AvailabilityProviderError",
     "AvailabilitySource",
@@ -163,7 +180,12 @@ __all__ = [
     "Channel",
     "CheckoutRequest",
     "CheckoutSession",
+    "ClientBookingRecord",
+    "ClientBookingsAhead",
+    "ClientData",
+    "ClientDataStore",
     "ClientDetails",
+    "ClientRecord",
     "Clock",
     "ConcurrentUpdate",
     "Credential",
@@ -171,6 +193,8 @@ __all__ = [
     "CredentialStore",
     "DateOverride",
     "DeliveryFailure",
+    "DeliveryRecord",
+    "Erased",
     "FeedContent",
     "FeedKey",
     "FreeBookingCaps",
@@ -216,8 +240,12 @@ __all__ = [
     "ReschedulePolicy",
     "RetryPolicy",
     "ScheduleSource",
+    "SentMailCopies",
+    "SentMailCopy",
     "Service",
     "ServiceChoiceError",
+    "SessionNotHeld",
+    "SessionNotOver",
     "SessionStarted",
     "SlotUnavailable",
     "StorageUnavailable",

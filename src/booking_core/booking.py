@@ -5,13 +5,21 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from attrs import evolve, frozen
 
 from booking_core.client import ClientDetails
-from booking_core.errors import IllegalTransition, InvalidCancelToken, RescheduleNotAllowed, SessionStarted
+from booking_core.errors import (
+    AttendanceWindowClosed,
+    IllegalTransition,
+    InvalidCancelToken,
+    RescheduleNotAllowed,
+    SessionNotHeld,
+    SessionNotOver,
+    SessionStarted,
+)
 from booking_core.money import Money
 from booking_core.offer import (
     DEFAULT_SERVICE_ID,
@@ -31,6 +39,9 @@ class BookingStatus(StrEnum):
     CANCELLED = "cancelled"
     REFUND_DUE = "refund_due"
     REFUNDED = "refunded"
+    # after the session: it took place (set once its slot ended), or the client did not come
+    COMPLETED = "completed"
+    NO_SHOW = "no_show"
 
 
 class Trigger(StrEnum):
@@ -49,6 +60,11 @@ class Trigger(StrEnum):
     PARTIAL_REFUND_RECORDED = "partial_refund_recorded"
     # the booking moved to another time of the same service (same id, same payment)
     RESCHEDULED = "rescheduled"
+    # after the session: housekeeping records that it took place once its slot ended; the
+    # practitioner may say the client did not come, and take that back (ATTENDANCE_WINDOW)
+    COMPLETED = "completed"
+    NO_SHOW_MARKED = "no_show_marked"
+    NO_SHOW_UNDONE = "no_show_undone"
 
 
 S, T = BookingStatus, Trigger
@@ -78,6 +94,16 @@ TRANSITIONS: dict[tuple[BookingStatus | None, Trigger], BookingStatus] = {
     # a move keeps the status: a held booking stays held (until its hold lapses), a confirmed one confirmed
     (S.PENDING_PAYMENT, T.RESCHEDULED): S.PENDING_PAYMENT,
     (S.CONFIRMED, T.RESCHEDULED): S.CONFIRMED,
+    # after the session's end (Booking.complete, mark_no_show, undo_no_show): a no-show marked before
+    # housekeeping came by skips `completed`; undone, it is what it would have been
+    (S.CONFIRMED, T.COMPLETED): S.COMPLETED,
+    (S.CONFIRMED, T.NO_SHOW_MARKED): S.NO_SHOW,
+    (S.COMPLETED, T.NO_SHOW_MARKED): S.NO_SHOW,
+    (S.NO_SHOW, T.NO_SHOW_UNDONE): S.COMPLETED,
+    # a refund after the session (a goodwill refund in the Stripe Dashboard) is recorded, in part or
+    # in full; the session took place, or was missed, all the same
+    (S.COMPLETED, T.PARTIAL_REFUND_RECORDED): S.COMPLETED,
+    (S.NO_SHOW, T.PARTIAL_REFUND_RECORDED): S.NO_SHOW,
 }
 
 IDEMPOTENT: dict[Trigger, frozenset[BookingStatus]] = {
@@ -87,6 +113,10 @@ IDEMPOTENT: dict[Trigger, frozenset[BookingStatus]] = {
     T.LATE_PAYMENT_REFUND_DUE: frozenset({S.REFUND_DUE, S.REFUNDED}),
     T.REFUND_ISSUED: frozenset({S.REFUNDED}),
     T.REFUNDED_OUTSIDE: frozenset({S.CANCELLED}),
+    # housekeeping racing the practitioner's no-show: whichever came first stands
+    T.COMPLETED: frozenset({S.COMPLETED, S.NO_SHOW}),
+    T.NO_SHOW_MARKED: frozenset({S.NO_SHOW}),
+    T.NO_SHOW_UNDONE: frozenset({S.COMPLETED}),
 }
 
 # The triggers that call a booking off: what clients, practitioners and subscribers hear of as a
@@ -97,6 +127,11 @@ CANCELLATIONS = frozenset({T.CANCELLED, T.REFUNDED_OUTSIDE})
 CONFIRMATIONS = frozenset({T.PAYMENT_CONFIRMED, T.BOOKED_FREE})
 
 LIVE_STATUSES = frozenset({S.PENDING_PAYMENT, S.CONFIRMED})
+# The sessions that were held (or due to be, and missed): what attendance is recorded of.
+ATTENDED_STATUSES = frozenset({S.CONFIRMED, S.COMPLETED, S.NO_SHOW})
+
+# How long after a session's end the practitioner may mark it a no-show, or take that back.
+ATTENDANCE_WINDOW = timedelta(days=7)
 
 
 def claims_a_span(before: Booking, after: Booking) -> bool:
@@ -347,6 +382,32 @@ class Booking:
         )
         return moved, event and evolve(event, moved_from=self.slot, moved_to=slot)
 
+    def complete(self, *, at: datetime) -> Transition:
+        """The session's slot ended: it took place (housekeeping records it; a no-show stays one)."""
+        if at < self.slot.end:
+            raise SessionNotOver()
+        return self._transition(T.COMPLETED, at, "the session ended", _unchanged)
+
+    def mark_no_show(self, *, at: datetime) -> Transition:
+        """The practitioner says the client did not come: after the end, within ATTENDANCE_WINDOW."""
+        self._require_attendance_window(at)
+        return self._transition(T.NO_SHOW_MARKED, at, "the client did not come", _unchanged)
+
+    def undo_no_show(self, *, at: datetime) -> Transition:
+        """The practitioner takes a no-show back (within the same window): the session took place."""
+        self._require_attendance_window(at)
+        return self._transition(
+            T.NO_SHOW_UNDONE, at, "no-show taken back: the session took place", _unchanged
+        )
+
+    def _require_attendance_window(self, at: datetime) -> None:
+        if self.status not in ATTENDED_STATUSES:
+            raise SessionNotHeld(self.status)
+        if at < self.slot.end:
+            raise SessionNotOver()
+        if at > self.slot.end + ATTENDANCE_WINDOW:
+            raise AttendanceWindowClosed(ATTENDANCE_WINDOW)
+
     def record_refund(self, *, refund_id: str, amount: Money | None, at: datetime, reason: str) -> Transition:
         """The refund this booking owed went out (`amount`: everything refunded of its payment)."""
         return self._transition(
@@ -452,3 +513,8 @@ class Booking:
 
 
 Transition = tuple[Booking, BookingEvent | None]
+
+
+def _unchanged(booking: Booking) -> Booking:
+    """A transition that changes the status alone."""
+    return booking

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from attrs import define, frozen
 
-from booking_core.booking import Booking, BookingStatus, hash_token
+from booking_core.booking import ATTENDED_STATUSES, Booking, hash_token
 from booking_core.errors import NotFound, UnknownPractitioner
 from booking_core.feed_keys import FeedKey
 from booking_core.offer import Practitioner
@@ -33,9 +33,10 @@ _NO_FEED = "There is no calendar at this address."  # the same for any wrong tok
 
 @frozen
 class FeedContent:
-    """What a feed lists: confirmed sessions, holds still awaiting payment (tentative), time off
-    (busy); cancelled, lapsed and refunded bookings are absent. `changed_at`: the latest change of
-    a booking in the window (a cancellation too) or of its time off, for Last-Modified."""
+    """What a feed lists: confirmed sessions (completed and missed ones too), holds still awaiting
+    payment (tentative), time off (busy); cancelled, lapsed and refunded bookings are absent.
+    `changed_at`: the latest change of a booking in the window (a cancellation too) or of its time
+    off, for Last-Modified."""
 
     practitioner: Practitioner
     window: TimeRange
@@ -45,8 +46,8 @@ class FeedContent:
 
 
 def is_listed(booking: Booking, now: datetime) -> bool:
-    """A confirmed session, or a hold whose payment may still come."""
-    return booking.status is BookingStatus.CONFIRMED or booking.is_live(now)
+    """A confirmed session (or one over: completed, or missed), or a hold whose payment may still come."""
+    return booking.status in ATTENDED_STATUSES or booking.is_live(now)
 
 
 @define

@@ -34,6 +34,16 @@ class ClientDetails:
             raise InvalidInput(problems)
         return cls(clean_name, clean_email, clean_phone)
 
+    @property
+    def is_erased(self) -> bool:
+        """Anonymised (`ERASED`): nobody to write to, nothing of anyone to show."""
+        return self == ERASED
+
+
+ERASED = ClientDetails("(erased)", "erased@erased.invalid", "")
+"""What an erased client's details become (booking_core.client_erasure): no name, an address of
+the reserved `.invalid` domain that no mail can reach, no phone. The stores keep their columns."""
+
 
 def _clean_name(name: str, problems: dict[str, str]) -> str:
     cleaned = " ".join(unicodedata.normalize("NFC", name).split())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 
 
 class BookingError(Exception):
@@ -103,6 +104,21 @@ class PractitionerHasLiveBookings(BookingError):
         )
 
 
+class ClientBookingsAhead(BookingError):
+    """A client's details are not erased while bookings of theirs are still to come: their e-mails
+    (a cancellation, a refund) would have nowhere to go."""
+
+    code = "client_bookings_ahead"
+
+    def __init__(self, booking_ids: Sequence[str]) -> None:
+        self.booking_ids = tuple(booking_ids)
+        super().__init__(
+            f"{len(self.booking_ids)} booking{'s' if len(self.booking_ids) != 1 else ''} of this client "
+            f"{'are' if len(self.booking_ids) != 1 else 'is'} still to come ({', '.join(self.booking_ids)}): "
+            "cancel them first (`booking bookings cancel ID`), then erase again."
+        )
+
+
 class Unauthenticated(BookingError):
     """No valid sign-in came with the request: no session or API token, or an unknown, expired or
     revoked one, or a used sign-in link. Says nothing of which (or whether the practitioner exists)."""
@@ -145,6 +161,38 @@ class RescheduleNotAllowed(IllegalTransition):
     the message says which. Nothing changed."""
 
     code = "reschedule_not_allowed"
+
+
+class SessionNotOver(IllegalTransition):
+    """Attendance (completed, no-show) is recorded once the session has ended, not before."""
+
+    code = "session_not_over"
+
+    def __init__(self) -> None:
+        super().__init__("The session has not ended yet; mark a no-show once it is over.")
+
+
+class AttendanceWindowClosed(IllegalTransition):
+    """A no-show is marked, or taken back, within a set time after the session's end."""
+
+    code = "no_show_window_closed"
+
+    def __init__(self, window: timedelta) -> None:
+        super().__init__(
+            f"A no-show can be marked or taken back up to {window.days} days after the session's end."
+        )
+
+
+class SessionNotHeld(IllegalTransition):
+    """Only a confirmed session (completed, or a no-show already) can be marked as attended or not."""
+
+    code = "session_not_held"
+
+    def __init__(self, status: str) -> None:
+        super().__init__(
+            "Only a confirmed session can be marked as a no-show; "
+            f"this booking is {status.replace('_', ' ')}."
+        )
 
 
 class InvalidCancelToken(BookingError):

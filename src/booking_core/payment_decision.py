@@ -87,7 +87,8 @@ class RefundedOutside:
 
 @frozen
 class RecordPartialRefund:
-    """Part of a confirmed booking's payment was refunded outside this service; it stands."""
+    """Part of a confirmed booking's payment was refunded outside this service (or any of it, once
+    the session is over): recorded; the booking stands."""
 
     total: Money
 
@@ -158,7 +159,7 @@ def decide_payment(booking: Booking, event: PaymentEvent) -> Confirm | RefundLat
             return Confirm(payment, "payment received")
         case S.EXPIRED:
             return Confirm(payment, "late payment, slot still free")
-        case S.CONFIRMED:
+        case S.CONFIRMED | S.COMPLETED | S.NO_SHOW:  # paid, and recorded so already
             return Duplicate()
     return Ignore()
 
@@ -167,11 +168,26 @@ def decide_refund(booking: Booking, event: PaymentEvent) -> PaymentDecision:
     """What a reported refund does to `booking`, its payment known as far as the provider knows it."""
     if booking.status is S.CONFIRMED:  # a confirmed booking owes no refund of ours
         return _refunded_outside(booking, event)
+    if booking.status in (S.COMPLETED, S.NO_SHOW):  # nor does one whose session is over
+        return _refunded_after_session(booking, event)
     if booking.refund_id is not None or event.refund_id is None:
         return Duplicate() if booking.refund_id == event.refund_id else Ignore()
     if booking.status not in (S.REFUND_DUE, S.CANCELLED):
         return Ignore()  # refunded outside this system; the booking stands
     return RecordRefund(event.refund_id, event.refunded or booking.refund_owed)
+
+
+def _refunded_after_session(booking: Booking, event: PaymentEvent) -> PaymentDecision:
+    """A refund of a session that is over (completed or missed), made in the Stripe Dashboard (a
+    goodwill refund, say): the money record takes the total refunded, in part or in full; the
+    session took place, or was missed, all the same, so nothing is called off and nobody is told.
+    As for a confirmed booking, a refund's own event counts only when it returns everything."""
+    paid, total = booking.amount_paid, event.refunded_total or event.refunded
+    if paid is None or total is None or total.currency != paid.currency or booking.amount_refunded == total:
+        return Ignore()
+    if total.amount >= paid.amount or event.refunded_total is not None:
+        return RecordPartialRefund(total)
+    return Ignore()
 
 
 def _refunded_outside(booking: Booking, event: PaymentEvent) -> PaymentDecision:

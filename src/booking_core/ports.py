@@ -11,6 +11,7 @@ from attrs import frozen
 from booking_core.availability import CandidateSlots
 from booking_core.booking import Booking, BookingEvent, BookingStatus
 from booking_core.booking_limits import BookingLimit
+from booking_core.client import ClientDetails
 from booking_core.credentials import Credential, CredentialKind
 from booking_core.feed_keys import FeedKey
 from booking_core.hold_limits import Caps
@@ -169,6 +170,11 @@ class BookingStore(BusySpans, Protocol):
         """Pending bookings whose hold lapsed by `now`, oldest first."""
         ...
 
+    async def sessions_ended(self, now: datetime, limit: int = 100) -> Sequence[Booking]:
+        """Confirmed bookings whose slot ended by `now` (not yet recorded as completed or a
+        no-show), earliest end first."""
+        ...
+
     async def payment_checks_due(self, limit: int = 100) -> Sequence[Booking]:
         """Bookings whose `payment_check_due` is set, least recently changed first. A lapsed hold
         that `add_if_free` or `save` releases in the way is stored with it set: only the payment
@@ -188,6 +194,73 @@ class BookingStore(BusySpans, Protocol):
     async def mark_payment_event_processed(self, event_id: str, at: datetime) -> None:
         """Record the event id; recording it twice is harmless."""
         ...
+
+
+@frozen
+class DeliveryRecord:
+    """What the outbox did with one event on one channel (e-mail to the client, a webhook, ...)."""
+
+    channel: str
+    seq: int
+    event: BookingEvent
+    attempts: int  # failed attempts
+    delivered_at: datetime | None
+    last_error: str
+
+    @property
+    def booking_id(self) -> str:
+        return self.event.booking_id
+
+
+class ClientDataStore(Protocol):
+    """What the store holds about clients, by their e-mail address (ignoring case): for a copy of it
+    (export), its erasure, and its retention (booking_core.client_data)."""
+
+    async def bookings_of_client(self, email: str) -> Sequence[Booking]:
+        """Every booking whose client e-mail is `email`, ignoring case, by creation (then id)."""
+        ...
+
+    async def deliveries_of(self, booking_ids: Sequence[str]) -> Sequence[DeliveryRecord]:
+        """The outbox's record of those bookings' events on every channel, by seq then channel."""
+        ...
+
+    async def anonymise(
+        self, booking_ids: Sequence[str], erased: ClientDetails, scrub: Sequence[str], at: datetime
+    ) -> int:
+        """In one transaction: give those bookings the client details `erased` and forget their
+        client_address and request_hash (a hash of the details), as a change (`version` + 1,
+        `updated_at` = `at`: a concurrent save of the details read before is refused); and in their
+        history's reasons and their deliveries' errors replace each of `scrub` (ignoring case) with
+        "[erased]". Nothing about times or money changes. Stores that keep copies of overwritten
+        data (a database file's free pages, a journal) overwrite them too. How many bookings changed."""
+        ...
+
+    async def identified_sessions_ended(self, ended_by: datetime, limit: int = 100) -> Sequence[Booking]:
+        """Bookings whose slot ended by `ended_by` whose client details are not erased yet, earliest
+        end first (retention)."""
+        ...
+
+
+class SentMailCopies(Protocol):
+    """Copies of e-mails this service keeps where it runs (the development mailbox folder; none
+    when mail goes out by SMTP)."""
+
+    async def mentioning(self, needles: Sequence[str]) -> Sequence[SentMailCopy]:
+        """Every copy that mentions any of `needles` (ignoring case) in its headers or decoded text."""
+        ...
+
+    async def erase(self, needles: Sequence[str]) -> int:
+        """Delete every copy `mentioning` would find, overwritten first; how many."""
+        ...
+
+
+@frozen
+class SentMailCopy:
+    name: str  # where it is kept (a file name)
+    to: str
+    subject: str
+    date: str
+    text: str  # the plain text body
 
 
 class CredentialStore(Protocol):

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from attrs import define, field, frozen
 
+from booking_core.attendance import Attendance
 from booking_core.availability import (
     Availability,
     AvailabilitySourceName,
@@ -122,6 +123,7 @@ class BookingService:
     _reconciliation: Reconciliation = field(init=False)
     _rescheduling: Rescheduling = field(init=False)
     _time_off: TimeOffPlanning = field(init=False)
+    _attendance: Attendance = field(init=False)
 
     def __attrs_post_init__(self) -> None:
         self._changes = BookingChanges(self.store, self.directory, self.notifier)
@@ -130,6 +132,7 @@ class BookingService:
         self._reconciliation = Reconciliation(self._changes, self._payment_handling, self.clock)
         self._rescheduling = Rescheduling(self._changes, self.clock, self._offered)
         self._time_off = TimeOffPlanning(self.store, self.notifier, self.clock, self.ids)
+        self._attendance = Attendance(self._changes, self.clock)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -379,6 +382,17 @@ class BookingService:
 
     async def reconcile(self) -> ReconcileReport:
         return await self._reconciliation.reconcile()
+
+    # -- after the session -----------------------------------------------------------------------
+
+    async def complete_ended_sessions(self) -> int:
+        return await self._attendance.complete_ended_sessions()
+
+    async def mark_no_show(self, practitioner_id: str, booking_id: str) -> Booking:
+        return await self._attendance.mark_no_show(practitioner_id, booking_id)
+
+    async def undo_no_show(self, practitioner_id: str, booking_id: str) -> Booking:
+        return await self._attendance.undo_no_show(practitioner_id, booking_id)
 
     # -- the practitioner's time off -------------------------------------------------------------
 

@@ -84,7 +84,13 @@ def create_app(source: Settings | Container, *, build: Builder = open_container)
                 container = await opened.enter_async_context(build(settings, metrics))
             _expose(app, container)
             async with anyio.create_task_group() as background:
-                background.start_soon(keep_house, container.service, settings.housekeeping_seconds)
+                background.start_soon(
+                    keep_house,
+                    container.service,
+                    container.client_data,
+                    settings.housekeeping_seconds,
+                    settings.client_data_retention,
+                )
                 if container.change_feed is not None:
                     background.start_soon(container.change_feed.run)
                 worker = container.outbox_worker

@@ -115,12 +115,12 @@ async def _list(container: Container, args: argparse.Namespace) -> None:
         listed += [(booking, practitioner) for booking in found]
     listed.sort(key=lambda listing: (listing[0].slot.start, listing[0].id))
     if args.json:
-        print(json.dumps([_json(booking, practitioner) for booking, practitioner in listed], indent=2))
+        print(json.dumps([booking_json(booking, practitioner) for booking, practitioner in listed], indent=2))
         return
     _print_table(listed)
 
 
-def _json(booking: Booking, practitioner: Practitioner) -> dict[str, object]:
+def booking_json(booking: Booking, practitioner: Practitioner) -> dict[str, object]:
     """What /api/me/bookings answers of a booking, and whose it is."""
     answer = json_converter.unstructure(PractitionerBookingJson.of(booking, practitioner))
     return {"practitioner_id": practitioner.id, **answer}

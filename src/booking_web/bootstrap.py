@@ -17,7 +17,8 @@ from starlette.requests import Request
 from booking_adapters import sql
 from booking_adapters.calcom import open_calcom
 from booking_adapters.directory_cache import CachedDirectory
-from booking_adapters.memory import MemoryCalendarFeedKeys, MemoryCredentialStore
+from booking_adapters.mail import MailboxCopies
+from booking_adapters.memory import MemoryBookingStore, MemoryCalendarFeedKeys, MemoryCredentialStore
 from booking_adapters.outgoing_webhooks import webhook_http_client
 from booking_adapters.sql.directory import CACHE_SECONDS
 from booking_adapters.stripe import LocalTestGateway, StripeGateway
@@ -29,6 +30,8 @@ from booking_core import (
     CalendarFeedKeys,
     CalendarFeeds,
     Channel,
+    ClientData,
+    ClientDataStore,
     Clock,
     CredentialStore,
     HoldLimits,
@@ -104,6 +107,7 @@ class Container:
     outbox_worker: OutboxWorker | None = None  # None: nothing is delivered (tests of the web alone)
     change_feed: sql.ChangeFeed | None = None  # other processes' changes (PostgreSQL)
     calendar_feeds: CalendarFeeds = field(kw_only=True)
+    client_data: ClientData = field(kw_only=True)  # export, erasure, retention of clients' details
 
     async def readiness_problems(self) -> list[str]:
         if self.database is None:
@@ -141,10 +145,12 @@ def assemble(
     credentials: CredentialStore | None = None,
     feed_keys: CalendarFeedKeys | None = None,
     reminders: ReminderLedger | None = None,
+    client_data: ClientDataStore | None = None,
 ) -> Container:
     """The wiring every container shares, whatever the adapters are. Without `credentials` and
     `feed_keys`, practitioners' sign-ins and calendar feed keys live in this process's memory (tests
-    of the web over fakes). With an `outbox`, one relay over every channel, woken after each booking
+    of the web over fakes); without `client_data`, the store must be the memory store, which holds
+    clients' details itself. With an `outbox`, one relay over every channel, woken after each booking
     change; with `reminders` too, it sends the reminders due by the client's e-mail channel. With a
     `change_feed`, availability answers live up to AVAILABILITY_CACHE_SECONDS and are not cached
     while the feed is down; without one, no longer than UNHEARD_SECONDS."""
@@ -214,7 +220,17 @@ def assemble(
         worker,
         feed,
         calendar_feeds=CalendarFeeds(directory, store, feed_keys or MemoryCalendarFeedKeys(), clock, ids),
+        client_data=ClientData.over(
+            store, client_data or _held_by(store), MailboxCopies(settings.mailbox_dir), clock
+        ),
     )
+
+
+def _held_by(store: BookingStore) -> ClientDataStore:
+    """The memory store keeps clients' details in its bookings and answers for them itself."""
+    if not isinstance(store, MemoryBookingStore):
+        raise TypeError("assemble needs `client_data` for a store other than the memory store")
+    return store
 
 
 @asynccontextmanager
@@ -251,6 +267,7 @@ async def open_container(
             credentials=database.credentials,
             feed_keys=database.calendar_feeds,
             reminders=database.reminders,
+            client_data=database.client_data,
             channels=lambda service: outbox_channels(settings, service, calcom, webhook_http, clock),
             change_feed=(
                 (lambda cache: _change_feed(settings.database_location, cache, directory))

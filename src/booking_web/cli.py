@@ -18,6 +18,7 @@ import uvicorn
 from booking_adapters import sql
 from booking_adapters.calcom import CHANNEL_NAME as CALCOM_CHANNEL
 from booking_core import (
+    ClientBookingsAhead,
     DeliveryFailure,
     IllegalTransition,
     InvalidInput,
@@ -29,7 +30,7 @@ from booking_core import (
     RelayReport,
     SlotUnavailable,
 )
-from booking_web import bookings_cli
+from booking_web import bookings_cli, clients_cli
 from booking_web.bootstrap import Container, check_startup, create_embedded_database, started
 from booking_web.calendar_feed import feed_url
 from booking_web.logs import chosen_format, log_config
@@ -49,7 +50,13 @@ def main(argv: list[str] | None = None) -> None:
         print(error, file=sys.stderr)
         raise SystemExit(2) from None
     # refused: nothing changed (SlotUnavailable: `bookings move` to a taken time)
-    except (NotFound, PractitionerHasLiveBookings, IllegalTransition, SlotUnavailable) as error:
+    except (
+        NotFound,
+        PractitionerHasLiveBookings,
+        ClientBookingsAhead,
+        IllegalTransition,
+        SlotUnavailable,
+    ) as error:
         print(error, file=sys.stderr)
         raise SystemExit(1) from None
     except InvalidInput as error:  # e.g. `bookings cancel --reason` too long: name what is wrong
@@ -126,6 +133,7 @@ def _parser() -> argparse.ArgumentParser:
     calcom = commands.add_parser("calcom", help="Cal.com").add_subparsers(dest="action", required=True)
     calcom.add_parser("sync", help="write due bookings back to Cal.com now").set_defaults(run=_calcom_sync)
     bookings_cli.add_commands(commands, _run_work)
+    clients_cli.add_commands(commands, _run_work)
     return parser
 
 

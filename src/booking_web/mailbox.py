@@ -4,9 +4,6 @@ comes from `request.app.state.mailbox_dir`."""
 
 from __future__ import annotations
 
-import email
-import email.policy
-import re
 from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -19,7 +16,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-_FILE_NAME = re.compile(r"^[0-9a-f]{32}\.eml$")  # what MailboxFolder writes; nothing else is served
+from booking_adapters.mail.copies import MAILBOX_FILE, mailbox_files, plain_text, read_message
+
 _LISTED = 200
 
 _PAGES = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
@@ -61,12 +59,6 @@ def _folder(request: Request) -> Path:
     return Path(request.app.state.mailbox_dir)
 
 
-def _read(path: Path) -> EmailMessage:
-    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-    assert isinstance(message, EmailMessage)
-    return message
-
-
 def _summary(name: str, message: EmailMessage) -> _Letter:
     try:
         sent = parsedate_to_datetime(str(message["Date"]))
@@ -82,9 +74,7 @@ def _summary(name: str, message: EmailMessage) -> _Letter:
 
 
 def _list_folder(folder: Path) -> list[_Letter]:
-    if not folder.is_dir():
-        return []
-    letters = [_summary(path.name, _read(path)) for path in folder.iterdir() if _FILE_NAME.match(path.name)]
+    letters = [_summary(path.name, read_message(path)) for path in mailbox_files(folder)]
     return sorted(letters, key=lambda letter: letter.sort_key, reverse=True)[:_LISTED]
 
 
@@ -96,7 +86,7 @@ async def mailbox(request: Request) -> Response:
 async def message(request: Request) -> Response:
     name = request.path_params["name"]
     path = _folder(request) / name
-    if not _FILE_NAME.match(name) or not await anyio.to_thread.run_sync(path.is_file):
+    if not MAILBOX_FILE.match(name) or not await anyio.to_thread.run_sync(path.is_file):
         raise HTTPException(404, "There is no such message.")
     if request.query_params.get("raw"):
         raw = await anyio.to_thread.run_sync(path.read_bytes)
@@ -105,9 +95,8 @@ async def message(request: Request) -> Response:
             media_type="message/rfc822",
             headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
         )
-    parsed = await anyio.to_thread.run_sync(_read, path)
-    body = parsed.get_body(("plain",))
-    text = str(body.get_content()) if body is not None else ""
+    parsed = await anyio.to_thread.run_sync(read_message, path)
+    text = plain_text(parsed)
     attachments = [part.get_filename() or part.get_content_type() for part in parsed.iter_attachments()]
     page = _MESSAGE.render(letter=_summary(name, parsed), text=text, attachments=attachments)
     return HTMLResponse(page, headers={"Cache-Control": "no-store"})

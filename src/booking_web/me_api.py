@@ -75,6 +75,23 @@ async def reschedule_my_booking(request: Request) -> Response:
     return json_response(PractitionerBookingJson.of(moved, practitioner))
 
 
+async def mark_no_show(request: Request) -> Response:
+    """The client did not come: within 7 days after the session's end (409 session_not_over before
+    it, no_show_window_closed after; session_not_held for a booking that was not confirmed)."""
+    practitioner = await bearer_practitioner(request)
+    booking_id = request.path_params["booking_id"]
+    marked = await service_of(request).mark_no_show(practitioner.id, booking_id)
+    return json_response(PractitionerBookingJson.of(marked, practitioner))
+
+
+async def undo_no_show(request: Request) -> Response:
+    """Take a no-show back (same window): the session counts as completed."""
+    practitioner = await bearer_practitioner(request)
+    booking_id = request.path_params["booking_id"]
+    undone = await service_of(request).undo_no_show(practitioner.id, booking_id)
+    return json_response(PractitionerBookingJson.of(undone, practitioner))
+
+
 async def get_my_calendar(request: Request) -> Response:
     """The feed's address, created on the first ask and the same on every later one."""
     practitioner = await bearer_practitioner(request)
@@ -103,6 +120,8 @@ routes = [
     Route("/api/me/bookings/{booking_id}", get_my_booking, methods=["GET"]),
     Route("/api/me/bookings/{booking_id}/cancel", cancel_my_booking, methods=["POST"]),
     Route("/api/me/bookings/{booking_id}/reschedule", reschedule_my_booking, methods=["POST"]),
+    Route("/api/me/bookings/{booking_id}/no-show", mark_no_show, methods=["POST"]),
+    Route("/api/me/bookings/{booking_id}/no-show", undo_no_show, methods=["DELETE"]),
     Route("/api/me/calendar", get_my_calendar, methods=["GET"]),
     Route("/api/me/calendar/rotate", rotate_my_calendar, methods=["POST"]),
 ]

@@ -142,7 +142,8 @@ _ERROR_RESPONSES = {
     403: "The cancel token does not belong to this booking.",
     404: "No such practitioner, booking or time off (another practitioner's is not yours).",
     409: "The slot is taken (`slot_unavailable`), its day or week is at the practitioner's limit "
-    "(`booking_limit_reached`), or the booking can no longer change this way, or time off would cover "
+    "(`booking_limit_reached`), or the booking can no longer change this way (e.g. `session_started`, "
+    "`session_not_over`, `no_show_window_closed`, `session_not_held`), or time off would cover "
     "live bookings (`time_off_conflicts`; `booking_ids` names them: cancel them first).",
     413: "The body is larger than the limit.",
     415: "The body was not sent as `Content-Type: application/json`.",
@@ -394,6 +395,31 @@ PATHS: dict[str, Schema] = {
                 **_errors(400, 401, 404, 409, 415, 422),
             },
         }
+    },
+    "/api/me/bookings/{booking_id}/no-show": {
+        "post": {
+            "operationId": "markNoShow",
+            "summary": (
+                "The client did not come: a confirmed or completed session becomes no_show, from its end "
+                "until 7 days after (409 session_not_over, no_show_window_closed, session_not_held)"
+            ),
+            "security": BEARER,
+            "parameters": [_path_param("booking_id")],
+            "responses": {
+                "200": _json(_ref("PractitionerBooking"), "The booking, now no_show"),
+                **_errors(401, 404, 409),
+            },
+        },
+        "delete": {
+            "operationId": "undoNoShow",
+            "summary": "Take a no-show back within the same 7 days: the session counts as completed",
+            "security": BEARER,
+            "parameters": [_path_param("booking_id")],
+            "responses": {
+                "200": _json(_ref("PractitionerBooking"), "The booking, now completed"),
+                **_errors(401, 404, 409),
+            },
+        },
     },
     "/api/me/calendar": {
         "get": {

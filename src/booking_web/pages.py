@@ -168,6 +168,8 @@ async def _booking_page(
         "chosen": chosen.astimezone(zone(week.timezone)) if chosen else None,
         "csrf_token": token,
         "request_key": secrets.token_urlsafe(16),
+        "privacy_notice": request.app.state.settings.privacy_notice,
+        "privacy_notice_url": request.app.state.settings.privacy_notice_url,
     }
     return _render(request, "book.html", context, status, cookie)
 

@@ -1,6 +1,7 @@
 """The practitioner's pages: asking for a sign-in link, following it, signing out, their
-bookings week by week, cancelling one (a confirmation page, then its CSRF-protected form) and
-moving one (a week of free times of its service to pick from, then the move).
+bookings week by week, cancelling one (a confirmation page, then its CSRF-protected form),
+moving one (a week of free times of its service to pick from, then the move), and marking a
+session that is over as a no-show (a button on the list) or taking that back.
 
 Following the e-mailed link shows a button rather than signing in at once: mail scanners open links
 in e-mails to look at them, and would use up a link that signed in on GET."""
@@ -178,6 +179,22 @@ async def cancel_session(request: Request) -> Response:
     return RedirectResponse(f"{HOME}?week={week.isoformat()}", 303)
 
 
+async def record_no_show(request: Request) -> Response:
+    """The "No-show" button (or, with `undo`, its taking back), then back to the session's week
+    with its past sessions shown. Refusals (outside the window, not a held session) answer the
+    error page with their status (409)."""
+    practitioner = await session_practitioner(request)
+    form = await request.form()
+    csrf_guard(request).verify(request, form_text(form, CSRF_FIELD))
+    service, booking_id = service_of(request), request.path_params["booking_id"]
+    if form_text(form, "undo"):
+        booking = await service.undo_no_show(practitioner.id, booking_id)
+    else:
+        booking = await service.mark_no_show(practitioner.id, booking_id)
+    week = monday_of(booking.slot.start.astimezone(zone(practitioner.timezone)).date())
+    return RedirectResponse(f"{HOME}?week={week.isoformat()}&past=1", 303)
+
+
 def _cancel_form(
     request: Request,
     practitioner: Practitioner,
@@ -278,4 +295,5 @@ routes = [
     Route(HOME + "/{booking_id}/cancel", cancel_session, methods=["POST"]),
     Route(HOME + "/{booking_id}/move", move_page, methods=["GET"], name="practitioner_move"),
     Route(HOME + "/{booking_id}/move", move_session, methods=["POST"]),
+    Route(HOME + "/{booking_id}/no-show", record_no_show, methods=["POST"], name="practitioner_no_show"),
 ]

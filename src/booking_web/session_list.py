@@ -9,7 +9,7 @@ from itertools import groupby
 
 from attrs import frozen
 
-from booking_core import Booking, BookingStatus, zone
+from booking_core import ATTENDANCE_WINDOW, Booking, BookingStatus, zone
 
 S = BookingStatus
 # Holds that lapsed unpaid never were sessions: the page leaves them out (the API has them).
@@ -22,7 +22,11 @@ _STATUS_WORDS = {
     S.CANCELLED: "Cancelled",
     S.REFUND_DUE: "Refund due",
     S.REFUNDED: "Refunded",
+    S.COMPLETED: "Completed",
+    S.NO_SHOW: "No-show",
 }
+# called off, or never paid: the page shows them struck through
+_CALLED_OFF = frozenset({S.EXPIRED, S.CANCELLED, S.REFUND_DUE, S.REFUNDED})
 
 
 @frozen
@@ -35,6 +39,8 @@ class SessionLine:
     past: bool
     cancelled: bool
     cancellable: bool  # still live and not started: the page offers to cancel it
+    no_show_markable: bool  # over, held, not a no-show, within ATTENDANCE_WINDOW: offers "No-show"
+    no_show_undoable: bool  # a no-show within the window: offers to take it back
 
 
 def payment_in_words(booking: Booking) -> str:
@@ -53,6 +59,10 @@ def payment_in_words(booking: Booking) -> str:
     return "; ".join(words)
 
 
+def _attendance_open(booking: Booking, now: datetime) -> bool:
+    return booking.slot.end <= now <= booking.slot.end + ATTENDANCE_WINDOW
+
+
 def sessions_by_day(
     bookings: Iterable[Booking], timezone: str, now: datetime
 ) -> list[tuple[date, list[SessionLine]]]:
@@ -66,8 +76,10 @@ def sessions_by_day(
             status=_STATUS_WORDS[b.status],
             payment=payment_in_words(b),
             past=b.slot.end <= now,
-            cancelled=b.status not in (S.PENDING_PAYMENT, S.CONFIRMED),
+            cancelled=b.status in _CALLED_OFF,
             cancellable=b.status in (S.PENDING_PAYMENT, S.CONFIRMED) and b.slot.start > now,
+            no_show_markable=b.status in (S.CONFIRMED, S.COMPLETED) and _attendance_open(b, now),
+            no_show_undoable=b.status is S.NO_SHOW and _attendance_open(b, now),
         )
         for b in bookings
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from email.utils import parseaddr
 from pathlib import Path
 from typing import TypeVar
@@ -38,6 +39,14 @@ class ConfigurationError(Exception):
     def __str__(self) -> str:
         lines = "\n".join(f"  - {problem}" for problem in self.problems)
         return f"The booking service cannot start:\n{lines}"
+
+
+DEFAULT_PRIVACY_NOTICE = (
+    "Your name, e-mail address and phone number go to the practitioner, only to arrange this session "
+    "and to reach you about it. You may ask for a copy of them, or for their erasure, at any time."
+)
+MAX_PRIVACY_NOTICE = 1000
+MAX_RETENTION_DAYS = 36_500
 
 
 @frozen
@@ -83,6 +92,10 @@ class Settings:
     metrics_token: str | None = field(default=None, repr=False)  # None: /metrics in development only
     # other websites that may call /api/* from the browser and frame the booking pages
     allowed_origins: tuple[str, ...] = ()
+    # Days after a session's end until its client's details are anonymised (None: kept; docs/privacy.md)
+    client_data_retention_days: int | None = None
+    privacy_notice: str = DEFAULT_PRIVACY_NOTICE  # under the booking form's details
+    privacy_notice_url: str | None = None  # "Privacy notice" link after it (None: no link)
 
     @property
     def embedded(self) -> bool:
@@ -136,6 +149,11 @@ class Settings:
     @property
     def uses_stripe(self) -> bool:
         return self.stripe_secret_key is not None
+
+    @property
+    def client_data_retention(self) -> timedelta | None:
+        days = self.client_data_retention_days
+        return None if days is None else timedelta(days=days)
 
     @property
     def https(self) -> bool:
@@ -253,6 +271,9 @@ class Settings:
             forwarded_allow_ips=reader.optional("FORWARDED_ALLOW_IPS"),
             metrics_token=reader.optional("METRICS_TOKEN"),
             allowed_origins=reader.parsed("ALLOWED_ORIGINS", parse_allowed_origins, ()),
+            client_data_retention_days=reader.parsed("CLIENT_DATA_RETENTION_DAYS", _retention_days, None),
+            privacy_notice=reader.text("PRIVACY_NOTICE", default.privacy_notice),
+            privacy_notice_url=reader.optional("PRIVACY_NOTICE_URL"),
         )
         return settings, reader.problems + settings.problems()
 
@@ -333,9 +354,26 @@ class Settings:
             problems.append(f"LOG_FORMAT {self.log_format!r} is not one of {', '.join(LOG_FORMATS)}.")
         if self.metrics_token is not None and len(self.metrics_token) < MIN_SECRET_LENGTH:
             problems.append(f"METRICS_TOKEN must have at least {MIN_SECRET_LENGTH} characters.")
+        if self.privacy_notice_url is not None and urlsplit(self.privacy_notice_url).scheme not in (
+            "http",
+            "https",
+        ):
+            problems.append(f"PRIVACY_NOTICE_URL {self.privacy_notice_url!r} is not an http(s) URL.")
+        if len(self.privacy_notice) > MAX_PRIVACY_NOTICE:
+            problems.append(f"PRIVACY_NOTICE may have at most {MAX_PRIVACY_NOTICE} characters.")
         if logging.getLevelName(self.log_level) == f"Level {self.log_level}":
             problems.append(f"LOG_LEVEL {self.log_level!r} is not one of DEBUG, INFO, WARNING, ERROR.")
         return problems
+
+
+def _retention_days(raw: str | None) -> int | None:
+    if raw is None:
+        return None
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_RETENTION_DAYS:
+        raise ValueError(
+            f"must be a whole number of days from 1 to {MAX_RETENTION_DAYS} (unset: keep), not {raw!r}."
+        )
+    return int(raw)
 
 
 def is_loopback(host: str) -> bool:

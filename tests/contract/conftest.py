@@ -16,6 +16,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from attrs import frozen
 from sqlalchemy.engine import make_url
 
 from booking_adapters.memory import (
@@ -26,7 +27,13 @@ from booking_adapters.memory import (
 )
 from booking_adapters.sql import Database, open_database, upgrade
 from booking_adapters.sql.scratch import check_reachable, scratch_database
-from booking_core import BookingStore, CalendarFeedKeys, CredentialStore, PractitionerDirectory
+from booking_core import (
+    BookingStore,
+    CalendarFeedKeys,
+    ClientDataStore,
+    CredentialStore,
+    PractitionerDirectory,
+)
 from booking_core.testing.contracts import StoreWithOutbox
 from booking_core.testing.machine import AdaptersFactory
 
@@ -84,18 +91,24 @@ async def _emptied(database: Database) -> Database:
     return database
 
 
+@frozen
+class Opened:
+    """One adapter's store, directory and client data over the same (empty) data."""
+
+    store: StoreWithOutbox
+    directory: PractitionerDirectory
+    client_data: ClientDataStore
+
+
 @pytest.fixture(params=ADAPTERS)
-async def adapters(
-    request: pytest.FixtureRequest, anyio_backend: str
-) -> AsyncIterator[tuple[StoreWithOutbox, PractitionerDirectory]]:
-    """(store, directory) of one adapter, empty."""
+async def opened(request: pytest.FixtureRequest, anyio_backend: str) -> AsyncIterator[Opened]:
     if request.param == "memory":
         store = MemoryBookingStore()
-        yield store, MemoryDirectory(bookings=store)
+        yield Opened(store, MemoryDirectory(bookings=store), store)
         return
     database = await open_empty(request.param, request)
     try:
-        yield database.store, database.directory
+        yield Opened(database.store, database.directory, database.client_data)
     finally:
         await database.close()
 
@@ -131,6 +144,18 @@ def open_sql_adapters(request: pytest.FixtureRequest, tmp_path: Path) -> Adapter
             await database.close()
 
     return open_sql
+
+
+@pytest.fixture
+def adapters(opened: Opened) -> tuple[StoreWithOutbox, PractitionerDirectory]:
+    """(store, directory) of one adapter, empty."""
+    return opened.store, opened.directory
+
+
+@pytest.fixture
+def client_stores(opened: Opened) -> tuple[StoreWithOutbox, ClientDataStore]:
+    """(store, client data) of one adapter over the same data, empty."""
+    return opened.store, opened.client_data
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from hypothesis import settings
 
 from booking_core.testing.bookings_of_contracts import BookingsOfContract
 from booking_core.testing.calendar_feed_contract import CalendarFeedKeysContract
+from booking_core.testing.client_data_contracts import ClientDataContract
 from booking_core.testing.contracts import (
     BookingStoreContract,
     OutboxContract,
@@ -90,3 +91,7 @@ class TestBookingMachineOnSql(BookingMachineContract):
     @pytest.fixture
     def open_adapters(self, open_sql_adapters: AdaptersFactory) -> AdaptersFactory:
         return open_sql_adapters
+
+
+class TestClientData(ClientDataContract):
+    pass

@@ -18,11 +18,11 @@ from sqlalchemy.pool import NullPool
 from booking_adapters.sql import SchemaBehind, database_url, head_revisions, open_database, upgrade
 from booking_adapters.sql.rows import booking_row, event_row, practitioner_row
 from booking_adapters.sql.scratch import scratch_database
-from booking_adapters.sql.tables import booking_events, bookings, metadata, practitioners
+from booking_adapters.sql.tables import booking_events, bookings, metadata, practitioners, reminder_deliveries
 from booking_adapters.sql.url import migration_url
-from booking_core import BookingLimits, Money, Service, SlotUnavailable
+from booking_core import BookingLimits, Money, Service, SlotUnavailable, Trigger
 from booking_core.booking_limits import NO_LIMITS
-from booking_core.testing.contracts import hold, sample_practitioner
+from booking_core.testing.contracts import hold, sample_practitioner, transition
 from tests.contract.conftest import POSTGRES_ADMIN_URL, open_empty
 
 
@@ -46,8 +46,8 @@ def test_other_databases_are_refused() -> None:
         database_url("mysql://host/db")
 
 
-def test_the_head_revision_is_0013_rescheduling() -> None:
-    assert head_revisions() == ("0013_rescheduling",)
+def test_the_head_revision_is_0014_attendance() -> None:
+    assert head_revisions() == ("0014_attendance",)
 
 
 @pytest.mark.anyio
@@ -109,6 +109,7 @@ _BEFORE_EMAIL = "0002_change_notifications"
 _BEFORE_SERVICES = "0006_practitioner_removal"
 _BEFORE_LIMITS = "0010_calendar_feeds"
 _BEFORE_RESCHEDULING = "0012_reminder_deliveries"
+_BEFORE_ATTENDANCE = "0013_rescheduling"
 
 
 @contextmanager
@@ -227,5 +228,45 @@ async def test_bookings_stored_before_0013_never_moved(
             assert await database.store.history("b1") == [event]
             with pytest.raises(SlotUnavailable):
                 await database.store.add_if_free(*hold("b2", 9 * 60 + 30))
+        finally:
+            await database.close()
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def test_bookings_stored_before_0014_keep_their_guarantees_and_may_be_completed(
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """0014 widens the status constraint (on SQLite by editing the table's definition): rows, and
+    rows referencing them, stay; the no-overlap trigger still refuses; the new statuses are stored."""
+    booking, _event = hold("b1", 9 * 60)
+    with _database_at(_BEFORE_ATTENDANCE, kind, request, tmp_path) as url:
+        reminder = {
+            "booking_id": "b1",
+            "slot_start": booking.slot.start,
+            "offset_seconds": 86400,
+            "channel": "email:client",
+            "attempts": 0,
+            "last_error": "",
+        }
+        _insert_rows(
+            url,
+            (practitioners, practitioner_row(sample_practitioner("pr-a"))),
+            (bookings, booking_row(booking)),
+            (reminder_deliveries, reminder),  # a row referencing the booking: it must stay valid
+        )
+        upgrade(url)
+        database = await open_database(url)
+        try:
+            assert await database.store.get("b1") == booking
+            overlapping, event = hold("b2", 9 * 60 + 30)
+            with pytest.raises(SlotUnavailable):
+                await database.store.add_if_free(overlapping, event)
+            paid, confirmed = transition(booking, Trigger.PAYMENT_CONFIRMED, booking.slot.start)
+            await database.store.save(booking, paid, confirmed)
+            completed, done = transition(paid, Trigger.COMPLETED, booking.slot.end)
+            await database.store.save(paid, completed, done)
+            assert (await database.store.get("b1")) == completed
+            assert await database.store.sessions_ended(booking.slot.end) == []
         finally:
             await database.close()

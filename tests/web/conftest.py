@@ -100,6 +100,7 @@ def sqlite_builder(clock: ManualClock, gateway: FakePaymentGateway, path: Path) 
                 metrics=metrics,
                 database=database,
                 feed_keys=database.calendar_feeds,
+                client_data=database.client_data,
             )
         finally:
             await database.close()

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes
 from email.message import Message
@@ -31,8 +32,20 @@ MONDAY = 0
 
 @pytest.fixture(autouse=True)
 def stripe(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeStripe]:
+    with deployment_on_fake_stripe(tmp_path, monkeypatch) as fake:
+        yield fake
+
+
+@contextmanager
+def deployment_on_fake_stripe(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, env: Mapping[str, str] | None = None
+) -> Iterator[FakeStripe]:
+    """The environment of a deployment (embedded SQLite in tmp_path/var, or what `env` adds) with
+    payments on a fake Stripe server, and the team imported (its first start)."""
     for name in ("DATABASE_URL", "BOOKING_SECRET_KEY", "SMTP_URL", "WEBHOOK_URLS", "CALCOM_API_KEY"):
         monkeypatch.delenv(name, raising=False)
+    for name, value in (env or {}).items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("BOOKING_DATA_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     fake = FakeStripe()

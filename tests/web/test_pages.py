@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import re
 
+import attrs
 import httpx
 from starlette.testclient import TestClient
 
-from booking_adapters.memory import FakePaymentGateway
+from booking_adapters.memory import FakePaymentGateway, ManualClock
+from booking_web.app import create_app
+from booking_web.settings import Settings
+from tests.web.conftest import memory_builder
 
 HTML = {"Accept": "text/html"}
 WEEK = "2030-01-14"
@@ -50,6 +54,27 @@ def test_the_cancellation_policy_is_stated_before_the_pay_step(memory_client: Te
     terms = "Full refund if you cancel at least 24 hours before the session; after that, no refund."
     assert terms in page
     assert page.index(terms) < page.index("Continue to payment")
+
+
+def test_the_form_states_what_is_done_with_the_clients_details(memory_client: TestClient) -> None:
+    page = memory_client.get("/book/jane-doe", params={"week": WEEK}, headers=HTML).text
+    notice = "Your name, e-mail address and phone number go to the practitioner, only to arrange this session"
+    assert notice in page and page.index('name="phone"') < page.index(notice) < page.index(
+        "Continue to payment"
+    )
+    assert "Privacy notice</a>" not in page  # no PRIVACY_NOTICE_URL: no link
+
+
+def test_the_privacy_notice_and_its_link_are_configurable(settings: Settings, clock: ManualClock) -> None:
+    ours = attrs.evolve(
+        settings,
+        privacy_notice="Details <kept> a year.",
+        privacy_notice_url="https://example.org/privacy?a=1&b=2",
+    )
+    with TestClient(create_app(ours, build=memory_builder(clock, FakePaymentGateway()))) as client:
+        page = client.get("/book/jane-doe", params={"week": WEEK}, headers=HTML).text
+    assert "Details &lt;kept&gt; a year." in page
+    assert '<a href="https://example.org/privacy?a=1&amp;b=2">Privacy notice</a>' in page
 
 
 def test_submitting_redirects_to_checkout(memory_client: TestClient, gateway: FakePaymentGateway) -> None:

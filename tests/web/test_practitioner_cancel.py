@@ -45,6 +45,10 @@ NINE, ELEVEN = "2030-01-14T09:00:00+01:00", "2030-01-14T11:00:00+01:00"
 
 @pytest.fixture
 def booked(client: TestClient, gateway: FakePaymentGateway) -> dict[str, dict[str, Any]]:
+    return book_the_day(client, gateway)
+
+
+def book_the_day(client: TestClient, gateway: FakePaymentGateway) -> dict[str, dict[str, Any]]:
     """Jane: a paid session at 11:00 and an unpaid hold at 09:00 on MONDAY; Sam: a hold of his own."""
     with_emails(client)
     late = book(client, ELEVEN, name="Bo Client", email="bo@example.com").json()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import attrs
@@ -115,3 +116,30 @@ def test_redis_shares_the_rate_limits_when_its_url_is_set() -> None:
     assert "pw" not in repr(settings)
     with pytest.raises(ConfigurationError, match="REDIS_URL must start with redis://"):
         Settings.from_env({"REDIS_URL": "memcached://cache:11211"})
+
+
+def test_client_data_settings_are_read_and_checked() -> None:
+    settings = Settings.from_env(
+        {
+            "CLIENT_DATA_RETENTION_DAYS": "365",
+            "PRIVACY_NOTICE": "We keep your details for a year.",
+            "PRIVACY_NOTICE_URL": "https://example.org/privacy",
+        }
+    )
+    assert settings.client_data_retention_days == 365 and settings.client_data_retention == timedelta(
+        days=365
+    )
+    assert settings.privacy_notice == "We keep your details for a year."
+    assert settings.privacy_notice_url == "https://example.org/privacy"
+    assert Settings.from_env({}).client_data_retention is None  # unset: kept
+    with pytest.raises(ConfigurationError) as caught:
+        Settings.from_env(
+            {
+                "CLIENT_DATA_RETENTION_DAYS": "0",
+                "PRIVACY_NOTICE_URL": "javascript:alert(1)",
+                "PRIVACY_NOTICE": "x" * 1001,
+            }
+        )
+    message = str(caught.value)
+    assert "CLIENT_DATA_RETENTION_DAYS: must be a whole number of days from 1" in message
+    assert "PRIVACY_NOTICE_URL" in message and "PRIVACY_NOTICE may have at most 1000" in message

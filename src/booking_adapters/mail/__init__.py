@@ -6,6 +6,7 @@ from booking_adapters.extras import missing_extra
 try:
     from booking_adapters.mail.channel import Audience, EmailChannel, email_channels, message_id, message_kind
     from booking_adapters.mail.compose import Invite, Letter, MailComposer, MessageKind, Recipient
+    from booking_adapters.mail.copies import MailboxCopies
     from booking_adapters.mail.invite import InviteMethod, calendar_invite, invite_uid
     from booking_adapters.mail.reminder import ReminderMail
     from booking_adapters.mail.transport import (
@@ -27,6 +28,7 @@ __all__ = [
     "Letter",
     "MailComposer",
     "MailTransport",
+    "MailboxCopies",
     "MailboxFolder",
     "MessageKind",
     "Recipient",

@@ -133,7 +133,7 @@ class EmailChannel:
             raise ProviderError(f"practitioner {booking.practitioner_id} is gone", retryable=False)
         recipient = self._recipient(booking, practitioner)
         if recipient is None:
-            return  # a practitioner without an e-mail address is not notified by e-mail
+            return  # a practitioner without an e-mail address, an erased client: no e-mail
         moves = await self._moves_until(event, booking)
         await self.transport.send(
             self.composer.compose(self._letter(kind, event, booking, practitioner, recipient, moves))
@@ -149,7 +149,8 @@ class EmailChannel:
 
     def _recipient(self, booking: Booking, practitioner: Practitioner) -> Recipient | None:
         if self.audience is Audience.CLIENT:
-            return Recipient(booking.client.name, booking.client.email)
+            # an erased client is written to no more (their address is of no domain anyway)
+            return None if booking.client.is_erased else Recipient(booking.client.name, booking.client.email)
         return Recipient(practitioner.name, practitioner.email) if practitioner.email else None
 
     def _letter(

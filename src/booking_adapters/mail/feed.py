@@ -10,7 +10,7 @@ from datetime import timedelta
 import icalendar
 
 from booking_adapters.mail.invite import invite_uid, uid_host, zone_component
-from booking_core import Booking, BookingStatus, TimeOff, zone
+from booking_core import ATTENDED_STATUSES, Booking, BookingStatus, TimeOff, zone
 from booking_core.calendar_feed import FeedContent
 
 # Calendar apps poll at their own pace; this asks for hourly where they honour it.
@@ -37,10 +37,13 @@ def feed_calendar(content: FeedContent, *, public_base_url: str) -> bytes:
     return bytes(cal.to_ical())
 
 
+_SUMMARY_NOTES = {BookingStatus.PENDING_PAYMENT: " (awaiting payment)", BookingStatus.NO_SHOW: " (no-show)"}
+
+
 def _session(booking: Booking, content: FeedContent, host: str) -> icalendar.Event:
     tz = zone(content.practitioner.timezone)
     client = booking.client
-    confirmed = booking.status is BookingStatus.CONFIRMED
+    confirmed = booking.status in ATTENDED_STATUSES
     event = icalendar.Event()
     event.add("uid", invite_uid(booking.id, host))
     event.add("dtstamp", booking.updated_at)
@@ -49,7 +52,7 @@ def _session(booking: Booking, content: FeedContent, host: str) -> icalendar.Eve
     event.add("dtstart", booking.slot.start.astimezone(tz))
     event.add("dtend", booking.slot.end.astimezone(tz))
     summary = f"{booking.service_name}: {client.name}"
-    event.add("summary", summary if confirmed else f"{summary} (awaiting payment)")
+    event.add("summary", summary + _SUMMARY_NOTES.get(booking.status, ""))
     event.add("description", _description(booking))
     event.add("status", "CONFIRMED" if confirmed else "TENTATIVE")
     event.add("transp", "OPAQUE")

@@ -58,6 +58,12 @@ def ahead_at(now: Instant, rows: FromClause = bookings) -> ColumnElement[bool]:
     )
 
 
+def ended_by(now: Instant, rows: FromClause = bookings) -> ColumnElement[bool]:
+    """A confirmed session whose slot ended by `now`, not yet recorded as completed or a no-show
+    (the partial index ix_bookings_sessions_ended answers it)."""
+    return and_(status_is(BookingStatus.CONFIRMED, rows), rows.c.slot_end <= now)
+
+
 def overlapping(
     practitioner_id: str | ColumnElement[str],
     start: Instant,

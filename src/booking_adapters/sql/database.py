@@ -14,6 +14,7 @@ from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry, PoolProx
 from booking_adapters.directory_cache import CachedDirectory
 from booking_adapters.extras import missing_extra
 from booking_adapters.sql.calendar_feeds import SqlCalendarFeedKeys
+from booking_adapters.sql.client_data import SqlClientData
 from booking_adapters.sql.credentials import SqlCredentialStore
 from booking_adapters.sql.directory import CACHE_SECONDS, SqlDirectory
 from booking_adapters.sql.migrate import SchemaBehind, current_revisions, head_revisions, run_migrations
@@ -62,6 +63,7 @@ class Database:
     credentials: SqlCredentialStore
     calendar_feeds: SqlCalendarFeedKeys
     reminders: SqlReminderLedger
+    client_data: SqlClientData  # ClientDataStore
 
     async def ping(self) -> None:
         """Raise if the database does not answer."""
@@ -131,6 +133,7 @@ async def open_database(
         SqlCredentialStore(transactions),
         SqlCalendarFeedKeys(transactions),
         SqlReminderLedger(transactions),
+        SqlClientData(transactions),
     )
     if is_sqlite_memory(url):
         await database.migrate()

@@ -20,6 +20,9 @@ def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         f"busy_timeout={BUSY_TIMEOUT_MS}",
         "synchronous=NORMAL",  # with WAL: durable at checkpoints, never corrupt
         "foreign_keys=ON",
+        # what an update or delete frees is zeroed, not left in the file: an erased client's details
+        # must not survive in free space (sql/client_data.py)
+        "secure_delete=ON",
     ):
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()

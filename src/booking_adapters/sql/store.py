@@ -24,7 +24,13 @@ from booking_adapters.sql.booking_writes import (
     event_parameters,
     release_lapsed_in_the_way,
 )
-from booking_adapters.sql.conditions import lapsed_at, live_at, overlapping, time_off_overlapping
+from booking_adapters.sql.conditions import (
+    ended_by,
+    lapsed_at,
+    live_at,
+    overlapping,
+    time_off_overlapping,
+)
 from booking_adapters.sql.driver import DriverStatement
 from booking_adapters.sql.outbox import SqlOutbox, append_events
 from booking_adapters.sql.rows import booking_from_row, booking_row, event_from_row
@@ -229,6 +235,9 @@ class SqlBookingStore(SqlOutbox):
             order_by=bookings.c.hold_expires_at,
             limit=limit,
         )
+
+    async def sessions_ended(self, now: datetime, limit: int = 100) -> Sequence[Booking]:
+        return await self._many(ended_by(now), order_by=bookings.c.slot_end, limit=limit)
 
     async def payment_checks_due(self, limit: int = 100) -> Sequence[Booking]:
         return await self._many(bookings.c.payment_check_due, order_by=bookings.c.updated_at, limit=limit)

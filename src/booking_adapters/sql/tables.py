@@ -4,6 +4,7 @@ queries (and for the test that checks migrations and tables agree).
 Nothing is ever deleted: a released slot is a status change, a removed practitioner a date in
 `removed_at`, and the history only grows. Two exceptions: practitioners' credentials (secrets, not
 history, deleted once used, ended, revoked or expired) and the time off a practitioner withdraws.
+An erased client's details are overwritten in place (sql/client_data.py): the rows stay.
 """
 
 from __future__ import annotations
@@ -160,6 +161,12 @@ bookings = Table(
     Index(
         "ix_bookings_confirmed_start",
         "slot_start",
+        postgresql_where=text("status = 'confirmed'"),
+        sqlite_where=text("status = 'confirmed'"),
+    ),
+    Index(
+        "ix_bookings_sessions_ended",
+        "slot_end",
         postgresql_where=text("status = 'confirmed'"),
         sqlite_where=text("status = 'confirmed'"),
     ),

@@ -452,6 +452,28 @@ class BookingStoreContract:
         assert [b.id for b in await store.refunds_due()] == ["b2", "b1"]
         assert [b.id for b in await store.refunds_due(limit=1)] == ["b2"]
 
+    async def test_sessions_ended_are_confirmed_ones_whose_slot_is_over_earliest_end_first(
+        self, store: BookingStore
+    ) -> None:
+        for index, start in enumerate((11 * 60, 9 * 60, 10 * 60, 13 * 60)):
+            booking, event = hold(f"b{index}", start)
+            await store.add_if_free(booking, event)
+            await store.save(booking, *transition(booking, Trigger.PAYMENT_CONFIRMED, NOW))
+        await store.add_if_free(*hold("unpaid", 8 * 60))
+        cancelled = await stored(store, "b3")
+        await store.save(cancelled, *transition(cancelled, Trigger.CANCELLED, NOW))
+        end_of_b0 = DAY + timedelta(minutes=11 * 60 + 50)
+        assert [b.id for b in await store.sessions_ended(end_of_b0)] == ["b1", "b2", "b0"]
+        assert [b.id for b in await store.sessions_ended(end_of_b0, limit=2)] == ["b1", "b2"]
+        assert [b.id for b in await store.sessions_ended(end_of_b0 - timedelta(seconds=1))] == ["b1", "b2"]
+        done = await stored(store, "b1")
+        await store.save(done, *transition(done, Trigger.COMPLETED, end_of_b0))
+        missed = await stored(store, "b2")
+        await store.save(missed, *transition(missed, Trigger.NO_SHOW_MARKED, end_of_b0))
+        assert [b.id for b in await store.sessions_ended(end_of_b0)] == ["b0"]
+        assert (await stored(store, "b1")).status is BookingStatus.COMPLETED
+        assert (await stored(store, "b2")).status is BookingStatus.NO_SHOW
+
     async def test_history_keeps_every_event_in_order(self, store: BookingStore) -> None:
         booking, event = hold("b1", 9 * 60)
         await store.add_if_free(booking, event)

@@ -14,7 +14,8 @@ from booking_core.timerange import TimeRange
 
 
 def take(booking: Booking, trigger: Trigger, at: datetime, reason: str = "sample") -> Transition:
-    """`booking` after `trigger` at `at` (a payment of its price, a refund of what it owes)."""
+    """`booking` after `trigger` at `at` (a payment of its price, a refund of what it owes; for
+    completed and no-show, at the session's end if `at` is before it)."""
     return _BY_TRIGGER[trigger](booking, at, reason)
 
 
@@ -27,6 +28,11 @@ def _an_hour_later(booking: Booking, at: datetime, reason: str) -> Transition:
     offer = Offer(slot.duration, booking.price)
     later = TimeRange.of(slot.start + timedelta(hours=1), slot.duration)
     return booking.reschedule(later, offer=offer, at=at, reason=reason, by_practitioner=True)
+
+
+def _after_session(booking: Booking, at: datetime) -> datetime:
+    """`at`, or the session's end if `at` is before it: attendance is recorded once it is over."""
+    return max(at, booking.slot.end)
 
 
 def _part_of_price(booking: Booking) -> Money:
@@ -44,4 +50,7 @@ _BY_TRIGGER: dict[Trigger, Callable[[Booking, datetime, str], Transition]] = {
     Trigger.REFUNDED_OUTSIDE: lambda b, at, _why: b.refunded_outside(b.price, refund_id=f"re_{b.id}", at=at),
     Trigger.PARTIAL_REFUND_RECORDED: lambda b, at, _why: b.record_partial_refund(_part_of_price(b), at=at),
     Trigger.RESCHEDULED: _an_hour_later,
+    Trigger.COMPLETED: lambda b, at, _why: b.complete(at=_after_session(b, at)),
+    Trigger.NO_SHOW_MARKED: lambda b, at, _why: b.mark_no_show(at=_after_session(b, at)),
+    Trigger.NO_SHOW_UNDONE: lambda b, at, _why: b.undo_no_show(at=_after_session(b, at)),
 }

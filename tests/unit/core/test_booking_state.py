@@ -15,6 +15,7 @@ from booking_core import (
     TimeRange,
     Trigger,
 )
+from booking_core.booking import IDEMPOTENT
 from booking_core.payment import CheckoutSession, ReceivedPayment
 from booking_core.testing.transitions import take
 
@@ -102,6 +103,8 @@ UNLISTED = [
     and not (trigger is T.REFUND_ISSUED and status is S.REFUNDED)
     and not (trigger is T.PAYMENT_CONFIRMED and status is S.CONFIRMED)
     and not (trigger is T.REFUNDED_OUTSIDE and status is S.CANCELLED)
+    # after the session: a repeat, and completing a no-show (it stays one), change nothing
+    and not (trigger in (T.COMPLETED, T.NO_SHOW_MARKED, T.NO_SHOW_UNDONE) and status in IDEMPOTENT[trigger])
 ]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from email.message import EmailMessage
+from email.utils import parseaddr
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -13,6 +14,7 @@ from attrs import evolve
 from booking_adapters.mail import Audience, EmailChannel, MailComposer
 from booking_adapters.memory import MemoryDirectory
 from booking_core import (
+    ERASED,
     BookingRequest,
     BookingStatus,
     Money,
@@ -244,3 +246,17 @@ async def test_the_e_mails_and_the_invite_name_the_service(world: World) -> None
         assert "<td>Intro call</td>" in _html(message)
         assert "Length: 20 minutes" in _text(message)
         assert str(_invite(message).walk("VEVENT")[0]["SUMMARY"]) == "Intro call with Dr. Jane Doe"
+
+
+@pytest.mark.anyio
+async def test_an_erased_client_is_mailed_no_more_and_the_practitioner_still_is(world: World) -> None:
+    """A cancellation recorded just before an erasure, delivered after it: the client's address is
+    gone (of the `.invalid` domain), so only the practitioner hears of it."""
+    booking = await world.confirmed_booking()
+    mail = CollectedMail()
+    relay = await world.relay(mail)  # the channels start after the confirmation
+    await world.service.cancel_for_practitioner(booking.id, "ill")
+    await world.store.anonymise([booking.id], ERASED, [], world.clock.now())
+    await relay.run_once()
+    assert [parseaddr(str(m["To"]))[1] for m in mail.sent] == [PRACTITIONER_EMAIL]
+    assert "(erased)" in str(mail.sent[0]["Subject"]) and CLIENT_EMAIL not in mail.sent[0].as_string()

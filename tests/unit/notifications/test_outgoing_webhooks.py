@@ -16,7 +16,7 @@ from booking_adapters.outgoing_webhooks import (
 )
 from booking_core import OutboxItem, PaymentEvent, PaymentEventKind, ProviderError
 from tests.unit.notifications.servers import verify_signature
-from tests.unit.notifications.world import CLIENT_EMAIL, WEBHOOK_SECRET, World
+from tests.unit.notifications.world import CLIENT_EMAIL, WEBHOOK_SECRET, CollectedMail, World
 
 URL = "https://crm.example.org/hooks?key=s3cret"
 
@@ -103,6 +103,42 @@ async def test_a_full_refund_in_the_dashboard_is_a_cancellation_to_subscribers(w
     bodies = [json.loads(r.content) for r in subscriber.requests]
     assert [b["type"] for b in bodies] == ["booking.confirmed", "booking.cancelled"]
     assert bodies[1]["data"]["booking"]["status"] == "cancelled"
+
+
+@pytest.mark.anyio
+async def test_completed_and_no_show_have_their_own_types_and_mail_nobody(world: World) -> None:
+    """Housekeeping's completion, a no-show and its taking back (the session took place after all:
+    `booking.completed` again); the client and the practitioner get no e-mail of any of them."""
+    done = await world.confirmed_booking(nth_slot=20)
+    missed = await world.confirmed_booking(nth_slot=30)
+    mail = CollectedMail()
+    relay = await world.relay(mail)  # its channels start here: after the confirmations
+    world.clock.set(missed.slot.end)
+    await world.service.complete_ended_sessions()
+    practitioner = missed.practitioner_id
+    await world.service.mark_no_show(practitioner, missed.id)
+    await world.service.undo_no_show(practitioner, missed.id)
+    await world.service.mark_no_show(practitioner, missed.id)
+    await relay.run_once()
+    assert mail.sent == []
+    subscriber = Subscriber()
+    channel = _channel(world, subscriber)
+    for item in [*await _items(world, done.id), *await _items(world, missed.id)]:
+        await channel.deliver(item)
+    bodies = [json.loads(r.content) for r in subscriber.requests]
+    assert [b["type"] for b in bodies] == [
+        *["booking.confirmed", "booking.completed"],
+        *[
+            "booking.confirmed",
+            "booking.completed",
+            "booking.no_show",
+            "booking.completed",
+            "booking.no_show",
+        ],
+    ]
+    no_show = bodies[4]["data"]
+    assert (no_show["from_status"], no_show["to_status"]) == ("completed", "no_show")
+    assert no_show["booking"]["status"] == "no_show"  # as it is at delivery
 
 
 @pytest.mark.parametrize(
