@@ -491,8 +491,8 @@ class MemoryBookingStore:
     async def anonymise(
         self, booking_ids: Sequence[str], erased: ClientDetails, scrub_out: Sequence[str], at: datetime
     ) -> int:
-        wanted = {booking_id for booking_id in booking_ids if booking_id in self._bookings}
         with self._lock:
+            wanted = {booking_id for booking_id in booking_ids if booking_id in self._bookings}
             for booking_id in wanted:
                 booking = self._bookings[booking_id]
                 self._bookings[booking_id] = evolve(
