@@ -231,7 +231,8 @@ class ClientDataStore(Protocol):
         client_address and request_hash (a hash of the details), as a change (`version` + 1,
         `updated_at` = `at`: a concurrent save of the details read before is refused); and in their
         history's reasons and their deliveries' errors replace each of `scrub` (ignoring case) with
-        "[erased]". Nothing about times or money changes. Stores that keep copies of overwritten
+        "[erased]" (and in any other record of them the store keeps, e.g. failed reminders' errors).
+        Nothing about times or money changes. Stores that keep copies of overwritten
         data (a database file's free pages, a journal) overwrite them too. How many bookings changed."""
         ...
 

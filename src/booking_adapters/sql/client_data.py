@@ -15,7 +15,7 @@ from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from booking_adapters.sql.rows import booking_from_row, event_from_row
-from booking_adapters.sql.tables import booking_events, bookings, outbox_deliveries
+from booking_adapters.sql.tables import booking_events, bookings, outbox_deliveries, reminder_deliveries
 from booking_adapters.sql.transactions import Transactions
 from booking_core import ERASED, Booking, ClientDetails, DeliveryRecord
 from booking_core.client_erasure import scrub
@@ -87,6 +87,7 @@ class SqlClientData:
             )
             await _scrub_reasons(connection, booking_ids, scrub_out)
             await _scrub_delivery_errors(connection, booking_ids, scrub_out)
+            await _scrub_reminder_errors(connection, booking_ids, scrub_out)
             return changed.rowcount
 
         count = await self.transactions.write(anonymise_rows)
@@ -143,3 +144,24 @@ async def _scrub_delivery_errors(
                 .where(outbox_deliveries.c.channel == channel, outbox_deliveries.c.seq == seq)
                 .values(last_error=clean)
             )
+
+
+async def _scrub_reminder_errors(
+    connection: AsyncConnection, booking_ids: Sequence[str], details: Sequence[str]
+) -> None:
+    """A failed reminder's error (an SMTP answer may quote the address), kept in this database."""
+    key = (
+        reminder_deliveries.c.booking_id,
+        reminder_deliveries.c.slot_start,
+        reminder_deliveries.c.offset_seconds,
+        reminder_deliveries.c.channel,
+    )
+    rows = await connection.execute(
+        select(*key, reminder_deliveries.c.last_error).where(
+            reminder_deliveries.c.booking_id.in_(booking_ids), reminder_deliveries.c.last_error != ""
+        )
+    )
+    for *values, error in rows.all():
+        if (clean := scrub(error, details)) != error:
+            same = [column == value for column, value in zip(key, values, strict=True)]
+            await connection.execute(update(reminder_deliveries).where(*same).values(last_error=clean))
