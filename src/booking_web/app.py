@@ -20,6 +20,7 @@ from booking_core import BookingError
 from booking_web import (
     api,
     calendar_feed,
+    calendar_feed_page,
     embed,
     mailbox,
     manage_page,
@@ -114,6 +115,7 @@ def create_app(source: Settings | Container, *, build: Builder = open_container)
             *embed.routes,
             *practitioner_pages.routes,
             *time_off_pages.routes,
+            *calendar_feed_page.routes,
             *(test_payments.routes if settings.development else []),
             *(mailbox.routes if settings.serves_mailbox_page else []),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),

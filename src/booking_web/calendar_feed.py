@@ -30,6 +30,13 @@ def feed_url(settings: Settings, token: str) -> str:
     return f"{settings.public_base_url.rstrip('/')}{PATH.format(token=token)}"
 
 
+def webcal_url(url: str) -> str:
+    """The same address under `webcal://`, which opens the system's calendar app to subscribe (it
+    fetches over http(s) as usual)."""
+    _, _, rest = url.partition("://")
+    return f"webcal://{rest}"
+
+
 def feeds_of(request: Request) -> CalendarFeeds:
     feeds: CalendarFeeds = request.app.state.container.calendar_feeds
     return feeds

@@ -1,6 +1,6 @@
 """A practitioner signs in through the link e-mailed to the development mailbox, sees the session
 a visitor just booked and paid for on the local test-payment page, cancels it, and the visitor's
-slot is offered again."""
+slot is offered again; then subscribes to their calendar feed's address and makes a new one."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -114,6 +115,18 @@ def test_the_practitioner_signs_in_sees_the_paid_session_and_cancels_it(
     visitor.goto(week_page)
     expect(visitor.locator(slot)).to_have_count(1)  # free again for the next visitor
     visitor.context.close()
+
+    practitioner.get_by_role("link", name="Calendar").click()  # their feed, to subscribe to
+    address = practitioner.get_by_label("Your calendar's address").input_value()
+    feed = practitioner.request.get(f"{base}{urlsplit(address).path}")
+    assert feed.status == 200 and feed.headers["content-type"].startswith("text/calendar")
+    practitioner.get_by_role("button", name="New address").click()
+    expect(practitioner.get_by_role("status")).to_contain_text("The old one no longer works")
+    new_address = practitioner.get_by_label("Your calendar's address").input_value()
+    assert new_address != address
+    assert practitioner.request.get(f"{base}{urlsplit(address).path}").status == 404
+    assert practitioner.request.get(f"{base}{urlsplit(new_address).path}").status == 200
+    practitioner.get_by_role("link", name="Your sessions").click()
 
     practitioner.get_by_role("button", name="Sign out").click()
     expect(practitioner.get_by_role("heading", name="Sign in")).to_be_visible()
