@@ -164,7 +164,8 @@ async def drive(
             if parts is not None:
                 service = container.service
                 for target, names in (
-                    (service, ("practitioner", "_free_slots", "_notify", "_change")),
+                    (service, ("practitioner", "_free_slots")),
+                    (service._changes, ("apply", "notify")),
                     (service.store, ("find_by_idempotency_key", "busy", "add_if_free", "save", "get")),
                     (service.payments, ("start_checkout",)),
                     (service.availability, ("candidate_slots",)),

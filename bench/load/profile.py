@@ -2,6 +2,7 @@
 
 python -m bench.load --profile var/profiles      record the 1-worker phases (py-spy in .venv)
 python -m bench.load.profile var/profiles/availability-week-1w.txt [--top 30]
+python -m bench.load.profile var/profiles/booking-create-1w.txt --steps   # samples by step
 """
 
 from __future__ import annotations
@@ -64,12 +65,47 @@ def summarise(lines: list[str], top: int) -> str:
     return "\n".join(out)
 
 
+# A booking's steps, each named by a frame on its stack: a sample counts for the first that matches.
+STEPS = (
+    ("Stripe call (the floor makes it too)", "StripeGateway.start_checkout"),
+    ("add_if_free (hold the slot)", "SqlBookingStore.add_if_free"),
+    ("save (store the checkout session)", "SqlBookingStore.save"),
+    ("outbox worker", "OutboxWorker.run"),
+    ("change listener", "ChangeListener"),
+    ("slot offered? (schedule, notice, horizon)", "BookingService._free_slots"),
+    ("rest of request_booking (validation, hold, events)", "BookingService.request_booking"),
+    ("endpoint (JSON in and out)", "create_booking"),
+    ("middleware and routing", "Starlette.__call__"),
+    ("HTTP server (uvicorn, httptools)", "uvicorn"),
+)
+
+
+def steps(lines: list[str]) -> str:
+    """Samples by the step of `STEPS` they fall in (the rest: the event loop and anything else)."""
+    counts: Counter[str] = Counter()
+    total = 0
+    for line in lines:
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        total += int(count_text)
+        label = next((label for label, frame in STEPS if frame in stack), "other (event loop, ...)")
+        counts[label] += int(count_text)
+    if not total:
+        return "no samples"
+    return "\n".join(
+        [f"{total} samples"] + [f"{n / total:6.1%}  {label}" for label, n in counts.most_common()]
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.load.profile")
     parser.add_argument("file", type=Path)
     parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--steps", action="store_true", help="samples by a booking's step")
     args = parser.parse_args()
-    print(summarise(args.file.read_text().splitlines(), args.top))
+    lines = args.file.read_text().splitlines()
+    print(steps(lines) if args.steps else summarise(lines, args.top))
 
 
 if __name__ == "__main__":

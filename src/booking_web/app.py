@@ -22,6 +22,7 @@ from booking_web import (
     calendar_feed,
     calendar_feed_page,
     embed,
+    heap,
     mailbox,
     manage_page,
     me_api,
@@ -66,10 +67,13 @@ BOOKING_LINK_PATHS = (manage_page.PATH_PATTERN, r"/booking/[^/]+/cancel")
 Builder = Callable[[Settings, Metrics], AbstractAsyncContextManager[Container]]
 
 
-def create_app(source: Settings | Container, *, build: Builder = open_container) -> Starlette:
+def create_app(
+    source: Settings | Container, *, build: Builder = open_container, settle_heap: bool = False
+) -> Starlette:
     """The app over a built Container (its maker closes what it opened), or over `Settings`: then
     `build` opens the adapters in the lifespan (on the server's event loop; tests pass a builder
-    over fakes) and closes them at shutdown."""
+    over fakes) and closes them at shutdown. `settle_heap`: once started, freeze the heap out of
+    the garbage collector's full passes (booking_web.heap; for a process that only serves)."""
     settings = source if isinstance(source, Settings) else source.settings
     metrics = source.metrics if isinstance(source, Container) else Metrics()
 
@@ -98,6 +102,8 @@ def create_app(source: Settings | Container, *, build: Builder = open_container)
                 if worker is not None:
                     await worker.register_channels()  # before the first request can change a booking
                     background.start_soon(worker.run, settings.outbox_seconds)
+                if settle_heap:
+                    heap.settle()
                 yield
                 background.cancel_scope.cancel()
 
@@ -194,4 +200,4 @@ def app_from_environment() -> Starlette:
     settings = Settings.from_env(os.environ)
     if settings.serving_problems():  # `booking serve` said so already; another launcher may not have
         raise ConfigurationError(settings.serving_problems())
-    return create_app(settings)
+    return create_app(settings, settle_heap=True)

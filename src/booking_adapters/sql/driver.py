@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,14 +14,20 @@ from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
 _POSTGRESQL: Dialect = postgresql_psycopg.dialect()  # type: ignore[no-untyped-call]  # untyped in SQLAlchemy
+_PYFORMAT = re.compile(r"%\((\w+)\)s|%%")
 
 
 @frozen
 class DriverStatement:
-    """A SQLAlchemy Core statement as psycopg runs it: its text, in psycopg's %(name)s style, and
-    the values it binds itself (the 1 of `version + 1`, ...), to which each run adds its own."""
+    """A SQLAlchemy Core statement as PostgreSQL takes it: its text with PostgreSQL's own `$n`
+    placeholders, one per name however often the statement uses it, run by psycopg's raw cursor.
+    psycopg would otherwise parse a `%(name)s` text on every run when it is longer than 4 kB or has
+    over 50 names (ADD_IF_FREE has both: ~0.8 ms of CPU a booking, measured); a raw query is sent as
+    it is. `constants` are the values the statement binds itself (the 1 of `version + 1`, ...), to
+    which each run adds its own."""
 
     sql: str
+    names: tuple[str, ...]  # $n is the value of names[n - 1]
     constants: Mapping[str, Any]
 
     @classmethod
@@ -31,7 +38,15 @@ class DriverStatement:
         constants = {
             compiled.bind_names[bind]: bind.value for bind in compiled.binds.values() if not bind.required
         }
-        return cls(str(compiled), constants)
+        numbers: dict[str, int] = {}
 
-    def parameters(self, values: Mapping[str, Any]) -> Mapping[str, Any]:
-        return {**self.constants, **values} if self.constants else values
+        def placeholder(match: re.Match[str]) -> str:
+            name = match[1]
+            return "%" if name is None else f"${numbers.setdefault(name, len(numbers) + 1)}"
+
+        return cls(_PYFORMAT.sub(placeholder, str(compiled)), tuple(numbers), constants)
+
+    def parameters(self, values: Mapping[str, Any]) -> list[Any]:
+        """The values of $1, $2, ... from the caller's `values` by name and the statement's own."""
+        given = {**self.constants, **values} if self.constants else values
+        return [given[name] for name in self.names]

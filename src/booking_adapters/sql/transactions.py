@@ -187,14 +187,12 @@ class Transactions:
 
     async def _on_driver(
         self, connection: AsyncConnection, statement: DriverStatement, parameters: Mapping[str, Any]
-    ) -> psycopg.AsyncCursor[Any]:
+    ) -> psycopg.AsyncRawCursor[Any]:
         driver = (await connection.get_raw_connection()).driver_connection
         assert driver is not None  # a checked-out connection
         try:
-            cursor: psycopg.AsyncCursor[Any] = await driver.execute(
-                statement.sql, statement.parameters(parameters)
-            )
-            return cursor
+            cursor: psycopg.AsyncRawCursor[Any] = psycopg.AsyncRawCursor(driver)
+            return await cursor.execute(statement.sql, statement.parameters(parameters))
         except psycopg.Error as error:
             lost = driver.closed
             if lost:
