@@ -93,7 +93,8 @@ class _Run:
         wanted, expected = self.added[index], self._valid(index)
         if step.take:
             got = await self.credentials.take(wanted.kind, wanted.token_hash, self.now)
-            self.present.discard(index)
+            if expected:  # an expired one is not taken: the store may still hold it (revoke_all)
+                self.present.discard(index)
         else:
             got = await self.credentials.find(wanted.kind, wanted.token_hash, self.now)
         event(f"{'take' if step.take else 'find'} {'found' if expected else 'not found'}")
