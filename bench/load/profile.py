@@ -24,9 +24,7 @@ def profiling(pid: int, output: Path | None, seconds: float) -> Iterator[None]:
         return
     py_spy = Path(sys.executable).with_name("py-spy")
     if not py_spy.exists():
-        raise RuntimeError(
-            "--profile needs py-spy (in the [dev] extra and requirements.lock: `make run` or `make test` installs it)"
-        )
+        raise RuntimeError("--profile needs py-spy (in requirements.lock: `make test` installs it)")
     output.parent.mkdir(parents=True, exist_ok=True)
     command = [str(py_spy), "record", "--pid", str(pid), "--subprocesses", "--nonblocking"]
     command += ["--rate", "200", "--format", "raw", "--duration", str(max(1, round(seconds)))]
