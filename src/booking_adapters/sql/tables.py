@@ -82,6 +82,12 @@ def _money(name: str, *, nullable: bool = True) -> list[Column[Any]]:
     ]
 
 
+def _partial_index(name: str, *columns: str, where: str) -> Index:
+    """An index of the rows `where` holds only: the condition is stated once, for both databases."""
+    condition = text(where)
+    return Index(name, *columns, postgresql_where=condition, sqlite_where=condition)
+
+
 practitioners = Table(
     "practitioners",
     metadata,
@@ -145,37 +151,14 @@ bookings = Table(
     CheckConstraint("occupied_start < occupied_end", name="occupied_not_empty"),
     CheckConstraint("occupied_start <= slot_start AND slot_end <= occupied_end", name="slot_within_occupied"),
     Index("ix_bookings_practitioner_occupied", "practitioner_id", "occupied_start"),
-    Index(
-        "ix_bookings_lapsed_holds",
-        "hold_expires_at",
-        postgresql_where=text("status = 'pending_payment'"),
-        sqlite_where=text("status = 'pending_payment'"),
-    ),
-    Index(
-        "ix_bookings_refunds_due",
-        "updated_at",
-        postgresql_where=text("refund_owed_amount IS NOT NULL AND refund_id IS NULL"),
-        sqlite_where=text("refund_owed_amount IS NOT NULL AND refund_id IS NULL"),
+    _partial_index("ix_bookings_lapsed_holds", "hold_expires_at", where="status = 'pending_payment'"),
+    _partial_index(
+        "ix_bookings_refunds_due", "updated_at", where="refund_owed_amount IS NOT NULL AND refund_id IS NULL"
     ),
     # the confirmed sessions ahead, for their reminders (booking_adapters.sql.reminders)
-    Index(
-        "ix_bookings_confirmed_start",
-        "slot_start",
-        postgresql_where=text("status = 'confirmed'"),
-        sqlite_where=text("status = 'confirmed'"),
-    ),
-    Index(
-        "ix_bookings_sessions_ended",
-        "slot_end",
-        postgresql_where=text("status = 'confirmed'"),
-        sqlite_where=text("status = 'confirmed'"),
-    ),
-    Index(
-        "ix_bookings_payment_checks_due",
-        "updated_at",
-        postgresql_where=text("payment_check_due"),
-        sqlite_where=text("payment_check_due"),
-    ),
+    _partial_index("ix_bookings_confirmed_start", "slot_start", where="status = 'confirmed'"),
+    _partial_index("ix_bookings_sessions_ended", "slot_end", where="status = 'confirmed'"),
+    _partial_index("ix_bookings_payment_checks_due", "updated_at", where="payment_check_due"),
 )
 
 # A practitioner's time off: no live booking's occupied span may overlap it (migration 0009: a trigger
