@@ -244,20 +244,25 @@ class FakeCalcom:
         }
         return JSONResponse({"status": "success", "data": found, "pagination": pagination})
 
-    async def _get_booking(self, request: Request) -> Response:
+    async def _booking_or_refusal(self, request: Request) -> dict[str, Any] | Response:
+        """The booking the path's uid names, or the answer refusing the request (the gate's, or 404)."""
         if refused := await self._gate(request, BOOKINGS_VERSION):
             return refused
         booking = self.bookings.get(request.path_params["uid"])
         if booking is None:
             return _error(404, "NotFoundException", "Booking not found")
+        return booking
+
+    async def _get_booking(self, request: Request) -> Response:
+        booking = await self._booking_or_refusal(request)
+        if isinstance(booking, Response):
+            return booking
         return JSONResponse({"status": "success", "data": booking})
 
     async def _cancel_booking(self, request: Request) -> Response:
-        if refused := await self._gate(request, BOOKINGS_VERSION):
-            return refused
-        booking = self.bookings.get(request.path_params["uid"])
-        if booking is None:
-            return _error(404, "NotFoundException", "Booking not found")
+        booking = await self._booking_or_refusal(request)
+        if isinstance(booking, Response):
+            return booking
         if booking["status"] == "cancelled":
             return _error(400, "BadRequestException", "This booking has already been cancelled.")
         body = await _json(request)
@@ -269,11 +274,9 @@ class FakeCalcom:
     async def _reschedule_booking(self, request: Request) -> Response:
         """As Cal.com does: a new booking at the new time (new uid, `rescheduledFromUid`), the old
         one cancelled with `rescheduledToUid`; the new time must be free but for the old booking."""
-        if refused := await self._gate(request, BOOKINGS_VERSION):
-            return refused
-        old = self.bookings.get(request.path_params["uid"])
-        if old is None:
-            return _error(404, "NotFoundException", "Booking not found")
+        old = await self._booking_or_refusal(request)
+        if isinstance(old, Response):
+            return old
         if old["status"] == "cancelled":
             return _error(400, "BadRequestException", "Cannot reschedule a cancelled booking.")
         body = await _json(request)

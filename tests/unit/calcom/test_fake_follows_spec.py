@@ -239,3 +239,24 @@ async def test_switches_answer_429_500_and_garbage_for_the_next_requests(
         garbled.json()
     assert fine.status_code == 200
     assert fake.calls["/v2/slots"] == 4
+
+
+BY_UID = [("GET", ""), ("POST", "/cancel"), ("POST", "/reschedule")]
+
+
+@pytest.mark.parametrize(("method", "suffix"), BY_UID, ids=["get", "cancel", "reschedule"])
+@pytest.mark.anyio
+async def test_a_booking_by_uid_is_gated_then_looked_up(
+    fake: FakeCalcom, http: httpx.AsyncClient, method: str, suffix: str
+) -> None:
+    known = fake.book_directly(EVENT_TYPE_ID, MONDAY + timedelta(hours=8))
+    move = {"start": "2030-01-07T09:00:00Z"}
+
+    unknown = await http.request(method, f"/v2/bookings/nope{suffix}", json=move, headers=BOOKINGS_HEADERS)
+    wrong_key = {**BOOKINGS_HEADERS, "Authorization": "Bearer cal_wrong"}
+    unauthorised = await http.request(method, f"/v2/bookings/{known}{suffix}", json=move, headers=wrong_key)
+
+    assert unknown.status_code == 404
+    assert unknown.json()["error"] == {"code": "NotFoundException", "message": "Booking not found"}
+    assert unauthorised.status_code == 401
+    assert fake.bookings[known]["status"] == "accepted"  # refused before anything changed
