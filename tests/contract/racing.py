@@ -119,12 +119,16 @@ def mover(number: int) -> tuple[tuple[Booking, BookingEvent], tuple[Booking, Boo
     return held, transition(held[0], Trigger.PAYMENT_CONFIRMED, NOW)
 
 
-async def place_movers(store: BookingStore, count: int) -> list[str]:
-    """`count` confirmed bookings, stored; their ids, then NEW_BOOKING: the racers of race_to_move."""
+async def place_movers(store: BookingStore, count: int) -> None:
+    """The bookings of movers 0 to `count` - 1, stored and confirmed."""
     for number in range(count):
         (booking, placed), (paid, payment) = mover(number)
         await store.add_if_free(booking, placed)
         await store.save(booking, paid, payment)
+
+
+def move_racers(count: int) -> list[str]:
+    """The racers of race_to_move: the ids of place_movers' `count` bookings, then NEW_BOOKING."""
     return [f"m{number}" for number in range(count)] + [NEW_BOOKING]
 
 
@@ -184,46 +188,15 @@ def _report(
         raise
 
 
-def race_in_process(
-    url: str,
-    booking_ids: list[str],
-    barrier: multiprocessing.synchronize.Barrier,
-    results: multiprocessing.queues.Queue[dict[str, int]],
-) -> None:
-    """Entry point of a spawned process racing for one slot."""
-    _report(race, url, booking_ids, barrier, results)
-
-
-def race_for_the_day_in_process(
-    url: str,
-    client_numbers: list[int],
-    barrier: multiprocessing.synchronize.Barrier,
-    results: multiprocessing.queues.Queue[dict[str, int]],
-) -> None:
-    """Entry point of a spawned process racing for the day's places."""
-    _report(race_for_the_day, url, client_numbers, barrier, results)
-
-
-def race_to_move_in_process(
-    url: str,
-    racers: list[str],
-    barrier: multiprocessing.synchronize.Barrier,
-    results: multiprocessing.queues.Queue[dict[str, int]],
-) -> None:
-    """Entry point of a spawned process racing to move into one slot."""
-    _report(race_to_move, url, racers, barrier, results)
-
-
-def race_in_processes(
-    entry: Callable[..., None], url: str, racers: Sequence[Any], processes: int
-) -> Counter[str]:
+def race_in_processes(race_of: Race, url: str, racers: Sequence[Any], processes: int) -> Counter[str]:
     """Split `racers` over `processes` spawned interpreters (nothing shared but the database), each
-    running `entry` (race_in_process, race_for_the_day_in_process or race_to_move_in_process);
-    their outcomes, summed. Raises queue.Empty if a process does not report within 180 s."""
+    running `race_of` on its share (a module-level race, such as race, race_for_the_day or
+    race_to_move: the process imports it by name); their outcomes, summed. Raises queue.Empty if a
+    process does not report within 180 s."""
     spawn = multiprocessing.get_context("spawn")
     barrier, results = spawn.Barrier(processes), spawn.Queue()
     workers = [
-        spawn.Process(target=entry, args=(url, list(racers[p::processes]), barrier, results))
+        spawn.Process(target=_report, args=(race_of, url, list(racers[p::processes]), barrier, results))
         for p in range(processes)
     ]
     try:

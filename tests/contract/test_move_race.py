@@ -6,29 +6,27 @@ separate OS processes (issue 16)."""
 from __future__ import annotations
 
 import itertools
-import queue
 from collections import Counter
 from datetime import timedelta
 
-import pytest
-
 from booking_core import BookingStore, TimeRange
 from booking_core.testing.contracts import DAY
-from tests.contract.conftest import open_empty
 from tests.contract.racing import (
     MOVE_TO_MINUTE,
     NEW_BOOKING,
     RACE_AT,
+    move_racers,
     mover,
     place_movers,
-    race_in_processes,
     race_to_move,
-    race_to_move_in_process,
 )
+from tests.contract.racing_contract import RaceCase, RaceContract
 
 MOVERS = 20
-PROCESSES = 4
-DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+async def _place_the_movers(store: BookingStore) -> None:
+    await place_movers(store, MOVERS)
 
 
 async def _assert_one_winner(store: BookingStore, outcomes: Counter[str]) -> None:
@@ -48,28 +46,10 @@ async def _assert_one_winner(store: BookingStore, outcomes: Counter[str]) -> Non
             assert await store.get(paid.id) == paid
 
 
-@pytest.mark.anyio
-@pytest.mark.parametrize("kind", DATABASES)
-async def test_connections_racing_to_move_into_one_slot(kind: str, request: pytest.FixtureRequest) -> None:
-    database = await open_empty(kind, request, pool_size=MOVERS + 1)
-    try:
-        racers = await place_movers(database.store, MOVERS)
-        outcomes = await race_to_move(database.store, racers)
-        await _assert_one_winner(database.store, outcomes)
-    finally:
-        await database.close()
-
-
-@pytest.mark.anyio
-@pytest.mark.parametrize("kind", DATABASES)
-async def test_processes_racing_to_move_into_one_slot(kind: str, request: pytest.FixtureRequest) -> None:
-    database = await open_empty(kind, request)
-    url = request.getfixturevalue("sqlite_url" if kind == "sqlite" else "postgres_url")
-    try:
-        racers = await place_movers(database.store, MOVERS)
-        outcomes = race_in_processes(race_to_move_in_process, url, racers, PROCESSES)
-        await _assert_one_winner(database.store, outcomes)
-    except queue.Empty:
-        pytest.fail("a racing process did not report within 180 s")
-    finally:
-        await database.close()
+class TestRacingToMoveIntoOneSlot(RaceContract):
+    case = RaceCase(
+        race_to_move,
+        racers=move_racers(MOVERS),
+        place=_place_the_movers,
+        check=_assert_one_winner,
+    )
