@@ -151,6 +151,7 @@ def create_app(
                 paths=(calendar_feed.PATH_PATTERN,),
                 methods=("GET",),
                 what="calendar requests",
+                pages=False,  # read by calendar apps: a refusal stays JSON, whatever the Accept
             ),
             # A client's secret link opens these: strangers may not try many tokens.
             Middleware(

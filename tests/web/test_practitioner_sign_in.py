@@ -170,6 +170,7 @@ def test_one_address_is_limited(practitioners: TestClient, settings: Settings) -
         "/practitioner/login", data=form | {"email": JANE_EMAIL.upper()}, headers=HTML
     )
     assert refused.status_code == 429
+    assert refused.headers["content-type"].startswith("text/html")  # the form again, with the refusal
     assert "Too many sign-in requests" in refused.text
     assert int(refused.headers["Retry-After"]) > 0
     assert len(mails(settings.mailbox_dir)) == LINKS_PER_ADDRESS.amount

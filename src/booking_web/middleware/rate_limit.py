@@ -1,20 +1,26 @@
 """A rate limit per client address on the routes that create bookings, on the pages a client's
 secret link opens (their booking's page and its cancel page) and on the calendar feeds, counted by
 the app's `RateLimits` (booking_web/rate_limits.py: shared by every worker and host when REDIS_URL
-is set). The sign-in form counts in the same limits (booking_web/sign_in.py)."""
+is set). The sign-in form counts in the same limits (booking_web/sign_in.py).
+
+A refusal is JSON (`rate_limited`), or, to a browser on a page, the error page: both 429 with
+Retry-After."""
 
 from __future__ import annotations
 
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from booking_web.converter import json_response
-from booking_web.errors import RateLimited, error_body
+from booking_web.errors import RateLimited, error_body, error_page, wants_html
 from booking_web.middleware.path_patterns import any_of
 from booking_web.rate_limits import Limit, RateLimits, retry_after
 
 
 class RateLimitMiddleware:
-    """Limits requests of `methods` to `paths` per client address; `what` names them in the refusal."""
+    """Limits requests of `methods` to `paths` per client address; `what` names them in the refusal.
+    With `pages`, a browser on a page (not /api/) is refused with the HTML error page."""
 
     def __init__(
         self,
@@ -24,12 +30,14 @@ class RateLimitMiddleware:
         paths: tuple[str, ...],
         methods: tuple[str, ...] = ("POST",),
         what: str = "booking attempts",
+        pages: bool = True,
     ) -> None:
         self.app = app
         self.limit = limit
         self.paths = any_of(paths)
         self.methods = frozenset(methods)
         self.what = what
+        self.pages = pages
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -41,11 +49,14 @@ class RateLimitMiddleware:
             limits: RateLimits = scope["app"].state.rate_limits
             wait = await limits.seconds_until_allowed(self.limit, address)
             if wait:
-                seconds = retry_after(wait)
-                message = f"Too many {self.what}. Please wait {seconds} seconds and try again."
-                response = json_response(
-                    error_body(RateLimited.code, message), 429, headers={"Retry-After": str(seconds)}
-                )
+                response = self._refusal(Request(scope, receive), retry_after(wait))
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+    def _refusal(self, request: Request, seconds: int) -> Response:
+        message = f"Too many {self.what}. Please wait {seconds} seconds and try again."
+        headers = {"Retry-After": str(seconds)}
+        if self.pages and wants_html(request):
+            return error_page(request, 429, message, headers)
+        return json_response(error_body(RateLimited.code, message), 429, headers=headers)
