@@ -12,6 +12,7 @@ from operator import le
 
 from attrs import frozen
 
+from booking_core.booking import Booking
 from booking_core.offer import DEFAULT_SERVICE_ID, Offer, Practitioner, Service
 from booking_core.schedule import slot_starts
 from booking_core.timerange import TimeRange, ascending, bounds
@@ -126,8 +127,9 @@ class ScheduleSource:
         *,
         fresh: bool = False,
         service: Service | None = None,
+        moving: Booking | None = None,
     ) -> CandidateSlots:
-        del fresh  # a schedule is always fresh
+        del fresh, moving  # a schedule is always fresh, and holds no booking
         offer = practitioner.offer_for(service)
         starts = slot_starts(practitioner.schedule, window, offer.session_length, offer.step)
         return CandidateSlots(tuple(starts), offer.session_length, AvailabilitySourceName.SCHEDULE)

@@ -387,11 +387,14 @@ class AvailabilitySource(Protocol):
         *,
         fresh: bool = False,
         service: Service | None = None,
+        moving: Booking | None = None,
     ) -> CandidateSlots:
         """Slots of `service` (None: the practitioner's first) on offer starting within `window`,
         before bookings held here are taken out; they last the service's length
         (`practitioner.offer_for(service)`). `fresh=True` bypasses caches (used right before holding
-        a slot). Raises AvailabilityProviderError when the source cannot answer."""
+        a slot). `moving`: the slots are for this booking's move, so a source that holds the
+        booking itself (a calendar it was written to) offers its time as if it were free. Raises
+        AvailabilityProviderError when the source cannot answer."""
         ...
 
 

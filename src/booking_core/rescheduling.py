@@ -25,8 +25,9 @@ PRACTITIONER_MOVED = "moved by the practitioner"
 """The reason recorded when the practitioner moves a booking and gives none."""
 
 # The slots of a service its practitioner offers starting within a window (schedule or Cal.com,
-# minimum notice and horizon), asked afresh, bookings not taken out: the store decides those.
-OfferedSlots = Callable[[Practitioner, Service, TimeRange], Awaitable[Sequence[TimeRange]]]
+# minimum notice and horizon) to the booking moving there, asked afresh, bookings not taken out:
+# the store decides those, the moving booking's own old span not counting against it.
+OfferedSlots = Callable[[Practitioner, Service, TimeRange, Booking], Awaitable[Sequence[TimeRange]]]
 
 
 @define
@@ -69,7 +70,7 @@ class Rescheduling:
             if by_practitioner:
                 if start <= now:
                     raise InvalidInput({"start": "Choose a time that is still to come."})
-            elif slot not in await self.offered(practitioner, service, slot):
+            elif slot not in await self.offered(practitioner, service, slot, booking):
                 raise InvalidInput(
                     {"start": "This time is not offered for this session; choose a listed one."}
                 )

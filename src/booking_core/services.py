@@ -179,6 +179,18 @@ class BookingService:
         slots, source = await self._free_slots(practitioner, service, window, fresh=False)
         return Availability(practitioner_id, window, tuple(slots), source, service.id)
 
+    async def move_options(self, booking: Booking, window: TimeRange) -> Availability:
+        """The free slots of `booking`'s service in `window` it may move to, as the client's rules
+        have them (notice, horizon): its own occupied span does not count against it (so it may
+        move by less than its length), everything else does (other bookings, time off, the limits
+        its start does not count against already); its own slot is left out (no move)."""
+        self._require_short(window)
+        practitioner = await self.practitioner_of(booking)
+        service = _chosen_service(practitioner, booking.service_id, "service")
+        slots, source = await self._free_slots(practitioner, service, window, fresh=False, moving=booking)
+        others = tuple(slot for slot in slots if slot != booking.slot)
+        return Availability(practitioner.id, window, others, source, service.id)
+
     async def _free_slots(
         self,
         practitioner: Practitioner,
@@ -187,10 +199,12 @@ class BookingService:
         *,
         fresh: bool,
         with_bookings: bool = True,
+        moving: Booking | None = None,
     ) -> tuple[list[TimeRange], AvailabilitySourceName]:
         """The slots of `service` offered in `window`, minus those live bookings of any service
         occupy (unless `with_bookings` is false: then only what the source offers within notice and
-        horizon). One conflict rule for every service: occupied spans (slot plus buffers) overlap."""
+        horizon). One conflict rule for every service: occupied spans (slot plus buffers) overlap.
+        With `moving`, for that booking's move: its own span and limits' counts left out."""
         now = self.clock.now()
         offer = practitioner.offer_for(service)
         allowed = bookable_window(offer, window, now)
@@ -202,7 +216,7 @@ class BookingService:
             )
             return [], default
         candidates = await self.availability.candidate_slots(
-            practitioner, allowed, fresh=fresh, service=service
+            practitioner, allowed, fresh=fresh, service=service, moving=moving
         )
         if not candidates.starts:
             return [], candidates.source
@@ -213,26 +227,36 @@ class BookingService:
         if not with_bookings:
             return free_slots(candidates, (), offer, allowed, now), candidates.source
         busy = await (self.busy_spans or self.store).busy(practitioner.id, reach, now)
+        if moving is not None and moving.is_live(now):
+            busy = _without_own_span(busy, moving.occupied)
         slots = free_slots(candidates, busy, offer, allowed, now)
         if slots and practitioner.has_limits(service.id):
-            slots = await self._under_limits(practitioner, service, slots, now)
+            slots = await self._under_limits(practitioner, service, slots, now, moving)
         return slots, candidates.source
 
     async def _offered(
-        self, practitioner: Practitioner, service: Service, window: TimeRange
+        self, practitioner: Practitioner, service: Service, window: TimeRange, moving: Booking
     ) -> list[TimeRange]:
-        """The slots of `service` offered in `window` as a booking request checks its slot: asked
-        afresh, within notice and horizon, bookings not taken out (the store decides those)."""
+        """The slots of `service` offered in `window` as a move checks its new slot: asked afresh
+        (a calendar told which booking moves), within notice and horizon, bookings not taken out
+        (the store decides those)."""
         slots, _source = await self._free_slots(
-            practitioner, service, window, fresh=True, with_bookings=False
+            practitioner, service, window, fresh=True, with_bookings=False, moving=moving
         )
         return slots
 
     async def _under_limits(
-        self, practitioner: Practitioner, service: Service, slots: list[TimeRange], now: datetime
+        self,
+        practitioner: Practitioner,
+        service: Service,
+        slots: list[TimeRange],
+        now: datetime,
+        moving: Booking | None = None,
     ) -> list[TimeRange]:
         """`slots` without those on a day or week already at a limit of the practitioner's or the
-        service's (what the store would refuse; it decides, this only spares offering them)."""
+        service's (what the store would refuse; it decides, this only spares offering them). For
+        `moving`'s move, the limits its own start counts against already are not asked (as
+        BookingChanges claims them: moving within a day adds nothing to that day's count)."""
         first, last = min(slot.start for slot in slots), max(slot.start for slot in slots)
         span = TimeRange(
             local_period(first, practitioner.timezone, Period.WEEK).start,
@@ -243,7 +267,11 @@ class BookingService:
         return [
             slot
             for slot in slots
-            if not any(limit.is_reached(live) for limit in practitioner.limits_for(service.id, slot.start))
+            if not any(
+                limit.is_reached(live)
+                for limit in practitioner.limits_for(service.id, slot.start)
+                if moving is None or not limit.counts(moving.slot.start, moving.service_id)
+            )
         ]
 
     # -- booking ---------------------------------------------------------------------------------
@@ -405,6 +433,16 @@ class BookingService:
 
     async def remove_time_off(self, practitioner_id: str, time_off_id: str) -> TimeOff:
         return await self._time_off.remove(practitioner_id, time_off_id)
+
+
+def _without_own_span(busy: Sequence[TimeRange], own: TimeRange) -> Sequence[TimeRange]:
+    """`busy` without one span equal to `own`, a live booking's occupied span: no other live
+    booking and no time off can be that very span (the store keeps them from overlapping it), so
+    the one found is the booking's own."""
+    spans = list(busy)
+    if own in spans:
+        spans.remove(own)
+    return spans
 
 
 def _chosen_service(practitioner: Practitioner, service_id: str | None, parameter: str) -> Service:

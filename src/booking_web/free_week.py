@@ -9,7 +9,7 @@ from typing import Any
 
 from attrs import frozen
 
-from booking_core import BookingService, Practitioner, ProviderError, TimeRange, zone
+from booking_core import Booking, BookingService, Practitioner, ProviderError, TimeRange, zone
 from booking_web.errors import status_for
 from booking_web.local_days import days_window, monday_of, slots_by_day, today_in
 
@@ -42,9 +42,12 @@ async def free_week(
     service_id: str | None,
     timezone: str,
     week_text: str,
+    moving: Booking | None = None,
 ) -> FreeWeek:
     """The week named by `week_text` (any day of it; else this week) of `service_id`'s free times in
-    `timezone` (else the practitioner's); no times when `service_id` is None (none chosen yet)."""
+    `timezone` (else the practitioner's); no times when `service_id` is None (none chosen yet).
+    With `moving`, the times that booking (of `service_id`) may move to: its own time taken by
+    nothing, so a start within it is free when what follows is (a move by less than its length)."""
     timezone = valid_zone(timezone, practitioner.timezone)
     today = today_in(timezone, service.clock)
     last_day = today + timedelta(days=practitioner.offer.horizon.days)
@@ -54,7 +57,11 @@ async def free_week(
     try:
         if service_id is not None:
             window = TimeRange(*days_window(week, week + timedelta(days=6), timezone))
-            availability = await service.list_availability(practitioner.id, window, service_id)
+            availability = (
+                await service.move_options(moving, window)
+                if moving is not None
+                else await service.list_availability(practitioner.id, window, service_id)
+            )
             days = slots_by_day(availability.slots, timezone)
     except ProviderError as error:
         message, status = error.message, status_for(error)

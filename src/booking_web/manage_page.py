@@ -80,7 +80,7 @@ async def _page(
     if refusal is None and not moved_now:
         timezone = booking.client_timezone
         week_text = week_text or week_of(booking.slot.start, timezone)  # the session's own week first
-        week = await free_week(service, practitioner, booking.service_id, timezone, week_text)
+        week = await free_week(service, practitioner, booking.service_id, timezone, week_text, booking)
         context |= week.context()
         message, status = message or week.message, max(status, week.status)
     csrf_token, cookie = csrf_guard(request).form_token(request)

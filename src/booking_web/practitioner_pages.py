@@ -264,7 +264,9 @@ async def _move_form(
     service = service_of(request)
     [(_, [session])] = sessions_by_day([booking], practitioner.timezone, service.clock.now())
     week_text = week_text or week_of(booking.slot.start, practitioner.timezone)  # the session's week first
-    week = await free_week(service, practitioner, booking.service_id, practitioner.timezone, week_text)
+    week = await free_week(
+        service, practitioner, booking.service_id, practitioner.timezone, week_text, booking
+    )
     context = week.context() | {
         "session": session,
         "reason": reason,

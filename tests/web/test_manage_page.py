@@ -5,19 +5,20 @@ JavaScript, CSRF-protected), the refusals on the page, a cancel button; a wrong 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from attrs import evolve
 from starlette.testclient import TestClient
 
 from booking_adapters.memory import FakePaymentGateway, ManualClock
 from booking_web.app import create_app
 from booking_web.settings import Settings
 from tests.web.conftest import TEST_CLIENT_URL, memory_builder
-from tests.web.practitioner_sign_in import HTML, hidden_fields
+from tests.web.practitioner_sign_in import HTML, JANE, hidden_fields, with_emails
 from tests.web.test_api import book
 
 WEEK = "2030-01-14"
@@ -83,6 +84,31 @@ def test_the_page_shows_the_session_and_moves_it_to_a_free_time(
     assert (after["status"], after["id"]) == ("confirmed", paid["id"])
     assert datetime.fromisoformat(after["start"]) == datetime.fromisoformat(TUESDAY_TEN)
     assert "2030-01-14T03:00:00-05:00" in _starts(_open(client, paid))  # the old time is free again
+
+
+def test_a_session_moves_half_an_hour_later_into_its_own_time(
+    client: TestClient, gateway: FakePaymentGateway
+) -> None:
+    """With starts every quarter of an hour, 09:30 overlaps the session's own 09:00-10:00 only: the
+    page offers it for the move (not to new bookings), and the move takes it."""
+    with_emails(client, evolve(JANE, offer=evolve(JANE.offer, slot_step=timedelta(minutes=15))))
+    booking = book(client, MONDAY_NINE).json()
+    payload, headers = gateway.sign(gateway.pay(booking["checkout_session_id"]))
+    assert client.post("/api/webhooks/stripe", content=payload, headers=headers).status_code == 200
+    half_past_nine = "2030-01-14T09:30:00+01:00"
+    page = _open(client, booking)
+    assert half_past_nine in _starts(page) and "2030-01-14T09:15:00+01:00" in _starts(page)
+    assert MONDAY_NINE not in _starts(page)  # where it is
+    for_others = client.get(
+        "/api/practitioners/jane-doe/availability", params={"start": "2030-01-14", "end": "2030-01-14"}
+    ).json()
+    assert [slot["start"] for slot in for_others["slots"]][:1] == ["2030-01-14T10:00:00+01:00"]
+
+    moved = client.post(_url(booking), data=_move_form(page) | {"start": half_past_nine}, headers=HTML)
+
+    assert moved.status_code == 200, moved.text
+    assert "Your session has moved" in moved.text and "Monday 14 January 2030, 09:30" in moved.text
+    assert _start_of(client, booking) == datetime.fromisoformat(half_past_nine)
 
 
 def test_a_wrong_token_shows_nothing_and_moves_nothing(client: TestClient, paid: dict[str, Any]) -> None:

@@ -6,16 +6,17 @@ on the page, another practitioner's booking 404."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
+from attrs import evolve
 from starlette.testclient import TestClient
 
 from booking_adapters.memory import FakePaymentGateway
 from booking_web.settings import Settings
-from tests.web.practitioner_sign_in import HTML, hidden_fields, sign_in, with_emails
+from tests.web.practitioner_sign_in import HTML, JANE, SAM, hidden_fields, sign_in, with_emails
 from tests.web.test_api import book
 
 MONDAY = "2030-01-14"
@@ -61,6 +62,26 @@ def test_the_move_button_leads_to_free_times_and_moves_the_session(
     assert (done.status_code, done.headers["location"]) == (303, f"/practitioner/bookings?week={MONDAY}")
     assert _start_of(client, paid) == datetime.fromisoformat(TUESDAY_TEN)
     assert client.get(f"/api/bookings/{paid['id']}").json()["status"] == "confirmed"
+
+
+def test_a_session_moves_half_an_hour_earlier_into_its_own_time(
+    client: TestClient, gateway: FakePaymentGateway, settings: Settings
+) -> None:
+    """Starts every quarter of an hour: 10:30 overlaps only the session's own 11:00-12:00, and
+    10:00 (to 11:00) touches it; the week offers both, a new booking neither."""
+    with_emails(client, evolve(JANE, offer=evolve(JANE.offer, slot_step=timedelta(minutes=15))), SAM)
+    booking = book(client, ELEVEN, name="Bo Client", email="bo@example.com").json()
+    payload, headers = gateway.sign(gateway.pay(booking["checkout_session_id"]))
+    assert client.post("/api/webhooks/stripe", content=payload, headers=headers).status_code == 200
+    sign_in(client, settings.mailbox_dir)
+    half_past_ten = "2030-01-14T10:30:00+01:00"
+    starts = re.findall(r'name="start" value="([^"]+)"', client.get(_link(booking), headers=HTML).text)
+    assert {half_past_ten, "2030-01-14T10:00:00+01:00"} <= set(starts) and ELEVEN not in starts
+
+    done = _post(client, booking, start=half_past_ten)
+
+    assert done.status_code == 303
+    assert _start_of(client, booking) == datetime.fromisoformat(half_past_ten)
 
 
 def test_a_time_taken_meanwhile_is_said_on_the_page(client: TestClient, paid: dict[str, Any]) -> None:

@@ -99,8 +99,12 @@ class CalcomClient:
 
     # -- slots ---------------------------------------------------------------------------------
 
-    async def slot_starts(self, event_type_id: int, window: TimeRange, time_zone: str) -> list[datetime]:
-        """Starts of the slots Cal.com offers for the event type within `window`, in UTC."""
+    async def slot_starts(
+        self, event_type_id: int, window: TimeRange, time_zone: str, rescheduling: str | None = None
+    ) -> list[datetime]:
+        """Starts of the slots Cal.com offers for the event type within `window`, in UTC; with
+        `rescheduling` (the uid of a Cal.com booking being moved), as if that booking were not there
+        (`bookingUidToReschedule`: its own time is offered, so it may move by less than its length)."""
         params = {
             "eventTypeId": str(event_type_id),
             "start": _utc(window.start),
@@ -108,6 +112,8 @@ class CalcomClient:
             "timeZone": time_zone,
             "format": "range",
         }
+        if rescheduling is not None:
+            params["bookingUidToReschedule"] = rescheduling
         body = await self._call("GET", "/v2/slots", SLOTS_API_VERSION, "slots", params=params)
         return _parse_slot_starts(body)
 

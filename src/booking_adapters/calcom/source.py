@@ -23,6 +23,7 @@ from booking_core import (
     AvailabilityProviderError,
     AvailabilitySource,
     AvailabilitySourceName,
+    Booking,
     CandidateSlots,
     Practitioner,
     Service,
@@ -35,7 +36,9 @@ log = logging.getLogger(__name__)
 # No time limit on the entries: an old answer still serves while Cal.com is down (`_degraded`).
 _MAX_CACHED_RANGES = 2048
 
-_Key = tuple[int, TimeRange]
+# The event type, the whole UTC days asked for, and the Cal.com uid of the booking whose move the
+# slots are for (None: none; Cal.com then counts that booking's time as free).
+_Key = tuple[int, TimeRange, str | None]
 
 
 @frozen
@@ -63,14 +66,20 @@ class CalcomSource:
         *,
         fresh: bool = False,
         service: Service | None = None,
+        moving: Booking | None = None,
     ) -> CandidateSlots:
         """Cal.com's event type says where slots start, for every service of the practitioner;
-        each service's slots last its own length (the store's conflict rule keeps them apart)."""
+        each service's slots last its own length (the store's conflict rule keeps them apart).
+        For a `moving` booking written to Cal.com already, Cal.com is told so
+        (`bookingUidToReschedule`), else its own time would be busy there; such answers are kept
+        apart from the others."""
         event_type_id = practitioner.calcom_event_type_id
         if event_type_id is None:
-            return await self.schedule.candidate_slots(practitioner, window, fresh=fresh, service=service)
+            return await self.schedule.candidate_slots(
+                practitioner, window, fresh=fresh, service=service, moving=moving
+            )
         length = practitioner.offer_for(service).session_length
-        key = (event_type_id, _whole_days(window))
+        key = (event_type_id, _whole_days(window), moving.calendar_uid if moving is not None else None)
         try:
             if fresh:
                 starts = await self._fetch(key, practitioner.timezone)
@@ -109,8 +118,8 @@ class CalcomSource:
             task.exception()  # retrieved here too, in case every waiter gave up
 
     async def _fetch(self, key: _Key, time_zone: str) -> tuple[datetime, ...]:
-        event_type_id, days = key
-        starts = tuple(await self.client.slot_starts(event_type_id, days, time_zone))
+        event_type_id, days, rescheduling = key
+        starts = tuple(await self.client.slot_starts(event_type_id, days, time_zone, rescheduling))
         self._answers[key] = _Answer(self.monotonic(), starts)
         return starts
 
@@ -122,7 +131,7 @@ class CalcomSource:
         key: _Key,
         error: AvailabilityProviderError,
     ) -> CandidateSlots:
-        last_good = self._last_good(key[0], window)
+        last_good = self._last_good(key, window)
         if last_good is not None:
             source = AvailabilitySourceName.CALCOM_STALE
             starts = _within(last_good.starts, window)
@@ -139,12 +148,14 @@ class CalcomSource:
         )
         return CandidateSlots(starts, practitioner.offer_for(service).session_length, source)
 
-    def _last_good(self, event_type_id: int, window: TimeRange) -> _Answer | None:
-        """The newest answer for the event type whose range covers `window` (any age)."""
+    def _last_good(self, key: _Key, window: TimeRange) -> _Answer | None:
+        """The newest answer for the event type whose range covers `window` (any age): one for the
+        same move, or for none (that booking's time is busy there: one choice less, none wrong)."""
+        event_type_id, _days, rescheduling = key
         covering = [
             answer
-            for (cached_type, days), answer in self._answers.items()
-            if cached_type == event_type_id and days.contains(window)
+            for (cached_type, days, moving), answer in self._answers.items()
+            if cached_type == event_type_id and days.contains(window) and moving in (None, rescheduling)
         ]
         return max(covering, key=lambda answer: answer.fetched_at, default=None)
 

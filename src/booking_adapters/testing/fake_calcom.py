@@ -3,9 +3,10 @@ tests/specs/calcom/): slots, reservations, bookings, cancel, reschedule, and the
 `{"status": "error", "error": {...}}` error shape.
 
 Slots come from a per-event-type weekly pattern (the core's WeeklySchedule) or an explicit list,
-minus the fake's own bookings and reservations. Switches make it slow, rate-limited, failing,
-garbled or hanging for the next N requests; `FakeCalcomServer` runs it under uvicorn on
-127.0.0.1 and can take it down and bring it back on the same port. `calls` counts requests per path.
+minus the fake's own bookings (but the one `bookingUidToReschedule` names) and reservations.
+Switches make it slow, rate-limited, failing, garbled or hanging for the next N requests;
+`FakeCalcomServer` runs it under uvicorn on 127.0.0.1 and can take it down and bring it back on
+the same port. `calls` counts requests per path.
 """
 
 from __future__ import annotations
@@ -136,7 +137,8 @@ class FakeCalcom:
         except (KeyError, ValueError) as error:
             return _error(400, "BadRequestException", f"invalid query: {error}")
         days: dict[str, list[dict[str, str]]] = {}
-        for slot in self._free(event_type, window):
+        # As Cal.com does: the booking being rescheduled does not take its own time.
+        for slot in self._free(event_type, window, query.get("bookingUidToReschedule", "")):
             start, end = slot.start.astimezone(tz), slot.end.astimezone(tz)
             item = {"start": _iso(start)}
             if query.get("format") == "range":

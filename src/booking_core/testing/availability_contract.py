@@ -18,6 +18,7 @@ from booking_core.money import Money
 from booking_core.offer import Practitioner, Service
 from booking_core.ports import AvailabilitySource
 from booking_core.schedule import zone
+from booking_core.testing.contracts import hold
 from booking_core.timerange import TimeRange
 
 MONDAY = datetime(2030, 1, 7, tzinfo=UTC)
@@ -105,6 +106,17 @@ class AvailabilitySourceContract:
         fresh = await availability.source.candidate_slots(availability.practitioner, WEEK, fresh=True)
 
         assert fresh == cached
+
+    async def test_a_move_of_a_booking_it_does_not_hold_offers_the_same(
+        self, availability: AvailabilityCase
+    ) -> None:
+        """`moving` changes an answer only by the time of that booking where the source holds it
+        (a calendar it was written to); a booking not written there yet changes nothing."""
+        booking, _event = hold("contract-move", 9 * 60)
+        plain = await availability.source.candidate_slots(availability.practitioner, WEEK)
+        moving = await availability.source.candidate_slots(availability.practitioner, WEEK, moving=booking)
+
+        assert booking.calendar_uid is None and moving == plain
 
     @settings(max_examples=WINDOW_EXAMPLES, suppress_health_check=[HealthCheck.function_scoped_fixture])
     @given(

@@ -101,6 +101,19 @@ class MoveContract:
         assert (await stored(store, "b1")).slot == earlier.slot
         assert earlier.reschedule_count == 2
 
+    async def test_a_move_by_less_than_its_length_into_another_booking_is_refused(
+        self, store: BookingStore
+    ) -> None:
+        booking = await confirmed(store, 1, 9 * 60, after=10)
+        other = await confirmed(store, 2, 10 * 60 + 15)
+        history = await store.history("b1")
+        for start_minute in (9 * 60 + 30, 9 * 60 + 20):  # into it; its buffer into it
+            with pytest.raises(SlotUnavailable):
+                await store.save(booking, *moved(booking, start_minute, after=10))
+        assert await store.get("b1") == booking and await store.get("b2") == other
+        assert await store.history("b1") == history
+        await store.save(booking, *moved(booking, 9 * 60 + 15, after=10))  # its buffer touching it
+
     async def test_a_move_onto_time_off_is_refused(self, store: BookingStore) -> None:
         booking = await confirmed(store, 1, 9 * 60)
         await store.add_time_off(time_off("t1", 13 * 60, 15 * 60), NOW)

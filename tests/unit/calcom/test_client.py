@@ -59,6 +59,15 @@ async def test_slots_request_follows_the_api_and_parses_objects_into_utc(client:
 
 
 @respx.mock
+async def test_slots_for_a_move_name_the_booking_being_rescheduled(client: CalcomClient) -> None:
+    route = respx.get(f"{BASE}/v2/slots").respond(200, json=SLOTS_BODY)
+
+    await client.slot_starts(77, WINDOW, "Europe/Berlin", rescheduling="uid/1")
+
+    assert route.calls.last.request.url.params["bookingUidToReschedule"] == "uid/1"
+
+
+@respx.mock
 async def test_429_is_retried_after_the_wait_the_server_asked_for(
     client: CalcomClient, sleeps: RecordedSleeps
 ) -> None:

@@ -198,6 +198,38 @@ async def test_a_taken_slot_is_refused_and_no_longer_offered(
     assert "2030-01-07T08:00:00.000+00:00" not in [slot["start"] for slot in day]
 
 
+@pytest.mark.anyio
+async def test_a_booking_being_rescheduled_does_not_take_its_own_time(
+    spec: dict[str, Any], fake: FakeCalcom, http: httpx.AsyncClient
+) -> None:
+    """`bookingUidToReschedule` (a query parameter of GET /v2/slots in the spec): that booking's
+    time is offered, so it may move by less than its length; others' bookings still take theirs."""
+    parameters = spec["paths"]["/v2/slots"]["get"]["parameters"]
+    assert {"name": "bookingUidToReschedule", "in": "query"}.items() <= next(
+        p for p in parameters if p["name"] == "bookingUidToReschedule"
+    ).items()
+    fake.event_types[EVENT_TYPE_ID].step = timedelta(minutes=30)
+    moving = fake.book_directly(EVENT_TYPE_ID, MONDAY + timedelta(hours=8))  # 09:00 Berlin
+    fake.book_directly(EVENT_TYPE_ID, MONDAY + timedelta(hours=10))  # 11:00 Berlin
+    query = {
+        "eventTypeId": EVENT_TYPE_ID,
+        "start": "2030-01-07",
+        "end": "2030-01-07",
+        "timeZone": "Europe/Berlin",
+        "format": "range",
+    }
+
+    async def starts(**more: str) -> list[str]:
+        response = await http.get("/v2/slots", params=query | more, headers=SLOTS_HEADERS)
+        jsonschema.validate(response.json(), slots_schema(spec))
+        return [slot["start"][11:16] for slot in response.json()["data"]["2030-01-07"]]
+
+    # 09:00-09:50 and 11:00-11:50 are booked: of the morning's half-hourly starts, 10:00 is free
+    assert await starts() == ["10:00", "13:00", "13:30", "14:00", "14:30", "15:00", "15:30", "16:00"]
+    moved = await starts(bookingUidToReschedule=moving)
+    assert moved[:4] == ["09:00", "09:30", "10:00", "13:00"]
+
+
 @pytest.mark.parametrize(
     ("headers", "status"),
     [

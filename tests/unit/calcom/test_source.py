@@ -6,12 +6,14 @@ from datetime import timedelta
 
 import anyio
 import pytest
+from attrs import evolve
 from prometheus_client import REGISTRY
 
 from booking_adapters.calcom import UnreachablePolicy
 from booking_adapters.calcom import source as calcom_source
 from booking_adapters.testing.fake_calcom import FOREVER, serve_fake_calcom
 from booking_core import AvailabilityProviderError, AvailabilitySourceName, ScheduleSource, TimeRange
+from booking_core.testing.contracts import hold
 from tests.contract.availability_fixtures import (
     EVENT_TYPE_ID,
     MONDAY,
@@ -161,6 +163,26 @@ async def test_fresh_bypasses_the_cache_and_sees_a_slot_taken_meanwhile() -> Non
     assert checked.slots == ()
     assert checked.source is AvailabilitySourceName.CALCOM
     assert fake.calls["/v2/slots"] == 2
+
+
+async def test_a_moving_booking_s_own_time_is_offered_to_its_move_alone() -> None:
+    fake, ada = fake_calcom(), practitioner()
+    fake.event_types[EVENT_TYPE_ID].step = timedelta(minutes=30)
+    nine = MONDAY + timedelta(hours=8)  # 09:00 Berlin
+    moving = evolve(hold("b1", 0)[0], calendar_uid=fake.book_directly(EVENT_TYPE_ID, nine))
+    morning = TimeRange.of(nine, timedelta(hours=3))
+    async with calcom_on(fake) as calcom:
+        source = calcom.source(ScheduleSource())
+        for_others = await source.candidate_slots(ada, morning)
+        for_the_move = await source.candidate_slots(ada, morning, moving=moving)
+        checked = await source.candidate_slots(ada, morning, fresh=True, moving=moving)
+        for_others_again = await source.candidate_slots(ada, morning)
+        not_written_yet = await source.candidate_slots(ada, morning, moving=evolve(moving, calendar_uid=None))
+
+    half_past_nine = nine + timedelta(minutes=30)
+    assert half_past_nine not in for_others.starts and half_past_nine in for_the_move.starts
+    assert checked.starts == for_the_move.starts and for_others_again == not_written_yet == for_others
+    assert fake.calls["/v2/slots"] == 3  # each kind of answer cached apart
 
 
 async def test_a_fresh_check_refuses_when_cal_com_cannot_answer() -> None:

@@ -28,6 +28,7 @@ from booking_core import (
     BookingStatus,
     OutboxRelay,
     ScheduleSource,
+    TimeRange,
 )
 from tests.contract.availability_fixtures import (
     EVENT_TYPE_ID,
@@ -236,6 +237,32 @@ async def test_a_move_here_moves_the_cal_com_booking_and_keeps_the_uid_it_then_h
     assert (live["rescheduledFromUid"], live["metadata"]) == (old_uid, {"bookingId": booking.id})
     assert (await world.service.booking(booking.id)).calendar_uid == live["uid"] != old_uid
     assert world.fake.calls[f"/v2/bookings/{old_uid}/reschedule"] == 1
+
+
+async def test_a_client_moves_a_session_in_cal_com_half_an_hour_later(world: World) -> None:
+    """Cal.com holds the session's time (written back), yet it may move into it: its move's options
+    and its check ask Cal.com with `bookingUidToReschedule`, and Cal.com takes the move."""
+    world.fake.event_types[EVENT_TYPE_ID].step = timedelta(minutes=30)
+    hold = await world.hold()
+    await world.pay(hold)
+    await world.relay.run_once()
+    booking = await world.service.booking(hold.booking.id)
+    assert booking.calendar_uid is not None
+    half_an_hour_later = TimeRange.of(SLOT_START + timedelta(minutes=30), booking.slot.duration)
+    morning = TimeRange.of(SLOT_START, timedelta(hours=3))
+    assert half_an_hour_later not in (await world.service.list_availability("ada", morning)).slots
+    assert half_an_hour_later in (await world.service.move_options(booking, morning)).slots
+
+    await world.service.reschedule_booking(booking.id, hold.cancel_token, half_an_hour_later.start)
+    report = await world.relay.run_once()
+
+    assert report.failed == 0
+    (live,) = world.fake.live_bookings()
+    assert (live["start"], live["rescheduledFromUid"]) == (
+        "2030-01-08T08:30:00.000+00:00",
+        booking.calendar_uid,
+    )
+    assert (await world.service.booking(booking.id)).calendar_uid == live["uid"]
 
 
 async def test_a_repeated_move_after_a_lost_answer_follows_cal_com_not_moving_twice(world: World) -> None:
