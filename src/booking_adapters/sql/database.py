@@ -57,7 +57,8 @@ def _check_on_checkout(
 
 @frozen
 class Database:
-    engine: AsyncEngine
+    engine: AsyncEngine  # transactions (and on SQLite everything)
+    reader: AsyncEngine  # single statements in autocommit (PostgreSQL; on SQLite `engine`)
     store: SqlBookingStore  # BookingStore and Outbox
     directory: CachedDirectory  # over a SqlDirectory
     credentials: SqlCredentialStore
@@ -93,6 +94,8 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
+        if self.reader is not self.engine:
+            await self.reader.dispose()
 
 
 async def open_database(
@@ -104,7 +107,8 @@ async def open_database(
     """Connect to `url` (see `database_url` for the forms). Opening checks nothing: call `ping` and
     `require_current_schema`. An in-memory SQLite database is created and migrated here.
 
-    `pool_size` connections stay open (on PostgreSQL a pooled connection is checked for a closed
+    `pool_size` connections stay open once concurrent use has asked for them (on PostgreSQL in each
+    of two pools, transactions and single statements; a pooled connection is checked for a closed
     socket when taken out, not pinged). `practitioner_cache_seconds`: how long a process serves
     practitioners from memory (0: never).
     """
@@ -122,12 +126,20 @@ async def open_database(
         ) from missing
     if engine.dialect.name == "sqlite":
         configure_sqlite(engine.sync_engine)
+        reader = engine
     else:
-        event.listen(engine.sync_engine.pool, "checkout", _check_on_checkout)
-    transactions = Transactions(engine)
+        # Its connections are opened in autocommit and stay so: nothing to switch on checkout, nothing
+        # to roll back on check-in. Both pools fill only as far as concurrent use asks.
+        reader = create_async_engine(
+            database_url(url), isolation_level="AUTOCOMMIT", pool_reset_on_return=None, **options
+        )
+        for pool in (engine.sync_engine.pool, reader.sync_engine.pool):
+            event.listen(pool, "checkout", _check_on_checkout)
+    transactions = Transactions(engine, reader)
     directory = CachedDirectory(SqlDirectory(transactions), practitioner_cache_seconds)
     database = Database(
         engine,
+        reader,
         SqlBookingStore(transactions),
         directory,
         SqlCredentialStore(transactions),
