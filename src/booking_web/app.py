@@ -43,7 +43,7 @@ from booking_web.housekeeping import keep_house
 from booking_web.metrics import Metrics
 from booking_web.middleware.api_cors import ApiCorsMiddleware
 from booking_web.middleware.body_limit import BodyLimitMiddleware
-from booking_web.middleware.rate_limit import RateLimitMiddleware
+from booking_web.middleware.rate_limit import LimitedRoutes, RateLimitMiddleware
 from booking_web.middleware.request_context import RequestContextMiddleware
 from booking_web.middleware.security_headers import SecurityHeadersMiddleware
 from booking_web.middleware.trusted_host import TrustedHostMiddleware
@@ -141,25 +141,26 @@ def create_app(
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
             Middleware(
                 RateLimitMiddleware,
-                limit=Limit("booking", settings.booking_rate_limit_per_minute, 60),
-                paths=BOOKING_CREATION_PATHS,
-            ),
-            # The feed's address is its only credential: strangers may not try many.
-            Middleware(
-                RateLimitMiddleware,
-                limit=Limit("calendar", settings.calendar_feed_rate_limit_per_minute, 60),
-                paths=(calendar_feed.PATH_PATTERN,),
-                methods=("GET",),
-                what="calendar requests",
-                pages=False,  # read by calendar apps: a refusal stays JSON, whatever the Accept
-            ),
-            # A client's secret link opens these: strangers may not try many tokens.
-            Middleware(
-                RateLimitMiddleware,
-                limit=Limit("booking_link", settings.booking_link_rate_limit_per_minute, 60),
-                paths=BOOKING_LINK_PATHS,
-                methods=("GET", "POST"),
-                what="requests for booking pages",
+                routes=(
+                    LimitedRoutes(
+                        Limit("booking", settings.booking_rate_limit_per_minute, 60), BOOKING_CREATION_PATHS
+                    ),
+                    # The feed's address is its only credential: strangers may not try many.
+                    LimitedRoutes(
+                        Limit("calendar", settings.calendar_feed_rate_limit_per_minute, 60),
+                        (calendar_feed.PATH_PATTERN,),
+                        frozenset({"GET"}),
+                        "calendar requests",
+                        pages=False,  # read by calendar apps: a refusal stays JSON, whatever the Accept
+                    ),
+                    # A client's secret link opens these: strangers may not try many tokens.
+                    LimitedRoutes(
+                        Limit("booking_link", settings.booking_link_rate_limit_per_minute, 60),
+                        BOOKING_LINK_PATHS,
+                        frozenset({"GET", "POST"}),
+                        "requests for booking pages",
+                    ),
+                ),
             ),
         ],
         exception_handlers={BookingError: handle_booking_error, HTTPException: handle_http_exception},
