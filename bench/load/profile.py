@@ -39,16 +39,20 @@ def profiling(pid: int, output: Path | None, seconds: float) -> Iterator[None]:
             recorder.wait()
 
 
+def _samples(lines: list[str]) -> Iterator[tuple[str, int]]:
+    """(stack, samples) of each line of py-spy's raw (collapsed) output."""
+    for line in lines:
+        stack, _, count_text = line.rpartition(" ")
+        if stack and count_text.isdigit():
+            yield stack, int(count_text)
+
+
 def summarise(lines: list[str], top: int) -> str:
     """Functions by share of samples: inclusive (anywhere on the stack) and self (on top)."""
     inclusive: Counter[str] = Counter()
     own: Counter[str] = Counter()
     total = 0
-    for line in lines:
-        stack, _, count_text = line.rpartition(" ")
-        if not stack or not count_text.isdigit():
-            continue
-        count = int(count_text)
+    for stack, count in _samples(lines):
         frames = [f for f in stack.split(";") if not f.startswith("process ")]
         if not frames:
             continue
@@ -84,13 +88,10 @@ def steps(lines: list[str]) -> str:
     """Samples by the step of `STEPS` they fall in (the rest: the event loop and anything else)."""
     counts: Counter[str] = Counter()
     total = 0
-    for line in lines:
-        stack, _, count_text = line.rpartition(" ")
-        if not stack or not count_text.isdigit():
-            continue
-        total += int(count_text)
+    for stack, count in _samples(lines):
+        total += count
         label = next((label for label, frame in STEPS if frame in stack), "other (event loop, ...)")
-        counts[label] += int(count_text)
+        counts[label] += count
     if not total:
         return "no samples"
     return "\n".join(

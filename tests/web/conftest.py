@@ -25,6 +25,7 @@ from booking_web.bootstrap import Container, assemble
 from booking_web.demo import DEMO_PRACTITIONERS
 from booking_web.metrics import Metrics
 from booking_web.settings import Settings
+from tests.web.practitioner_sign_in import sign_in, with_emails
 
 POSTGRES_ADMIN_URL = os.environ.get("BOOKING_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -122,6 +123,14 @@ def client(settings: Settings, builder: Builder) -> Iterator[TestClient]:
     app = create_app(settings, build=builder)
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def signed_in(client: TestClient, settings: Settings) -> TestClient:
+    """`client` signed in as the first demo practitioner (through the e-mailed link)."""
+    with_emails(client)
+    sign_in(client, settings.mailbox_dir)
+    return client
 
 
 @pytest.fixture

@@ -15,19 +15,12 @@ import pytest
 from starlette.testclient import TestClient
 
 from booking_web.settings import Settings
-from tests.web.practitioner_sign_in import HTML, SAM, hidden_fields, sign_in, with_emails
+from tests.web.practitioner_sign_in import HTML, SAM, hidden_fields, sign_in
 from tests.web.test_api import book, first_slot
 from tests.web.test_calendar_feed import feed_path
 
 PAGE = "/practitioner/calendar"
 ROTATE = "/practitioner/calendar/rotate"
-
-
-@pytest.fixture
-def signed_in(client: TestClient, settings: Settings) -> TestClient:
-    with_emails(client)
-    sign_in(client, settings.mailbox_dir)
-    return client
 
 
 def _address(page: str) -> str:

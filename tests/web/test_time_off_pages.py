@@ -7,22 +7,13 @@ from __future__ import annotations
 import re
 
 import httpx
-import pytest
 from starlette.testclient import TestClient
 
-from booking_web.settings import Settings
-from tests.web.practitioner_sign_in import HTML, hidden_fields, sign_in, with_emails
+from tests.web.practitioner_sign_in import HTML, hidden_fields
 from tests.web.test_api import MONDAY, book, first_slot
 from tests.web.test_time_off_api import slots
 
 PAGE = "/practitioner/time-off"
-
-
-@pytest.fixture
-def signed_in(client: TestClient, settings: Settings) -> TestClient:
-    with_emails(client)
-    sign_in(client, settings.mailbox_dir)
-    return client
 
 
 def _csrf(client: TestClient) -> str:
