@@ -40,6 +40,7 @@ from booking_core import (
     PractitionerHasLiveBookings,
     PractitionerRemoved,
     Reminder,
+    ReminderRecord,
     Service,
     SlotUnavailable,
     TimeOff,
@@ -183,6 +184,14 @@ class _Delivery:
 
 
 @define
+class _ReminderDelivery:
+    leased_until: datetime | None = None  # also: not before (a retry's time)
+    sent_at: datetime | None = None
+    attempts: int = 0
+    last_error: str = ""
+
+
+@define
 class MemoryBookingStore:
     """A lock around plain dicts makes add-if-free and adding time off atomic (across threads too).
     It is also the outbox: the history is one ordered log that channels consume."""
@@ -193,6 +202,8 @@ class MemoryBookingStore:
     _processed: dict[str, datetime] = field(factory=dict)
     _channel_start: dict[str, int] = field(factory=dict)
     _deliveries: dict[tuple[str, int], _Delivery] = field(factory=dict)
+    # the reminders sent or tried, written by a MemoryReminderLedger over this store
+    _reminders: dict[Reminder, _ReminderDelivery] = field(factory=dict)
     _lock: threading.Lock = field(factory=threading.Lock)
     _closed: set[str] = field(factory=set)  # removed practitioners: no new live bookings
 
@@ -488,6 +499,16 @@ class MemoryBookingStore:
             if self._log[seq - 1].booking_id in wanted and (d.delivered or d.attempts)
         ]
 
+    async def reminders_of(self, booking_ids: Sequence[str]) -> Sequence[ReminderRecord]:
+        wanted = set(booking_ids)
+        with self._lock:
+            records = [
+                ReminderRecord(reminder, d.sent_at, d.attempts, d.last_error)
+                for reminder, d in self._reminders.items()
+                if reminder.booking_id in wanted and (d.sent_at is not None or d.attempts)
+            ]
+        return sorted(records, key=lambda r: _reminder_order(r.reminder))
+
     async def anonymise(
         self, booking_ids: Sequence[str], erased: ClientDetails, scrub_out: Sequence[str], at: datetime
     ) -> int:
@@ -509,6 +530,9 @@ class MemoryBookingStore:
             for (_, seq), delivery in self._deliveries.items():
                 if self._log[seq - 1].booking_id in wanted:
                     delivery.last_error = scrub(delivery.last_error, scrub_out)
+            for reminder, sent in self._reminders.items():
+                if reminder.booking_id in wanted:
+                    sent.last_error = scrub(sent.last_error, scrub_out)
         return len(wanted)
 
     async def identified_sessions_ended(self, ended_by: datetime, limit: int = 100) -> Sequence[Booking]:
@@ -521,19 +545,11 @@ class MemoryBookingStore:
 
 
 @define
-class _ReminderDelivery:
-    leased_until: datetime | None = None  # also: not before (a retry's time)
-    sent_at: datetime | None = None
-    attempts: int = 0
-    last_error: str = ""
-
-
-@define
 class MemoryReminderLedger:
-    """The reminders sent, beside a MemoryBookingStore's bookings, under its lock."""
+    """The reminders sent, kept in a MemoryBookingStore beside its bookings (as SQL keeps them in the
+    same database), under its lock: the store's export and erasure reach them."""
 
     store: MemoryBookingStore
-    _deliveries: dict[Reminder, _ReminderDelivery] = field(factory=dict)
 
     async def upcoming(self, now: datetime, within: timedelta) -> Sequence[UpcomingBooking]:
         with self.store._lock:
@@ -553,7 +569,7 @@ class MemoryReminderLedger:
     def _sent(self, booking: Booking) -> frozenset[timedelta]:
         return frozenset(
             reminder.offset
-            for reminder, delivery in self._deliveries.items()
+            for reminder, delivery in self.store._reminders.items()
             if reminder.booking_id == booking.id
             and reminder.slot_start == booking.slot.start
             and delivery.sent_at is not None
@@ -570,7 +586,7 @@ class MemoryReminderLedger:
                     continue
                 if booking.slot.start != reminder.slot_start:
                     continue
-                delivery = self._deliveries.setdefault(reminder, _ReminderDelivery())
+                delivery = self.store._reminders.setdefault(reminder, _ReminderDelivery())
                 if delivery.sent_at is not None or (delivery.leased_until and delivery.leased_until > now):
                     continue
                 delivery.leased_until = now + timedelta(seconds=lease_seconds)
@@ -580,14 +596,18 @@ class MemoryReminderLedger:
     async def mark_sent(self, reminders: Sequence[Reminder], at: datetime) -> None:
         with self.store._lock:
             for reminder in reminders:
-                delivery = self._deliveries.setdefault(reminder, _ReminderDelivery())
+                delivery = self.store._reminders.setdefault(reminder, _ReminderDelivery())
                 delivery.sent_at, delivery.leased_until, delivery.last_error = at, None, ""
 
     async def mark_failed(self, reminder: Reminder, at: datetime, error: str, retry_at: datetime) -> None:
         with self.store._lock:
-            delivery = self._deliveries.setdefault(reminder, _ReminderDelivery())
+            delivery = self.store._reminders.setdefault(reminder, _ReminderDelivery())
             delivery.attempts += 1
             delivery.leased_until, delivery.last_error = retry_at, error
+
+
+def _reminder_order(reminder: Reminder) -> tuple[str, datetime, timedelta, str]:
+    return reminder.booking_id, reminder.slot_start, -reminder.offset, reminder.channel
 
 
 @define

@@ -110,6 +110,7 @@ from booking_core.ports import (
     PractitionerCancellation,
     PractitionerDirectory,
     ReminderLedger,
+    ReminderRecord,
     SentMailCopies,
     SentMailCopy,
 )
@@ -234,6 +235,7 @@ __all__ = [
     "RelayReport",
     "Reminder",
     "ReminderLedger",
+    "ReminderRecord",
     "ReminderRelay",
     "ReminderSender",
     "RescheduleNotAllowed",

@@ -1,5 +1,6 @@
 """A copy of everything held about a client, by their e-mail address (GDPR article 15): their
-bookings with each one's history and what the outbox did with it, and the copies of e-mails kept."""
+bookings with each one's history, what the outbox did with it and the reminders sent of it (or
+tried), and the copies of e-mails kept."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from booking_core.ports import (
     ClientDataStore,
     Clock,
     DeliveryRecord,
+    ReminderRecord,
     SentMailCopies,
     SentMailCopy,
 )
@@ -24,6 +26,7 @@ class ClientBookingRecord:
     booking: Booking
     history: Sequence[BookingEvent]
     deliveries: Sequence[DeliveryRecord]  # e-mails, webhooks, calendar write-backs of its events
+    reminders: Sequence[ReminderRecord] = ()  # sent, or tried and failed
 
 
 @frozen
@@ -44,12 +47,15 @@ class ClientDataExport:
     async def export(self, email: str) -> ClientRecord:
         email = email.strip()
         bookings = await self.client_data.bookings_of_client(email)
-        deliveries = await self.client_data.deliveries_of([b.id for b in bookings])
+        ids = [b.id for b in bookings]
+        deliveries = await self.client_data.deliveries_of(ids)
+        reminders = await self.client_data.reminders_of(ids)
         records = [
             ClientBookingRecord(
                 booking,
                 await self.store.history(booking.id),
                 [d for d in deliveries if d.booking_id == booking.id],
+                [r for r in reminders if r.booking_id == booking.id],
             )
             for booking in bookings
         ]

@@ -212,6 +212,20 @@ class DeliveryRecord:
         return self.event.booking_id
 
 
+@frozen
+class ReminderRecord:
+    """What the ReminderLedger did with one reminder of a booking: sent, or tried and failed."""
+
+    reminder: Reminder  # which booking, the start it reminded of, its offset and channel
+    sent_at: datetime | None
+    attempts: int  # failed attempts
+    last_error: str
+
+    @property
+    def booking_id(self) -> str:
+        return self.reminder.booking_id
+
+
 class ClientDataStore(Protocol):
     """What the store holds about clients, by their e-mail address (ignoring case): for a copy of it
     (export), its erasure, and its retention (booking_core.client_data)."""
@@ -224,6 +238,11 @@ class ClientDataStore(Protocol):
         """The outbox's record of those bookings' events on every channel, by seq then channel."""
         ...
 
+    async def reminders_of(self, booking_ids: Sequence[str]) -> Sequence[ReminderRecord]:
+        """The ReminderLedger's record of those bookings' reminders that were sent or failed at least
+        once (not those only claimed), by booking, start, due time (larger offset first), channel."""
+        ...
+
     async def anonymise(
         self, booking_ids: Sequence[str], erased: ClientDetails, scrub: Sequence[str], at: datetime
     ) -> int:
@@ -231,7 +250,7 @@ class ClientDataStore(Protocol):
         client_address and request_hash (a hash of the details), as a change (`version` + 1,
         `updated_at` = `at`: a concurrent save of the details read before is refused); and in their
         history's reasons and their deliveries' errors replace each of `scrub` (ignoring case) with
-        "[erased]" (and in any other record of them the store keeps, e.g. failed reminders' errors).
+        "[erased]" (and in any other record of them the store keeps: failed reminders' errors).
         Nothing about times or money changes. Stores that keep copies of overwritten
         data (a database file's free pages, a journal) overwrite them too. How many bookings changed."""
         ...

@@ -1,5 +1,5 @@
 """`booking clients export/erase EMAIL`: a copy of everything held about a client (their bookings,
-each one's history, the e-mails and webhooks sent of it), and its erasure (docs/privacy.md)."""
+each one's history, the e-mails, webhooks and reminders sent of it), and its erasure (docs/privacy.md)."""
 
 from __future__ import annotations
 
@@ -71,8 +71,8 @@ def client_record_json(
     record: ClientRecord, practitioners: Mapping[str, Practitioner | None]
 ) -> dict[str, Any]:
     """The export's JSON: each booking as `booking bookings list --json` prints it, with its history,
-    its deliveries (e-mail, webhooks, Cal.com) and the webhook bodies of its events, and the copies
-    of e-mails kept."""
+    its deliveries (e-mail, webhooks, Cal.com), the webhook bodies of its events and its reminders
+    (sent or failed), and the copies of e-mails kept."""
     return {
         "email": record.email,
         "exported_at": record.exported_at.isoformat(),
@@ -99,6 +99,17 @@ def _booking_record_json(record: ClientBookingRecord, practitioner: Practitioner
                 "last_error": delivery.last_error or None,
             }
             for delivery in record.deliveries
+        ],
+        "reminders": [
+            {
+                "channel": sent.reminder.channel,
+                "session_start": sent.reminder.slot_start.isoformat(),  # a moved booking's earlier one too
+                "minutes_before": int(sent.reminder.offset.total_seconds()) // 60,
+                "sent_at": sent.sent_at.isoformat() if sent.sent_at else None,
+                "failed_attempts": sent.attempts,
+                "last_error": sent.last_error or None,
+            }
+            for sent in record.reminders
         ],
         # The body is built at delivery from the booking as it is then: this is each body as it
         # would be sent now (the bodies sent are not kept).

@@ -24,6 +24,7 @@ from booking_adapters.memory import (
     MemoryCalendarFeedKeys,
     MemoryCredentialStore,
     MemoryDirectory,
+    MemoryReminderLedger,
 )
 from booking_adapters.sql import Database, open_database, upgrade
 from booking_adapters.sql.scratch import check_reachable, scratch_database
@@ -33,6 +34,7 @@ from booking_core import (
     ClientDataStore,
     CredentialStore,
     PractitionerDirectory,
+    ReminderLedger,
 )
 from booking_core.testing.contracts import StoreWithOutbox
 from booking_core.testing.machine import AdaptersFactory
@@ -93,22 +95,23 @@ async def _emptied(database: Database) -> Database:
 
 @frozen
 class Opened:
-    """One adapter's store, directory and client data over the same (empty) data."""
+    """One adapter's store, directory, client data and reminder ledger over the same (empty) data."""
 
     store: StoreWithOutbox
     directory: PractitionerDirectory
     client_data: ClientDataStore
+    reminders: ReminderLedger
 
 
 @pytest.fixture(params=ADAPTERS)
 async def opened(request: pytest.FixtureRequest, anyio_backend: str) -> AsyncIterator[Opened]:
     if request.param == "memory":
         store = MemoryBookingStore()
-        yield Opened(store, MemoryDirectory(bookings=store), store)
+        yield Opened(store, MemoryDirectory(bookings=store), store, MemoryReminderLedger(store))
         return
     database = await open_empty(request.param, request)
     try:
-        yield Opened(database.store, database.directory, database.client_data)
+        yield Opened(database.store, database.directory, database.client_data, database.reminders)
     finally:
         await database.close()
 
@@ -156,6 +159,12 @@ def adapters(opened: Opened) -> tuple[StoreWithOutbox, PractitionerDirectory]:
 def client_stores(opened: Opened) -> tuple[StoreWithOutbox, ClientDataStore]:
     """(store, client data) of one adapter over the same data, empty."""
     return opened.store, opened.client_data
+
+
+@pytest.fixture
+def client_reminders(opened: Opened) -> tuple[StoreWithOutbox, ClientDataStore, ReminderLedger]:
+    """(store, client data, reminder ledger) of one adapter over the same data, empty."""
+    return opened.store, opened.client_data, opened.reminders
 
 
 @pytest.fixture

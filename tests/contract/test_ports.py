@@ -8,7 +8,8 @@ from hypothesis import settings
 
 from booking_core.testing.bookings_of_contracts import BookingsOfContract
 from booking_core.testing.calendar_feed_contract import CalendarFeedKeysContract
-from booking_core.testing.client_data_contracts import ClientDataContract
+from booking_core.testing.client_data_contracts import ClientDataContract, ClientRemindersContract
+from booking_core.testing.client_data_properties import ClientErasurePropertyContract
 from booking_core.testing.contracts import (
     BookingStoreContract,
     OutboxContract,
@@ -93,5 +94,5 @@ class TestBookingMachineOnSql(BookingMachineContract):
         return open_sql_adapters
 
 
-class TestClientData(ClientDataContract):
+class TestClientData(ClientDataContract, ClientRemindersContract, ClientErasurePropertyContract):
     pass

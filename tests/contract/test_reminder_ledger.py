@@ -1,4 +1,5 @@
-"""The ReminderLedger contract over memory, SQLite and PostgreSQL, each beside its store."""
+"""The ReminderLedger contract and its property over memory, SQLite and PostgreSQL, each beside its
+store."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 from booking_adapters.memory import MemoryBookingStore, MemoryReminderLedger
 from booking_core import BookingStore, ReminderLedger
 from booking_core.testing.reminder_contracts import ReminderLedgerContract
+from booking_core.testing.reminder_properties import ReminderLedgerPropertyContract
 from tests.contract.conftest import ADAPTERS, open_empty
 
 
@@ -37,5 +39,5 @@ def ledger(store_and_ledger: tuple[BookingStore, ReminderLedger]) -> ReminderLed
     return store_and_ledger[1]
 
 
-class TestReminderLedger(ReminderLedgerContract):
+class TestReminderLedger(ReminderLedgerContract, ReminderLedgerPropertyContract):
     pass

@@ -10,6 +10,7 @@ import os
 import subprocess
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from sqlalchemy import make_url
 
 from booking_adapters.sql.scratch import scratch_database
 from booking_adapters.testing.fake_stripe import FakeStripe
-from booking_core import BookingRequest, TimeRange
+from booking_core import BookingRequest, Reminder, TimeRange
 from booking_web.bootstrap import open_container
 from booking_web.cli import main
 from booking_web.local_days import days_window
@@ -78,6 +79,20 @@ async def _book(stripe: FakeStripe, slot: int, name: str, email: str, phone: str
         return hold.booking.id
 
 
+async def _remind(booking_id: str, email: str) -> None:
+    """The booking's reminder a day before sent, and the one two hours before failed with an error
+    quoting `email` (told to the deployment's ledger directly: the relay sends them only when due)."""
+    async with open_container(Settings.from_env(os.environ)) as container:
+        assert container.outbox_worker is not None and container.outbox_worker.relay.reminders is not None
+        ledger = container.outbox_worker.relay.reminders.ledger
+        start = (await container.service.booking(booking_id)).slot.start
+        sent, failed = (Reminder(booking_id, start, timedelta(hours=hours)) for hours in (24, 2))
+        at = start - timedelta(hours=2)
+        assert await ledger.claim([sent, failed], at) == [sent, failed]
+        await ledger.mark_sent([sent], at)
+        await ledger.mark_failed(failed, at, f"452 <{email}>: mailbox full", at + timedelta(minutes=5))
+
+
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
     capsys.readouterr()
     main(list(argv))
@@ -117,6 +132,8 @@ def test_export_then_erase_leaves_no_trace_of_the_client(
     second = anyio.run(lambda: _book(stripe, 1, "Ann C.", "Ann.Client@Example.com", "+49 30 1234567"))
     other = anyio.run(lambda: _book(stripe, 2, "Bo Other", "bo.other@example.com", "+49 30 7654321"))
     _run(capsys, "outbox", "deliver")  # the confirmations: mails in the mailbox, webhooks
+    anyio.run(lambda: _remind(first, CLIENT_EMAIL))
+    anyio.run(lambda: _remind(other, "bo.other@example.com"))
     _run(capsys, "bookings", "cancel", first, "--reason", f"{NAME} asked; call her on {PHONE}")
     _run(capsys, "bookings", "cancel", second, "--reason", "ill")
     data_dir = tmp_path / "var"
@@ -140,6 +157,15 @@ def test_export_then_erase_leaves_no_trace_of_the_client(
     ]
     assert one["webhook_bodies"][0]["data"]["booking"]["client"]["email"] == CLIENT_EMAIL
     assert {e["data"]["booking_id"] for e in subscriber.events} >= {first, second}
+    assert [(r["minutes_before"], r["failed_attempts"], r["last_error"]) for r in one["reminders"]] == [
+        (24 * 60, 0, None),
+        (2 * 60, 1, f"452 <{CLIENT_EMAIL}>: mailbox full"),
+    ]
+    assert one["reminders"][0]["sent_at"] is not None and one["reminders"][1]["sent_at"] is None
+    assert {datetime.fromisoformat(r["session_start"]) for r in one["reminders"]} == {
+        datetime.fromisoformat(one["start"])
+    }
+    assert exported["bookings"][1]["reminders"] == []  # the other client's are not in it either
     kept = exported["emails_kept"]
     assert kept and all(CLIENT_EMAIL in mail["to"].lower() for mail in kept)
     assert any("Cancelled" in mail["subject"] for mail in kept)

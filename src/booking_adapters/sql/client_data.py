@@ -1,14 +1,15 @@
 """The ClientDataStore port on SQL: a client's bookings by e-mail (ignoring case), what the outbox
-did with their events, and their anonymisation. On SQLite, `secure_delete` (sql/sqlite.py) zeroes
-what an update frees in the file, and after an anonymisation the write-ahead log, which still holds
-the pages as they were, is checkpointed and truncated: no byte of the old details stays in either
-file. (PostgreSQL keeps old row versions until VACUUM; a dump never shows them: docs/privacy.md.)"""
+did with their events, the reminders sent of them, and their anonymisation. On SQLite,
+`secure_delete` (sql/sqlite.py) zeroes what an update frees in the file, and after an anonymisation
+the write-ahead log, which still holds the pages as they were, is checkpointed and truncated: no
+byte of the old details stays in either file. (PostgreSQL keeps old row versions until VACUUM; a
+dump never shows them: docs/privacy.md.)"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from attrs import frozen
 from sqlalchemy import and_, bindparam, func, or_, select, update
@@ -17,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from booking_adapters.sql.rows import booking_from_row, event_from_row
 from booking_adapters.sql.tables import booking_events, bookings, outbox_deliveries, reminder_deliveries
 from booking_adapters.sql.transactions import Transactions
-from booking_core import ERASED, Booking, ClientDetails, DeliveryRecord
+from booking_core import ERASED, Booking, ClientDetails, DeliveryRecord, Reminder, ReminderRecord
 from booking_core.client_erasure import scrub
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,32 @@ class SqlClientData:
                 event_from_row(row),
                 row["attempts"],
                 row["delivered_at"],
+                row["last_error"],
+            )
+            for row in rows
+        ]
+
+    async def reminders_of(self, booking_ids: Sequence[str]) -> Sequence[ReminderRecord]:
+        if not booking_ids:
+            return []
+        sent = reminder_deliveries.c
+        query = (
+            select(reminder_deliveries)
+            .where(sent.booking_id.in_(booking_ids), or_(sent.sent_at.is_not(None), sent.attempts > 0))
+            .order_by(sent.booking_id, sent.slot_start, sent.offset_seconds.desc(), sent.channel)
+        )
+        async with self.transactions.read() as connection:
+            rows = (await connection.execute(query)).mappings().all()
+        return [
+            ReminderRecord(
+                Reminder(
+                    row["booking_id"],
+                    row["slot_start"],
+                    timedelta(seconds=row["offset_seconds"]),
+                    row["channel"],
+                ),
+                row["sent_at"],
+                row["attempts"],
                 row["last_error"],
             )
             for row in rows

@@ -1,5 +1,6 @@
 """Test doubles of the ports that keep nothing: a clock that moves when told, predictable ids, a
-payment gateway whose client the test plays, and a listener that remembers what it heard. The shipped
+payment gateway whose client the test plays, a listener that remembers what it heard, and no copies
+of sent e-mails. The shipped
 stateful contract (booking_core.testing.machine) runs a store among them; booking_adapters.memory
 offers them with the in-memory stores."""
 
@@ -9,7 +10,7 @@ import hashlib
 import hmac
 import itertools
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 from attrs import define, field
@@ -19,6 +20,7 @@ from booking_core.errors import InvalidPaymentEvent, InvalidSignature, PaymentPr
 from booking_core.money import Money
 from booking_core.offer import Practitioner
 from booking_core.payment import CheckoutRequest, CheckoutSession, PaymentEvent, PaymentEventKind, Refund
+from booking_core.ports import SentMailCopy
 from booking_core.time_off import TimeOff
 
 
@@ -210,3 +212,13 @@ class RecordingNotifier:
 
     async def time_off_changed(self, time_off: TimeOff) -> None:
         self.time_off_changes.append(time_off)
+
+
+class NoMailCopies:
+    """SentMailCopies where none are kept (mail goes out by SMTP)."""
+
+    async def mentioning(self, needles: Sequence[str]) -> Sequence[SentMailCopy]:
+        return []
+
+    async def erase(self, needles: Sequence[str]) -> int:
+        return 0
