@@ -212,6 +212,10 @@ class Booking:
     # How many times the booking moved (RESCHEDULED), by anyone: the client's moves are capped by
     # the practitioner's ReschedulePolicy; calendar invites use it to order their versions.
     reschedule_count: int = 0
+    # The Checkout Sessions a move of the unpaid hold replaced (oldest first), each closed by the
+    # move or lapsing by itself: a payment made there still counts for the booking (it confirms
+    # it, or goes back as a second payment); their closing says nothing of the booking.
+    replaced_checkouts: tuple[str, ...] = ()
 
     @classmethod
     def hold(
@@ -339,11 +343,14 @@ class Booking:
         at: datetime,
         reason: str,
         by_practitioner: bool,
+        checkout: CheckoutSession | None = None,
     ) -> Transition:
         """Move the booking to `slot` of the same service (its `offer`, whose buffers give the new
-        occupied span): same id, same payment, no new checkout. A live booking only, and not once
-        its session started. The client must give the practitioner's reschedule notice before the
-        current start and may move at most `max_moves` times; the practitioner is bound by neither.
+        occupied span): same id, same payment. An unpaid hold's move replaces its checkout with
+        `checkout`, which names the new time (the replaced one goes to `replaced_checkouts`); a paid
+        booking's keeps its own. A live booking only, and not once its session started. The client
+        must give the practitioner's reschedule notice before the current start and may move at
+        most `max_moves` times; the practitioner is bound by neither.
         Raises RescheduleNotAllowed (nothing changes); whether `slot` is free is the store's to say."""
         if not self.is_live(at):
             raise RescheduleNotAllowed(f"A {self.status.replace('_', ' ')} booking cannot be moved.")
@@ -373,11 +380,14 @@ class Booking:
             T.RESCHEDULED,
             at,
             reason,
-            lambda booking: evolve(
-                booking,
-                slot=slot,
-                occupied=offer.occupied(slot),
-                reschedule_count=booking.reschedule_count + 1,
+            lambda booking: _with_checkout(
+                evolve(
+                    booking,
+                    slot=slot,
+                    occupied=offer.occupied(slot),
+                    reschedule_count=booking.reschedule_count + 1,
+                ),
+                checkout,
             ),
         )
         return moved, event and evolve(event, moved_from=self.slot, moved_to=slot)
@@ -513,6 +523,20 @@ class Booking:
 
 
 Transition = tuple[Booking, BookingEvent | None]
+
+
+def _with_checkout(booking: Booking, checkout: CheckoutSession | None) -> Booking:
+    """`booking` paying through `checkout` from now on, if given, its checkout until then replaced."""
+    unpaid = booking.status is S.PENDING_PAYMENT
+    if checkout is None or not unpaid or checkout.id == booking.checkout_session_id:
+        return booking  # (paid meanwhile: the payment is made, nothing to replace)
+    replaced = (booking.checkout_session_id,) if booking.checkout_session_id else ()
+    return evolve(
+        booking,
+        checkout_session_id=checkout.id,
+        checkout_url=checkout.url,
+        replaced_checkouts=booking.replaced_checkouts + replaced,
+    )
 
 
 def _unchanged(booking: Booking) -> Booking:

@@ -51,6 +51,14 @@ class RefundLatePayment:
 
 
 @frozen
+class RefundSecondPayment:
+    """A payment of a booking paid already through another of its checkouts (the one a move
+    replaced, and the one replacing it): the booking keeps the first; this one goes back in full."""
+
+    payment: ReceivedPayment
+
+
+@frozen
 class Release:
     """The checkout ended unpaid: release the hold (the provider's word is in, nothing to check)."""
 
@@ -100,6 +108,7 @@ PaymentDecision = (
     | AwaitPayment
     | Confirm
     | RefundLatePayment
+    | RefundSecondPayment
     | Release
     | EndPaymentCheck
     | LearnPaymentFirst
@@ -123,10 +132,14 @@ def decide(booking: Booking, event: PaymentEvent) -> PaymentDecision:
             return AwaitPayment()
         case K.CHECKOUT_COMPLETED | K.ASYNC_PAYMENT_SUCCEEDED:
             return decide_payment(booking, event)
+        case K.ASYNC_PAYMENT_FAILED | K.CHECKOUT_EXPIRED if _replaced(booking, event):
+            return Ignore()  # a checkout a move replaced closed: the booking's own checkout decides
         case K.ASYNC_PAYMENT_FAILED | K.CHECKOUT_EXPIRED if booking.status is S.PENDING_PAYMENT:
             return Release(f"payment {event.kind.replace('_', ' ')}")
         case K.ASYNC_PAYMENT_FAILED | K.CHECKOUT_EXPIRED:  # e.g. an expiry delivered after the payment
             return EndPaymentCheck() if booking.payment_check_due else Ignore()
+        case K.REFUNDED if _of_another_payment(booking, event):
+            return Ignore()  # a second payment's refund (RefundSecondPayment): the booking's stands
         case K.REFUNDED if booking.amount_paid is None and booking.checkout_session_id is not None:
             return LearnPaymentFirst()
         case K.REFUNDED:
@@ -136,20 +149,29 @@ def decide(booking: Booking, event: PaymentEvent) -> PaymentDecision:
 
 def refusal(event: PaymentEvent, booking: Booking) -> str | None:
     """Why a checkout event must not be applied to `booking`, if it must not: it is about another
-    checkout session than the booking's, or it says paid without saying how much."""
+    checkout session than the booking's (or one of those its moves replaced), or it says paid
+    without saying how much."""
     if event.kind not in _CHECKOUT_EVENTS:
         return None
     expected = booking.checkout_session_id
-    if expected is not None and event.checkout_session_id != expected:
+    if (
+        expected is not None
+        and event.checkout_session_id != expected
+        and event.checkout_session_id not in booking.replaced_checkouts
+    ):
         return f"checkout session {event.checkout_session_id} is not the booking's {expected}"
     if event.paid and event.amount is None:
         return "a paid checkout without an amount"
     return None
 
 
-def decide_payment(booking: Booking, event: PaymentEvent) -> Confirm | RefundLatePayment | Duplicate | Ignore:
+def decide_payment(
+    booking: Booking, event: PaymentEvent
+) -> Confirm | RefundLatePayment | RefundSecondPayment | Duplicate | Ignore:
     """What a reported payment does to `booking` (from a webhook, or the provider's answer when asked)."""
     payment = ReceivedPayment.of(event, booking.price)
+    if booking.amount_paid is not None and _of_another_payment(booking, event):
+        return RefundSecondPayment(payment)
     if payment.amount != booking.price:
         return RefundLatePayment(payment, "paid amount does not match the price")
     if booking.status is S.CANCELLED and booking.amount_paid is None:
@@ -162,6 +184,17 @@ def decide_payment(booking: Booking, event: PaymentEvent) -> Confirm | RefundLat
         case S.CONFIRMED | S.COMPLETED | S.NO_SHOW:  # paid, and recorded so already
             return Duplicate()
     return Ignore()
+
+
+def _replaced(booking: Booking, event: PaymentEvent) -> bool:
+    return event.checkout_session_id in booking.replaced_checkouts
+
+
+def _of_another_payment(booking: Booking, event: PaymentEvent) -> bool:
+    """Whether `event` is about another payment than the one `booking` recorded (a booking whose
+    checkout a move replaced may be paid on both pages)."""
+    known, named = booking.payment_intent_id, event.payment_intent_id
+    return known is not None and named is not None and named != known
 
 
 def decide_refund(booking: Booking, event: PaymentEvent) -> PaymentDecision:

@@ -8,7 +8,7 @@ import logging
 from datetime import datetime
 from enum import StrEnum
 
-from attrs import define
+from attrs import define, frozen
 
 from booking_core.booking import Booking, BookingStatus, Transition
 from booking_core.booking_changes import BookingChanges
@@ -25,6 +25,7 @@ from booking_core.payment_decision import (
     RecordRefund,
     RefundedOutside,
     RefundLatePayment,
+    RefundSecondPayment,
     Refuse,
     Release,
     decide,
@@ -47,6 +48,14 @@ class PaymentOutcome(StrEnum):
     REFUND_RECORDED = "refund_recorded"
     DUPLICATE = "duplicate"
     IGNORED = "ignored"
+
+
+@frozen
+class ClosedCheckouts:
+    """What the provider says of a booking's checkouts once closed."""
+
+    paid: PaymentEvent | None  # a payment made on one of them (the booking's own first)
+    unpaid: bool  # the provider's word that none can be paid any more, and none was
 
 
 @define
@@ -90,13 +99,16 @@ class PaymentHandling:
         the provider about the booking's checkout and apply a payment it reports through the webhook's
         path, so a lost or late webhook does not keep a paid client waiting. A `session_id` that is
         not the booking's is ignored; so is a provider that cannot answer (the webhook or
-        reconciliation still will)."""
+        reconciliation still will). A `session_id` a move of the hold replaced is asked about too."""
         expected = booking.checkout_session_id
         waiting = booking.status is BookingStatus.PENDING_PAYMENT or booking.payment_check_due
         if expected is None or not waiting:
             return booking
-        if session_id is not None and not hmac.compare_digest(session_id.encode(), expected.encode()):
-            return booking
+        if session_id is not None:  # the booking's, or one a move replaced (paid before the move)
+            known = (expected, *booking.replaced_checkouts)
+            if not any(hmac.compare_digest(session_id.encode(), k.encode()) for k in known):
+                return booking
+            expected = session_id
         try:
             state = await self.payments.checkout_status(expected)
         except PaymentProviderError:
@@ -121,6 +133,8 @@ class PaymentHandling:
                         booking.price,
                     )
                 return await self._refund_late_payment(booking, payment, reason)
+            case RefundSecondPayment(payment):
+                return await self._refund_second_payment(booking, payment)
             case Release(reason):
                 return await self.release(booking, reason)
             case EndPaymentCheck():
@@ -178,6 +192,21 @@ class PaymentHandling:
         await self.issue_refund(booking)
         return PaymentOutcome.REFUND_REQUESTED
 
+    async def _refund_second_payment(self, booking: Booking, payment: ReceivedPayment) -> PaymentOutcome:
+        """Give back in full a payment made on another of the booking's checkouts after one was
+        recorded (both pages of a moved hold paid); the booking keeps the first. Nothing to record on
+        the booking, whose money is the first payment's: the provider holds this one's refund, under
+        a key of its own. A provider failure propagates, so the webhook fails and is delivered again."""
+        assert payment.payment_intent_id is not None  # decide_payment compared it with the booking's
+        await self.payments.refund(
+            payment.payment_intent_id,
+            payment.amount,
+            f"refund-{booking.id}-{payment.payment_intent_id}",
+            booking.id,
+        )
+        log.warning("booking %s was paid twice; the second payment is refunded", booking.id)
+        return PaymentOutcome.REFUND_REQUESTED
+
     async def release(self, booking: Booking, reason: str, *, check_due: bool = False) -> PaymentOutcome:
         if booking.status is not BookingStatus.PENDING_PAYMENT:
             return PaymentOutcome.IGNORED  # e.g. an expiry delivered after the payment
@@ -221,20 +250,29 @@ class PaymentHandling:
 
     async def check_payment(self, booking: Booking) -> PaymentOutcome:
         """Ask the provider about a booking that left pending payment without its word: close the
-        checkout, apply a payment it reports, and stop asking once it has answered."""
+        checkout (and those a move replaced), apply a payment it reports, and stop asking once it
+        has answered."""
         if booking.checkout_session_id is None:
             await self.clear_payment_check(booking)
             return PaymentOutcome.IGNORED
-        state = await self.close_checkout(booking.checkout_session_id)
-        if state is None or not (state.paid or state.closed_unpaid):
+        closed = await self.close_checkouts(booking)
+        if closed.paid is None and not closed.unpaid:
             return PaymentOutcome.IGNORED  # no word yet: asked again on the next run
         outcome = (
-            await self.carry_out(booking, decide_payment(booking, state))
-            if state.paid
+            await self.carry_out(booking, decide_payment(booking, closed.paid))
+            if closed.paid is not None
             else PaymentOutcome.IGNORED
         )
         await self.clear_payment_check(await self.changes.booking(booking.id))
         return outcome
+
+    async def close_checkouts(self, booking: Booking) -> ClosedCheckouts:
+        """Close the booking's checkout and those a move of the hold replaced (the move closed
+        them, unless the provider could not be asked then), and say what the provider says."""
+        sessions = [booking.checkout_session_id, *booking.replaced_checkouts]
+        states = [await self.close_checkout(session) for session in sessions if session is not None]
+        paid = next((state for state in states if state is not None and state.paid), None)
+        return ClosedCheckouts(paid, all(state is not None and state.closed_unpaid for state in states))
 
     async def close_checkout(self, session_id: str) -> PaymentEvent | None:
         """Expire the checkout if it is still open and return what the provider says of it then

@@ -43,13 +43,12 @@ class Reconciliation:
     async def _settle_lapsed(self, hold: Booking) -> PaymentOutcome:
         if hold.checkout_session_id is None:  # checkout never started: nothing could be paid
             return await self.payment_handling.release(hold, LAPSED_HOLD)
-        state = await self.payment_handling.close_checkout(hold.checkout_session_id)
-        if state is not None and state.paid:
-            return await self.payment_handling.carry_out(hold, decide_payment(hold, state))
-        closed_unpaid = state is not None and state.closed_unpaid
+        closed = await self.payment_handling.close_checkouts(hold)  # a page a move replaced too
+        if closed.paid is not None:
+            return await self.payment_handling.carry_out(hold, decide_payment(hold, closed.paid))
         # Without the provider's word (unreachable, or a delayed method still on its way) the hold
         # is released all the same, and stays to be checked: a payment may still be reported.
-        return await self.payment_handling.release(hold, LAPSED_HOLD, check_due=not closed_unpaid)
+        return await self.payment_handling.release(hold, LAPSED_HOLD, check_due=not closed.unpaid)
 
     async def check_payments(self) -> tuple[int, int]:
         """Ask the provider about every booking released without its word (`payment_check_due`) and

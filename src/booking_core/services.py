@@ -23,6 +23,7 @@ from booking_core.booking import LIVE_STATUSES, Booking, BookingStatus
 from booking_core.booking_changes import BookingChanges
 from booking_core.booking_limits import Period, local_period
 from booking_core.cancellation import Cancellation
+from booking_core.checkouts import checkout_for, first_checkout_key
 from booking_core.client import ClientDetails
 from booking_core.errors import (
     IdempotencyKeyReused,
@@ -35,7 +36,7 @@ from booking_core.errors import (
 )
 from booking_core.hold_limits import Caps, HoldLimits, client_network
 from booking_core.offer import Practitioner, Service, ServiceChoiceError
-from booking_core.payment import CheckoutRequest, PaymentEvent
+from booking_core.payment import PaymentEvent
 from booking_core.payment_handling import PaymentHandling, PaymentOutcome
 from booking_core.ports import (
     AvailabilitySource,
@@ -130,7 +131,9 @@ class BookingService:
         self._payment_handling = PaymentHandling(self._changes, self.payments, self.clock)
         self._cancellation = Cancellation(self._changes, self._payment_handling, self.clock)
         self._reconciliation = Reconciliation(self._changes, self._payment_handling, self.clock)
-        self._rescheduling = Rescheduling(self._changes, self.clock, self._offered)
+        self._rescheduling = Rescheduling(
+            self._changes, self.clock, self._offered, self._payment_handling, self.ids
+        )
         self._time_off = TimeOffPlanning(self.store, self.notifier, self.clock, self.ids)
         self._attendance = Attendance(self._changes, self.clock)
 
@@ -344,14 +347,7 @@ class BookingService:
         """Open the payment provider's checkout for a new hold; if it cannot start, release the hold."""
         try:
             session = await self.payments.start_checkout(
-                CheckoutRequest(
-                    booking_id=booking.id,
-                    product_name=_product_name(practitioner, service, booking.slot),
-                    amount=booking.price,
-                    customer_email=booking.client.email,
-                    expires_at=booking.hold_expires_at,
-                    idempotency_key=f"checkout-{booking.id}",
-                )
+                checkout_for(booking, practitioner, service, booking.slot, first_checkout_key(booking))
             )
         except PaymentProviderError:
             await self._changes.apply(
@@ -476,10 +472,3 @@ def _validate(request: BookingRequest, practitioner: Practitioner) -> tuple[Clie
     if problems or service is None:
         raise InvalidInput(problems)
     return client, timezone, service
-
-
-def _product_name(practitioner: Practitioner, service: Service, slot: TimeRange) -> str:
-    local = slot.start.astimezone(zone(practitioner.timezone))
-    # The service is named only where the practitioner lists services: names read as before otherwise.
-    what = f"{service.name}, " if practitioner.services else ""
-    return f"{practitioner.name}, {what}{local:%a %d %b %Y %H:%M} ({practitioner.timezone})"

@@ -366,6 +366,29 @@ class NewBookingJson(BookingJson):
 
 
 @frozen
+class MovedBookingJson(BookingJson):
+    """The booking at its new time, to the client who moved it (with its cancel token)."""
+
+    checkout_url: str | None = field(
+        default=None,
+        kw_only=True,
+        metadata=keywords(
+            format="uri",
+            description="while the booking waits for its payment: where to pay (a move opens a new "
+            "page naming the new time and closes the old one); absent once paid, or free",
+        ),
+    )
+
+    @classmethod
+    def moved(cls, booking: Booking, practitioner: Practitioner) -> MovedBookingJson:
+        shown = BookingJson.of(booking, practitioner)
+        unpaid = booking.status is BookingStatus.PENDING_PAYMENT
+        return cls(
+            **attrs.asdict(shown, recurse=False), checkout_url=booking.checkout_url if unpaid else None
+        )
+
+
+@frozen
 class WebhookAnswerJson:
     received: Literal[True]
     outcome: PaymentOutcome

@@ -7,7 +7,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from booking_core import BookingRequest, InvalidInput
-from booking_web.answers import BookingJson, NewBookingJson, PractitionerJson, PractitionerListJson
+from booking_web.answers import (
+    BookingJson,
+    MovedBookingJson,
+    NewBookingJson,
+    PractitionerJson,
+    PractitionerListJson,
+)
 from booking_web.availability_answers import AvailabilityAnswers
 from booking_web.bootstrap import service_of
 from booking_web.checkout_checks import CheckoutChecks
@@ -78,7 +84,7 @@ async def reschedule_booking(request: Request) -> Response:
     booking = await service.reschedule_booking(
         request.path_params["booking_id"], body.cancel_token, body.start
     )
-    return json_response(BookingJson.of(booking, await service.practitioner_of(booking)))
+    return json_response(MovedBookingJson.moved(booking, await service.practitioner_of(booking)))
 
 
 routes = [

@@ -15,7 +15,9 @@ from starlette.routing import Route
 from booking_core import (
     Booking,
     BookingError,
+    BookingStatus,
     InvalidInput,
+    PaymentProviderError,
     Practitioner,
     RescheduleNotAllowed,
     SlotUnavailable,
@@ -56,7 +58,8 @@ async def move(request: Request) -> Response:
         moved = await service.reschedule_booking(booking.id, token, start)
     except InvalidInput as refused:
         return await _page(request, booking, token, week, errors=refused.fields, status=422)
-    except (SlotUnavailable, RescheduleNotAllowed) as refused:
+    # (the payment provider could not open the new time's payment page: nothing moved)
+    except (SlotUnavailable, RescheduleNotAllowed, PaymentProviderError) as refused:
         booking = await service.booking(booking.id)  # as it is now (another tab may have moved it)
         return await _page(request, booking, token, week, message=refused.message, status=status_for(refused))
     return await _page(request, moved, token, "", moved_now=True)
@@ -95,6 +98,10 @@ async def _page(
         "cancellation_terms": practitioner.offer.cancellation.terms_for(booking.price),
         "chosen": None,
         "start_in_future": booking.slot.start > service.clock.now(),
+        # a hold waiting for its payment: its page (after a move, the new one, naming the new time)
+        "pay_url": booking.checkout_url
+        if booking.status is BookingStatus.PENDING_PAYMENT and booking.is_live(service.clock.now())
+        else None,
     }
     return render(request, "manage.html", context, status, cookie)
 

@@ -19,6 +19,7 @@ from booking_web.answers import (
     ClientJson,
     MeJson,
     MoneyJson,
+    MovedBookingJson,
     NewBookingJson,
     PractitionerBookingJson,
     PractitionerBookingListJson,
@@ -63,6 +64,7 @@ ANSWERS: dict[str, type] = {
     "PractitionerRef": PractitionerRefJson,
     "BookedService": BookedServiceJson,
     "NewBooking": NewBookingJson,
+    "MovedBooking": MovedBookingJson,
     "CalendarFeed": CalendarFeedJson,
     "WebhookAnswer": WebhookAnswerJson,
     "Alive": AliveJson,
@@ -154,7 +156,7 @@ _ERROR_RESPONSES = {
     "Retry-After), or too many unpaid holds of this client or practitioner (`too_many_holds`; `fields` names "
     "the cap), or too many free bookings of this practitioner by this client (`too_many_free_bookings`).",
     500: "An unexpected error; quote its `id`.",
-    503: "A payment or calendar provider failed; nothing was booked. Try again shortly.",
+    503: "A payment or calendar provider failed; nothing was booked or moved. Try again shortly.",
 }
 
 STATUS_VALUES = [status.value for status in BookingStatus]
@@ -259,7 +261,9 @@ PATHS: dict[str, Schema] = {
                 "from the availability: same id, same payment. 409 slot_unavailable when the time is "
                 "taken (the booking keeps its time), 422 reschedule_not_allowed with the reason (too "
                 "late, moved too often, not a live booking), 422 naming `start` for a start not offered; "
-                "rate-limited as booking attempts"
+                "rate-limited as booking attempts. A hold not yet paid gets a new payment page naming "
+                "the new time (`checkout_url` in the answer; the old page is closed); 503 when the "
+                "payment provider cannot open one (nothing moved)"
             ),
             "parameters": [_path_param("booking_id")],
             "requestBody": {
@@ -267,8 +271,8 @@ PATHS: dict[str, Schema] = {
                 "content": {"application/json": {"schema": _ref("RescheduleRequest")}},
             },
             "responses": {
-                "200": _json(_ref("Booking"), "The booking at its new time"),
-                **_errors(400, 403, 404, 409, 415, 422, 429),
+                "200": _json(_ref("MovedBooking"), "The booking at its new time"),
+                **_errors(400, 403, 404, 409, 415, 422, 429, 503),
             },
         }
     },
@@ -382,7 +386,9 @@ PATHS: dict[str, Schema] = {
                 "Move one of the practitioner's bookings to any free start still to come (outside "
                 "the weekly schedule too; the client's notice and move count do not apply): 409 "
                 "slot_unavailable when the time is taken, 422 reschedule_not_allowed once the session "
-                "started or for a booking no longer live"
+                "started or for a booking no longer live. A hold not yet paid gets a new payment page "
+                "naming the new time (the old one is closed); 503 when the payment provider cannot "
+                "open one (nothing moved)"
             ),
             "security": BEARER,
             "parameters": [_path_param("booking_id")],
@@ -392,7 +398,7 @@ PATHS: dict[str, Schema] = {
             },
             "responses": {
                 "200": _json(_ref("PractitionerBooking"), "The booking at its new time"),
-                **_errors(400, 401, 404, 409, 415, 422),
+                **_errors(400, 401, 404, 409, 415, 422, 503),
             },
         }
     },

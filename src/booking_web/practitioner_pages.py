@@ -21,6 +21,7 @@ from booking_core import (
     SIGN_IN_LINK_LIFETIME,
     Booking,
     InvalidInput,
+    PaymentProviderError,
     Practitioner,
     RescheduleNotAllowed,
     SessionStarted,
@@ -241,7 +242,8 @@ async def move_session(request: Request) -> Response:
     except InvalidInput as refused:
         fields = refused.fields or {}
         return await _move_form(request, practitioner, booking, week, reason, errors=fields, status=422)
-    except (SlotUnavailable, RescheduleNotAllowed) as refused:
+    # (PaymentProviderError: an unpaid hold's new payment page could not be opened; nothing moved)
+    except (SlotUnavailable, RescheduleNotAllowed, PaymentProviderError) as refused:
         booking = await service.booking_of_practitioner(practitioner.id, booking.id)
         return await _move_form(
             request, practitioner, booking, week, reason, message=refused.message, status=status_for(refused)

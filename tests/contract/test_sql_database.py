@@ -20,7 +20,7 @@ from booking_adapters.sql.rows import booking_row, event_row, practitioner_row
 from booking_adapters.sql.scratch import scratch_database
 from booking_adapters.sql.tables import booking_events, bookings, metadata, practitioners, reminder_deliveries
 from booking_adapters.sql.url import migration_url
-from booking_core import BookingLimits, Money, Service, SlotUnavailable, Trigger
+from booking_core import Booking, BookingLimits, Money, Service, SlotUnavailable, Trigger
 from booking_core.booking_limits import NO_LIMITS
 from booking_core.testing.contracts import hold, sample_practitioner, transition
 from tests.contract.conftest import POSTGRES_ADMIN_URL, open_empty
@@ -46,8 +46,8 @@ def test_other_databases_are_refused() -> None:
         database_url("mysql://host/db")
 
 
-def test_the_head_revision_is_0014_attendance() -> None:
-    assert head_revisions() == ("0014_attendance",)
+def test_the_head_revision_is_0015_replaced_checkouts() -> None:
+    assert head_revisions() == ("0015_replaced_checkouts",)
 
 
 @pytest.mark.anyio
@@ -110,6 +110,7 @@ _BEFORE_SERVICES = "0006_practitioner_removal"
 _BEFORE_LIMITS = "0010_calendar_feeds"
 _BEFORE_RESCHEDULING = "0012_reminder_deliveries"
 _BEFORE_ATTENDANCE = "0013_rescheduling"
+_BEFORE_REPLACED_CHECKOUTS = "0014_attendance"
 
 
 @contextmanager
@@ -168,6 +169,7 @@ async def test_rows_stored_before_0007_are_of_the_one_service_session(
     booking, _event = hold("b1", 9 * 60)
     booking_columns = booking_row(booking)
     del booking_columns["service_id"], booking_columns["service_name"], booking_columns["reschedule_count"]
+    del booking_columns["replaced_checkouts"]
     with _database_at(_BEFORE_SERVICES, kind, request, tmp_path) as url:
         _insert_rows(url, (practitioners, practitioner_columns), (bookings, booking_columns))
         upgrade(url)
@@ -217,7 +219,7 @@ async def test_bookings_stored_before_0013_never_moved(
     upgrade the database still refuses an overlapping booking (the triggers survived on SQLite)."""
     booking, event = hold("b1", 9 * 60)
     booking_columns = booking_row(booking)
-    del booking_columns["reschedule_count"]
+    del booking_columns["reschedule_count"], booking_columns["replaced_checkouts"]
     event_columns = {name: value for name, value in event_row(event).items() if not name.startswith("moved_")}
     with _database_at(_BEFORE_RESCHEDULING, kind, request, tmp_path) as url:
         _insert_rows(url, (bookings, booking_columns), (booking_events, event_columns))
@@ -230,6 +232,12 @@ async def test_bookings_stored_before_0013_never_moved(
                 await database.store.add_if_free(*hold("b2", 9 * 60 + 30))
         finally:
             await database.close()
+
+
+def _row_before_0015(booking: Booking) -> dict[str, Any]:
+    columns = booking_row(booking)
+    del columns["replaced_checkouts"]
+    return columns
 
 
 @pytest.mark.anyio
@@ -252,7 +260,7 @@ async def test_bookings_stored_before_0014_keep_their_guarantees_and_may_be_comp
         _insert_rows(
             url,
             (practitioners, practitioner_row(sample_practitioner("pr-a"))),
-            (bookings, booking_row(booking)),
+            (bookings, _row_before_0015(booking)),
             (reminder_deliveries, reminder),  # a row referencing the booking: it must stay valid
         )
         upgrade(url)
@@ -268,5 +276,26 @@ async def test_bookings_stored_before_0014_keep_their_guarantees_and_may_be_comp
             await database.store.save(paid, completed, done)
             assert (await database.store.get("b1")) == completed
             assert await database.store.sessions_ended(booking.slot.end) == []
+        finally:
+            await database.close()
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def test_bookings_stored_before_0015_replaced_no_checkout(
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """A booking stored before 0015 had its one checkout; one whose checkout a move replaced since
+    keeps the replaced session's id."""
+    booking, _event = hold("b1", 9 * 60)
+    with _database_at(_BEFORE_REPLACED_CHECKOUTS, kind, request, tmp_path) as url:
+        _insert_rows(url, (bookings, _row_before_0015(booking)))
+        upgrade(url)
+        database = await open_database(url)
+        try:
+            assert await database.store.get("b1") == booking and booking.replaced_checkouts == ()
+            replaced = evolve(booking, version=2, replaced_checkouts=("cs_1", "cs_2"))
+            await database.store.save(booking, replaced, None)
+            assert await database.store.get("b1") == replaced
         finally:
             await database.close()

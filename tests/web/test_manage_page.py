@@ -111,6 +111,48 @@ def test_a_session_moves_half_an_hour_later_into_its_own_time(
     assert _start_of(client, booking) == datetime.fromisoformat(half_past_nine)
 
 
+def _pay_link(page: httpx.Response) -> str | None:
+    found = re.search(r'<a class="button" href="([^"]+)"[^>]*>Pay for the session</a>', page.text)
+    return found.group(1) if found else None
+
+
+def test_a_held_session_moved_leads_to_a_new_payment_page(
+    client: TestClient, gateway: FakePaymentGateway
+) -> None:
+    held = book(client, MONDAY_NINE).json()
+    page = _open(client, held)
+    assert _pay_link(page) == held["checkout_url"]
+
+    moved = client.post(_url(held), data=_move_form(page) | {"start": TUESDAY_TEN}, headers=HTML)
+
+    assert moved.status_code == 200, moved.text
+    assert "Your session has moved" in moved.text and "names the new time" in moved.text
+    new_page = _pay_link(moved)
+    assert new_page is not None and new_page != held["checkout_url"]
+    assert _pay_link(_open(client, held)) == new_page
+    assert gateway.sessions[held["checkout_session_id"]].status == "expired"
+    [new] = [s for s in gateway.sessions.values() if new_page.endswith(s.id)]
+    assert (new.status, new.product_name) == ("open", "Dr. Jane Doe, Tue 15 Jan 2030 10:00 (Europe/Berlin)")
+
+
+def test_a_held_session_stays_put_while_the_payment_provider_is_down(
+    client: TestClient, gateway: FakePaymentGateway
+) -> None:
+    held = book(client, MONDAY_NINE).json()
+    form = _move_form(_open(client, held))
+    gateway.failing = True
+    refused = client.post(_url(held), data=form | {"start": TUESDAY_TEN}, headers=HTML)
+    gateway.failing = False
+    assert refused.status_code == 503
+    assert 'role="alert"' in refused.text and "not answering" in refused.text
+    assert _pay_link(refused) == held["checkout_url"]
+    assert _start_of(client, held) == datetime.fromisoformat(MONDAY_NINE)
+
+
+def test_a_paid_session_offers_nothing_to_pay(client: TestClient, paid: dict[str, Any]) -> None:
+    assert _pay_link(_open(client, paid)) is None
+
+
 def test_a_wrong_token_shows_nothing_and_moves_nothing(client: TestClient, paid: dict[str, Any]) -> None:
     form = _move_form(_open(client, paid))
     for token in ("wrong", ""):

@@ -94,6 +94,25 @@ def test_a_time_taken_meanwhile_is_said_on_the_page(client: TestClient, paid: di
     assert _start_of(client, paid) == datetime.fromisoformat(ELEVEN)
 
 
+def test_an_unpaid_hold_moves_with_a_new_payment_page_or_not_at_all_while_stripe_is_down(
+    client: TestClient, gateway: FakePaymentGateway, settings: Settings
+) -> None:
+    with_emails(client)
+    held = book(client, ELEVEN, name="Bo Client", email="bo@example.com").json()
+    sign_in(client, settings.mailbox_dir)
+    gateway.failing = True
+    refused = _post(client, held, start=TUESDAY_TEN)
+    gateway.failing = False
+    assert refused.status_code == 503 and "not answering" in refused.text
+    assert _start_of(client, held) == datetime.fromisoformat(ELEVEN)
+
+    assert _post(client, held, start=TUESDAY_TEN).status_code == 303
+    assert _start_of(client, held) == datetime.fromisoformat(TUESDAY_TEN)
+    old, new = gateway.sessions.values()
+    assert (old.id, old.status, new.status) == (held["checkout_session_id"], "expired", "open")
+    assert new.product_name == "Dr. Jane Doe, Tue 15 Jan 2030 10:00 (Europe/Berlin)"
+
+
 def test_no_time_or_a_reason_too_long_is_named(client: TestClient, paid: dict[str, Any]) -> None:
     assert "Please choose a time." in _post(client, paid).text
     too_long = _post(client, paid, start=TUESDAY_TEN, reason="x" * 501)

@@ -57,6 +57,40 @@ def test_the_client_moves_a_paid_booking_and_the_old_time_is_offered_again(
     assert TUESDAY_TWO not in _starts(client, "2030-01-15")
 
 
+def test_a_held_booking_moved_is_answered_with_a_new_payment_page_naming_the_new_time(
+    client: TestClient, gateway: FakePaymentGateway
+) -> None:
+    held = book(client, NINE).json()
+    answer = _move(client, held, TEN)
+    assert answer.status_code == 200, answer.text
+    moved = answer.json()
+    assert (moved["status"], moved["start"]) == ("pending_payment", TEN)
+    assert moved["checkout_url"] not in (None, held["checkout_url"])
+    new = next(s for s in gateway.sessions.values() if moved["checkout_url"].endswith(s.id))
+    assert (new.status, new.product_name) == ("open", "Dr. Jane Doe, Mon 14 Jan 2030 10:00 (Europe/Berlin)")
+    assert gateway.sessions[held["checkout_session_id"]].status == "expired"  # the old page closed
+    assert moved == client.get(f"/api/bookings/{held['id']}").json() | {"checkout_url": moved["checkout_url"]}
+
+    payload, headers = gateway.sign(gateway.pay(new.id))
+    paid = client.post("/api/webhooks/stripe", content=payload, headers=headers)
+    assert paid.json()["outcome"] == "confirmed"
+    assert client.get(f"/api/bookings/{held['id']}").json()["status"] == "confirmed"
+    again = _move(client, held, ELEVEN).json()  # paid now: nothing more to pay, no page
+    assert "checkout_url" not in again and again["start"] == ELEVEN and len(gateway.sessions) == 2
+
+
+def test_a_held_booking_is_not_moved_while_the_payment_provider_is_down(
+    client: TestClient, gateway: FakePaymentGateway
+) -> None:
+    held = book(client, NINE).json()
+    gateway.failing = True
+    refused = _move(client, held, TEN)
+    gateway.failing = False
+    assert refused.status_code == 503 and refused.json()["error"]["code"] == "provider_unavailable"
+    assert client.get(f"/api/bookings/{held['id']}").json()["start"] == NINE
+    assert [(s.id, s.status) for s in gateway.sessions.values()] == [(held["checkout_session_id"], "open")]
+
+
 def test_a_wrong_token_is_403_and_moves_nothing(client: TestClient, gateway: FakePaymentGateway) -> None:
     booking = _paid(client, gateway, NINE)
     refused = _move(client, booking, TEN, token="forged-" + "x" * 40)

@@ -104,6 +104,7 @@ def booking_row(booking: Booking) -> dict[str, Any]:
         "service_id": booking.service_id,
         "service_name": booking.service_name,
         "reschedule_count": booking.reschedule_count,
+        "replaced_checkouts": " ".join(booking.replaced_checkouts) or None,
         "created_at": booking.created_at,
         "updated_at": booking.updated_at,
     }
@@ -141,6 +142,7 @@ def booking_from_row(row: Mapping[Any, Any]) -> Booking:
         service_id=row["service_id"],
         service_name=row["service_name"],
         reschedule_count=row["reschedule_count"],
+        replaced_checkouts=tuple((row["replaced_checkouts"] or "").split()),
     )
 
 

@@ -146,6 +146,8 @@ bookings = Table(
     Column("service_id", String(64), nullable=False, server_default="session"),
     Column("service_name", String(200), nullable=False, server_default="Session"),
     Column("reschedule_count", Integer, nullable=False, server_default="0"),  # moves, by anyone
+    # the Checkout Session ids a move of the unpaid hold replaced, oldest first, space-separated
+    Column("replaced_checkouts", Text),
     UniqueConstraint("practitioner_id", "idempotency_key"),
     CheckConstraint(f"status IN ({ALL_STATUS_SQL})", name="status"),
     CheckConstraint("occupied_start < occupied_end", name="occupied_not_empty"),

@@ -129,6 +129,16 @@ def hold(
     )
 
 
+def _moved_with_new_checkout(booking: Booking, at: datetime) -> Transition:
+    """An unpaid hold moved an hour later, with a checkout naming its new time."""
+    later = TimeRange.of(booking.slot.start + timedelta(hours=1), booking.slot.duration)
+    checkout = CheckoutSession("cs_fake_moved", "https://pay.invalid/cs_fake_moved")
+    offer = Offer(booking.slot.duration, booking.price)
+    return booking.reschedule(
+        later, offer=offer, at=at, reason="contract: moved", by_practitioner=True, checkout=checkout
+    )
+
+
 def caps(per_client: int = 2, practitioner: int = 100, centre_minute: int = 12 * 60) -> HoldCaps:
     """Caps for a hold near `centre_minute` after midnight of DAY: the practitioner's holds are
     counted in the week centred there."""
@@ -181,9 +191,10 @@ class BookingStoreContract:
         session = CheckoutSession("cs_fake_all", "https://pay.invalid/cs_fake_all")
         steps: list[tuple[str, int, Callable[[Booking, datetime], Transition]]] = [
             ("a save without a transition", 1, lambda b, at: (b.attach_checkout(session, at=at), None)),
+            ("a save of rescheduled, its checkout replaced", 2, _moved_with_new_checkout),
             (
                 "a save of hold_released",
-                2,
+                3,
                 lambda b, at: b.release(at=at, reason="contract: lapsed", check_due=True),
             ),
             (

@@ -73,6 +73,7 @@ class FakeCheckout:
     status: str = "open"  # open | complete | expired, as Stripe says
     paid: bool = False
     payment_intent_id: str | None = None
+    product_name: str = ""  # what the payment page names
 
 
 @define
@@ -98,7 +99,12 @@ class FakePaymentGateway:
                 return CheckoutSession(session.id, f"https://pay.invalid/{session.id}")
         session_id = f"cs_fake_{next(self._counter)}"
         self.sessions[session_id] = FakeCheckout(
-            session_id, request.booking_id, request.amount, request.expires_at, request.idempotency_key
+            session_id,
+            request.booking_id,
+            request.amount,
+            request.expires_at,
+            request.idempotency_key,
+            product_name=request.product_name,
         )
         return CheckoutSession(session_id, f"https://pay.invalid/{session_id}")
 

@@ -29,6 +29,7 @@ from booking_core.payment_decision import (
     RecordRefund,
     RefundedOutside,
     RefundLatePayment,
+    RefundSecondPayment,
     Refuse,
     Release,
     decide,
@@ -186,3 +187,39 @@ def test_a_confirmed_booking_refunded_in_part_outside_stands() -> None:
     recorded = evolve(confirmed, amount_refunded=part)
     assert decide(recorded, refunded(part, total=part)) == Ignore()  # that total is recorded
     assert decide(confirmed, refunded(Money(3000, "USD"), total=Money(3000, "USD"))) == Ignore()
+
+
+MOVED = ("cs_0",)  # a checkout a move of the hold replaced (booking_core.rescheduling)
+
+
+def test_a_payment_at_a_checkout_a_move_replaced_counts_its_closing_does_not() -> None:
+    held = evolve(booking(), replaced_checkouts=MOVED)
+    at_old_page = evolve(paid(), checkout_session_id="cs_0")
+    assert decide(held, at_old_page) == Confirm(
+        evolve(PAYMENT, checkout_session_id="cs_0"), "payment received"
+    )
+    for kind in (K.CHECKOUT_EXPIRED, K.ASYNC_PAYMENT_FAILED):
+        assert decide(held, PaymentEvent("evt", kind, "b1", "cs_0")) == Ignore()
+    assert decide(held, PaymentEvent("evt", K.CHECKOUT_EXPIRED, "b1", "cs_1")) == Release(
+        "payment checkout expired"
+    )
+    assert decide(held, evolve(paid(), checkout_session_id="cs_other")) == Refuse(
+        "checkout session cs_other is not the booking's cs_1"
+    )
+
+
+@pytest.mark.parametrize("status", [S.CONFIRMED, S.CANCELLED, S.REFUND_DUE, S.COMPLETED])
+def test_a_second_payment_of_a_paid_booking_goes_back(status: BookingStatus) -> None:
+    """Both pages of a moved hold paid: whatever became of the booking, the other payment goes back."""
+    first = evolve(booking(status, amount_paid=PRICE), payment_intent_id="pi_0", replaced_checkouts=MOVED)
+    assert decide(first, paid()) == RefundSecondPayment(PAYMENT)
+    assert decide(evolve(first, payment_intent_id="pi_1"), paid()) == (
+        Duplicate() if status in (S.CONFIRMED, S.COMPLETED) else Ignore()
+    )
+
+
+def test_the_refund_of_a_second_payment_leaves_the_booking_alone() -> None:
+    confirmed = evolve(booking(S.CONFIRMED, amount_paid=PRICE), payment_intent_id="pi_0")
+    of_second = evolve(refunded(PRICE, PRICE), payment_intent_id="pi_1")
+    assert decide(confirmed, of_second) == Ignore()
+    assert decide(confirmed, evolve(of_second, payment_intent_id="pi_0")) == RefundedOutside("re_1", PRICE)
