@@ -2,9 +2,9 @@
 
 A full (oldest generation) collection scans every tracked object, and after imports and start-up a
 worker holds ~150,000 of them (SQLAlchemy, the Stripe SDK, Starlette, the app's own tables and
-caches): each such pass stopped the event loop for 30-100 ms on this machine, which was the
-paced availability row's p99 (docs/performance.md). `gc.freeze` moves them to a generation that is
-never scanned; objects made later are collected as before, and a full pass takes ~2 ms.
+caches): such a pass stops the event loop for ~100 ms (measured here on a busy machine), every
+request waiting meanwhile. `gc.freeze` moves them to a generation that is never scanned; objects
+made later are collected as before, and a full pass takes ~2 ms.
 """
 
 from __future__ import annotations

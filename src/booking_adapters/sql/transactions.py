@@ -95,7 +95,7 @@ class Transactions:
     # For single statements (reads, `write_statement`, the driver's), in autocommit: on PostgreSQL
     # an engine of its own whose connections stay so (`database.open_database`), which spares each
     # statement BEGIN and COMMIT round trips and the switch of a pooled connection into autocommit
-    # and back (~0.3 ms of CPU a statement, measured); on SQLite `engine` itself (its driver runs in
+    # and back (~0.2 ms of CPU a statement, bench.store_cpu); on SQLite `engine` itself (its driver runs in
     # autocommit, database.py).
     _reader: AsyncEngine
     deadlocks: int = 0  # retried deadlocks and serialization failures, for metrics and benchmarks
